@@ -1,0 +1,177 @@
+"""Frozen data shared by every stage: discover -> probe -> match -> credentials -> report.
+
+Everything here is plain data (frozen dataclasses and StrEnums) so that renderers and tests can
+build reports without touching the network, and JSON falls straight out of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: info=0 .. critical=4."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+class Confidence(StrEnum):
+    CONFIRMED = "confirmed"  # seen on the wire
+    FIRM = "firm"  # strong fingerprint
+    INFERRED = "inferred"  # from a version string
+
+
+class DeviceType(StrEnum):
+    CAMERA = "camera"
+    RECORDER = "recorder"  # NVR / DVR
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class AuthScheme(StrEnum):
+    NONE = "none"
+    BASIC = "basic"
+    DIGEST = "digest"
+    UNKNOWN = "unknown"
+
+
+class Protocol(StrEnum):
+    RTSP = "rtsp"
+    HTTP = "http"
+    HTTPS = "https"
+    TELNET = "telnet"
+    TCP = "tcp"  # open port whose protocol we only banner-grabbed
+
+
+class ProbeStatus(StrEnum):
+    OK = "ok"
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    RESET = "reset"
+    MALFORMED = "malformed"
+    ERROR = "error"  # a bug in a probe: kept with its traceback for --debug
+
+
+class RiskLevel(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceResult:
+    """What one probe learned from one open port: an *attempt*, never an exception.
+
+    ``fields`` is the flat evidence vocabulary the signatures match on (``rtsp.server``,
+    ``http.title``, ``telnet.banner`` ...; see docs/signatures.md). Values are the device's own
+    text, untrusted, already decoded and truncated by the probe.
+    """
+
+    port: int
+    protocol: Protocol
+    status: ProbeStatus = ProbeStatus.OK
+    reason: str = ""
+    transport: str = "tcp"
+    tls: bool = False
+    banner: str | None = None
+    product: str | None = None
+    auth: AuthScheme | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    # RTSP: routes that answered DESCRIBE 200 with an SDP and no credentials.
+    open_routes: tuple[str, ...] = ()
+    # RTSP: the server also answered 200 to a random route (accepts anything).
+    accepts_any_route: bool = False
+    # Telnet: a login or shell prompt was offered.
+    login_prompt: bool = False
+    # HTTP: Location of a redirect, recorded and never followed to another host.
+    redirect: str | None = None
+    debug: str | None = None  # traceback of a probe bug, shown with --debug only
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    vendor: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    device_type: DeviceType = DeviceType.UNKNOWN
+    # Human-readable evidence behind each identified value, e.g.
+    # "fingerprint hikvision-rtsp-server: rtsp.server on 554 = 'Hikvision ...'"
+    identified_by: tuple[str, ...] = ()
+    fingerprint_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str
+    title: str
+    severity: Severity
+    confidence: Confidence
+    evidence: str
+    remediation: str
+    references: tuple[str, ...] = ()
+    cves: tuple[str, ...] = ()
+    port: int | None = None
+    # A secret the finding proves (a working password); masked in reports unless --show-secrets.
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    score: float
+    level: RiskLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    ip: str
+    mac: str | None = None
+    hostnames: tuple[str, ...] = ()
+    identification: Identification = Identification()
+    services: tuple[ServiceResult, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    risk: Risk = Risk(0.0, RiskLevel.NONE)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    hosts_scanned: int
+    hosts_up: int
+    cameras: int
+    recorders: int
+    findings_by_severity: dict[str, int]
+    highest_risk: RiskLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    schema_version: str
+    tool_name: str
+    tool_version: str
+    started_at: str  # ISO 8601, UTC
+    finished_at: str
+    targets: tuple[str, ...]
+    profile: str
+    hosts: tuple[Host, ...]
+    summary: Summary
+    notes: tuple[str, ...] = ()
+    show_secrets: bool = False
