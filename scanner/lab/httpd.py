@@ -1,0 +1,199 @@
+"""A small HTTP/1.1 server (RFC 7230-7235) for the web interfaces of emulated devices.
+
+One request per connection, answered with ``Connection: close`` (RFC 7230 section 6.1), which
+every client must accept; GET and HEAD only, since the lab serves pages and never changes state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from scanner.lab.auth import Authenticator, AuthPolicy, AuthResult, request_path
+from scanner.lab.wire import (
+    LabProtocolError,
+    LabStream,
+    Request,
+    content_length,
+    http_date,
+    parse_request_head,
+    render_response,
+)
+
+# RFC 7231 section 6.1 reason phrases for the codes the lab uses.
+REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    307: "Temporary Redirect",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    505: "HTTP Version Not Supported",
+}
+_BODY_DRAIN_CAP = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRoute:
+    """What one path answers. A path ending in ``*`` is a prefix (``/axis-cgi/*``)."""
+
+    path: str
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = "text/html"
+    headers: tuple[tuple[str, str], ...] = ()
+    auth: bool = False  # behind the service's auth policy
+    # A query string that skips auth: emulates the CVE-2017-7921 "?auth=" backdoor of old
+    # Hikvision firmware, served only on loopback by the lab.
+    bypass_query: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ValueError(f"HTTP route must start with '/': {self.path!r}")
+        if self.status not in REASONS:
+            raise ValueError(f"unsupported HTTP status {self.status}")
+
+    def matches(self, path: str) -> bool:
+        if self.path.endswith("*"):
+            return path.startswith(self.path[:-1])
+        return path == self.path
+
+
+def redirect(path: str, location: str, status: int = 302) -> HttpRoute:
+    """A route answering with a redirect (RFC 7231 section 6.4) and a tiny HTML body."""
+    body = f'<html><body><a href="{location}">{REASONS[status]}</a></body></html>'.encode()
+    return HttpRoute(path, status=status, body=body, headers=(("Location", location),))
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    server: str | None  # Server header; None sends none (Dahua)
+    routes: tuple[HttpRoute, ...]
+    auth: AuthPolicy | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # sent on every response
+
+
+def _error_page(status: int) -> bytes:
+    reason = REASONS[status]
+    return (
+        f"<!DOCTYPE html><html><head><title>{status} {reason}</title></head>"
+        f"<body><h1>{reason}</h1></body></html>"
+    ).encode()
+
+
+class HttpServer:
+    def __init__(self, config: HttpConfig, *, authenticator: Authenticator | None) -> None:
+        if authenticator is None and any(r.auth for r in config.routes):
+            raise ValueError("an HTTP service with protected routes needs an authenticator")
+        self.config = config
+        self._auth = authenticator
+
+    async def serve(self, stream: LabStream) -> None:
+        try:
+            head = await stream.read_head()
+            if head is None:
+                return
+            request = parse_request_head(head)
+        except LabProtocolError:
+            await stream.send(self._response(400, "HTTP/1.1"))
+            return
+        reply = self.respond(request)
+        if request.method not in ("GET", "HEAD"):
+            # Read what the client declared before closing, so our answer is not lost to a
+            # reset (RFC 7230 section 6.6: close only after reading the request).
+            try:
+                length = content_length(request)
+            except LabProtocolError:
+                reply = self._response(400)
+            else:
+                if length > _BODY_DRAIN_CAP:
+                    reply = self._response(413)
+                else:
+                    # A body that never arrives in full still gets our 405 when it stops.
+                    with contextlib.suppress(LabProtocolError):
+                        await stream.read_body(length, _BODY_DRAIN_CAP)
+        await stream.send(reply)
+
+    def _response(
+        self,
+        status: int,
+        version: str = "HTTP/1.1",
+        *,
+        body: bytes | None = None,
+        content_type: str | None = "text/html",
+        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+        send_body: bool = True,
+    ) -> bytes:
+        out: list[tuple[str, str]] = [("Date", http_date())]
+        if self.config.server is not None:
+            out.append(("Server", self.config.server))
+        out.extend(self.config.headers)
+        out.extend(headers)
+        payload = _error_page(status) if body is None else body
+        if content_type is not None and payload:
+            out.append(("Content-Type", content_type))
+        out.append(("Connection", "close"))
+        return render_response(
+            "HTTP/1.1" if version == "HTTP/1.1" else "HTTP/1.0",
+            status,
+            REASONS[status],
+            out,
+            payload,
+            send_body=send_body,
+        )
+
+    def respond(self, request: Request) -> bytes:
+        version = request.version
+        if not version.startswith("HTTP/"):
+            return self._response(400)
+        if version not in ("HTTP/1.0", "HTTP/1.1"):
+            return self._response(505)  # RFC 7231 section 6.6.6
+        if version == "HTTP/1.1" and request.header("host") is None:
+            return self._response(400)  # RFC 7230 section 5.4: Host is required in 1.1
+        if request.header("transfer-encoding") is not None:
+            # RFC 7230 section 3.3.1: we implement no transfer coding, so say so.
+            return self._response(501, version)
+        if request.method not in ("GET", "HEAD"):
+            # RFC 7231 section 6.5.5: 405 lists what is allowed.
+            return self._response(405, version, headers=[("Allow", "GET, HEAD")])
+        send_body = request.method == "GET"
+        target = request.target
+        if not (target.startswith("/") or target.lower().startswith("http://")):
+            return self._response(400, version, send_body=send_body)
+        path_query = request_path(target)
+        path, _, query = path_query.partition("?")
+        route = next((r for r in self.config.routes if r.matches(path)), None)
+        if route is None:
+            return self._response(404, version, send_body=send_body)
+        if route.auth and not (route.bypass_query is not None and route.bypass_query == query):
+            denied = self._gate(request, version, send_body)
+            if denied is not None:
+                return denied
+        return self._response(
+            route.status,
+            version,
+            body=route.body,
+            content_type=route.content_type,
+            headers=route.headers,
+            send_body=send_body,
+        )
+
+    def _gate(self, request: Request, version: str, send_body: bool) -> bytes | None:
+        assert self._auth is not None  # checked in __init__ for routes with auth
+        result = self._auth.check(request.method, request.target, request.header("authorization"))
+        if result is AuthResult.OK:
+            return None
+        if result is AuthResult.MALFORMED:
+            return self._response(400, version, send_body=send_body)
+        if result is AuthResult.LOCKED:
+            return self._response(403, version, send_body=send_body)
+        stale = result is AuthResult.STALE
+        challenges = [("WWW-Authenticate", c) for c in self._auth.challenges(stale=stale)]
+        return self._response(401, version, headers=challenges, send_body=send_body)
