@@ -1,0 +1,329 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scanner.config import Limits, Timeouts
+from scanner.models import ProbeStatus, Protocol
+from scanner.probe.telnet import (
+    IacParser,
+    LoginOutcome,
+    PromptKind,
+    clean_text,
+    probe_telnet,
+    prompt_kind,
+    strip_iac,
+    telnet_login,
+)
+from scanner.probe.transport import Reset, ScriptedConnector
+from tests.probe.servers import DO, DONT, IAC, SB, SE, WILL, WONT, TelnetServer, TurnServer
+
+ECHO, SGA, TTYPE, NAWS = 1, 3, 24, 31
+FAST = Timeouts(connect=1.0, banner=0.2, read=0.4, probe=3.0)
+LIMITS = Limits()
+H, P = "127.0.0.1", 23
+
+
+def cmd(verb: int, option: int) -> bytes:
+    return bytes((IAC, verb, option))
+
+
+# --- IAC state machine -----------------------------------------------------------------------
+
+
+def test_xiongmai_negotiation() -> None:
+    data = cmd(WILL, ECHO) + cmd(WILL, SGA) + cmd(DO, NAWS) + b"\r\nLocalHost login: "
+    text, replies = strip_iac(data)
+    assert text == b"\r\nLocalHost login: "
+    assert replies == cmd(DO, ECHO) + cmd(DO, SGA) + cmd(WONT, NAWS)
+
+
+def test_refuses_everything_but_echo_and_sga() -> None:
+    _, replies = strip_iac(
+        cmd(DO, TTYPE) + cmd(WILL, TTYPE) + cmd(DO, ECHO) + cmd(DO, SGA) + cmd(WILL, 200)
+    )
+    assert replies == (
+        cmd(WONT, TTYPE) + cmd(DONT, TTYPE) + cmd(WONT, ECHO) + cmd(WILL, SGA) + cmd(DONT, 200)
+    )
+
+
+def test_iac_iac_is_a_data_byte_and_other_commands_vanish() -> None:
+    text, replies = strip_iac(b"a" + bytes((IAC, IAC)) + b"b" + bytes((IAC, 241, IAC, 249)) + b"c")
+    assert text == b"a\xffbc"
+    assert replies == b""
+
+
+def test_subnegotiation_is_discarded() -> None:
+    data = b"x" + bytes((IAC, SB, TTYPE, 1, IAC, IAC, 7, IAC, SE)) + b"y"
+    assert strip_iac(data) == (b"xy", b"")
+
+
+def test_unterminated_subnegotiation_recovers_at_next_command() -> None:
+    data = bytes((IAC, SB, TTYPE, 1)) + cmd(WILL, ECHO) + b"login: "
+    text, replies = strip_iac(data)
+    assert replies == cmd(DO, ECHO)
+    assert text == b"login: "
+
+
+def test_commands_split_across_reads() -> None:
+    parser = IacParser()
+    assert parser.feed(bytes((IAC,))) == (b"", b"")
+    assert parser.feed(bytes((WILL,))) == (b"", b"")
+    assert parser.feed(bytes((ECHO,)) + b"hi") == (b"hi", cmd(DO, ECHO))
+    assert parser.negotiated
+
+
+def test_no_loops_repeats_answered_once_and_state_changes_acknowledged() -> None:
+    parser = IacParser()
+    assert parser.feed(cmd(WILL, ECHO) * 3)[1] == cmd(DO, ECHO)  # already on: no re-ack
+    assert parser.feed(cmd(DO, NAWS) * 3)[1] == cmd(WONT, NAWS)
+    assert parser.feed(cmd(WONT, ECHO))[1] == cmd(DONT, ECHO)  # it was on: acknowledge
+    assert parser.feed(cmd(WONT, ECHO))[1] == b""  # already off: silence (RFC 854)
+    assert parser.feed(cmd(WILL, ECHO))[1] == cmd(DO, ECHO)  # a new request after the change
+    assert parser.feed(cmd(DONT, SGA))[1] == b""  # never agreed: nothing to acknowledge
+    assert parser.feed(cmd(DO, SGA))[1] == cmd(WILL, SGA)
+    assert parser.feed(cmd(DONT, SGA))[1] == cmd(WONT, SGA)
+
+
+def test_negotiation_storm_is_bounded() -> None:
+    storm = b"".join(cmd(verb, opt) for _ in range(20) for opt in range(256) for verb in (DO, WILL))
+    text, replies = strip_iac(storm)
+    assert text == b""
+    assert len(replies) <= 2 * 256 * 3
+
+
+@given(st.binary(max_size=500))
+def test_strip_iac_never_raises_and_plain_text_passes(data: bytes) -> None:
+    text, replies = strip_iac(data)
+    assert len(text) <= len(data)
+    if IAC not in data:
+        assert (text, replies) == (data, b"")
+    for i in range(0, len(replies), 3):
+        assert replies[i] == IAC
+        assert replies[i + 1] in (DO, DONT, WILL, WONT)
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=6))
+def test_chunked_feeding_equals_one_shot(data: bytes, cuts: list[int]) -> None:
+    parser = IacParser()
+    text, replies = b"", b""
+    last = 0
+    for cut in [*sorted({min(c, len(data)) for c in cuts}), len(data)]:
+        t, r = parser.feed(data[last:cut])
+        text, replies, last = text + t, replies + r, cut
+    assert (text, replies) == strip_iac(data)
+
+
+# --- text helpers ----------------------------------------------------------------------------
+
+
+def test_clean_text() -> None:
+    assert clean_text(b"\x1b[1;32mWelcome\x1b[0m\r\nlogin: ") == "Welcome\nlogin: "
+    assert clean_text(b"a\r\x00b\rc\x07\x00d") == "a\nb\ncd"
+    assert clean_text(b"caf\xe9") == "caf\ufffd"
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("LocalHost login: ", PromptKind.LOGIN),
+        ("Username:", PromptKind.LOGIN),
+        ("User Name :", PromptKind.LOGIN),
+        ("Password: ", PromptKind.PASSWORD),
+        ("# ", PromptKind.SHELL),
+        ("root@cam:~$ ", PromptKind.SHELL),
+        ("msh>", PromptKind.SHELL),
+        ("Welcome to the camera", None),
+        ("", None),
+        ("x" * 300 + "#", None),
+    ],
+)
+def test_prompt_kind(line: str, kind: PromptKind | None) -> None:
+    assert prompt_kind(line) is kind
+
+
+# --- probe_telnet, scripted -----------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_probe_scripted_negotiation_answered_and_prompt_found() -> None:
+    greeting = cmd(WILL, ECHO) + cmd(WILL, SGA) + cmd(DO, NAWS)
+    connector = ScriptedConnector(
+        {(H, P): [[greeting, b"\r\nDVR Telnet\r\n", b"LocalHost login: ", b""]]}
+    )
+    result = await probe_telnet(connector, H, P, timeouts=FAST, limits=LIMITS)
+    assert result.status is ProbeStatus.OK
+    assert result.protocol is Protocol.TELNET
+    assert result.login_prompt
+    assert result.fields["telnet.prompt"] == "LocalHost login:"
+    assert result.fields["telnet.banner"] == "DVR Telnet\nLocalHost login:"
+    assert result.banner == "DVR Telnet"
+    assert connector.connections[0].sent == [cmd(DO, ECHO) + cmd(DO, SGA) + cmd(WONT, NAWS)]
+    assert connector.connections[0].closed
+
+
+@pytest.mark.asyncio
+async def test_probe_scripted_shell_banner_silence_and_errors() -> None:
+    connector = ScriptedConnector(
+        {
+            (H, 1): [[b"\r\nBusyBox v1.20\r\n# ", b""]],
+            (H, 2): [[b""]],
+            (H, 3): [[b"Welcome to X\r\n"]],  # then closes, no prompt
+            (H, 4): [[Reset("reset by peer")]],
+            (H, 5): [[cmd(DO, TTYPE), b""]],
+        }
+    )
+    shell = await probe_telnet(connector, H, 1, timeouts=FAST, limits=LIMITS)
+    assert shell.login_prompt
+    assert shell.fields["telnet.prompt"] == "#"
+    silent = await probe_telnet(connector, H, 2, timeouts=FAST, limits=LIMITS)
+    assert silent.status is ProbeStatus.OK
+    assert silent.fields == {}
+    assert silent.banner is None
+    assert "no text" in silent.reason
+    banner_only = await probe_telnet(connector, H, 3, timeouts=FAST, limits=LIMITS)
+    assert banner_only.banner == "Welcome to X"
+    assert not banner_only.login_prompt
+    reset = await probe_telnet(connector, H, 4, timeouts=FAST, limits=LIMITS)
+    assert reset.status is ProbeStatus.RESET
+    negotiation_only = await probe_telnet(connector, H, 5, timeouts=FAST, limits=LIMITS)
+    assert "negotiation only" in negotiation_only.reason
+    refused = await probe_telnet(connector, H, 6, timeouts=FAST, limits=LIMITS)
+    assert refused.status is ProbeStatus.REFUSED
+
+
+@pytest.mark.asyncio
+async def test_probe_bounded_under_endless_storm() -> None:
+    storm = [cmd(DO, n % 256) for n in range(100_000)]
+    connector = ScriptedConnector({(H, P): [storm]})
+    start = time.perf_counter()
+    result = await probe_telnet(connector, H, P, timeouts=FAST, limits=Limits(max_banner_bytes=512))
+    assert time.perf_counter() - start < 2.0
+    assert result.status is ProbeStatus.OK
+    sent = b"".join(connector.connections[0].sent)
+    assert len(sent) <= 256 * 3
+
+
+@pytest.mark.asyncio
+async def test_probe_settles_on_split_last_login_line() -> None:
+    # "Last login:" arrives cut after the colon; the rest follows within the settle time.
+    connector = ScriptedConnector(
+        {(H, P): [[b"Last login:", b" Mon Jan 1\r\n", b"cam login: ", b""]]}
+    )
+    result = await probe_telnet(connector, H, P, timeouts=FAST, limits=LIMITS)
+    assert result.fields["telnet.prompt"] == "cam login:"
+
+
+# --- loopback --------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_loopback_probe_and_logins() -> None:
+    async with TelnetServer(host="127.0.0.13") as server:
+        probe = await probe_telnet(None, server.host, server.port, timeouts=FAST, limits=LIMITS)
+        assert probe.status is ProbeStatus.OK
+        assert probe.login_prompt
+        assert probe.fields["telnet.prompt"] == "LocalHost login:"
+        assert (DO, ECHO) in server.client_commands
+        assert (DO, SGA) in server.client_commands
+        assert (WONT, NAWS) in server.client_commands
+
+        good = await telnet_login(
+            server.host, server.port, "root", "xc3511", timeouts=FAST, limits=LIMITS
+        )
+        assert good.outcome is LoginOutcome.SUCCESS, good
+        assert "#" in good.text
+
+        bad = await telnet_login(
+            server.host, server.port, "root", "wrongpass", timeouts=FAST, limits=LIMITS
+        )
+        assert bad.outcome is LoginOutcome.FAILURE, bad
+        assert "Login incorrect" in bad.text
+    # The server saw user and password lines as sent, CR LF stripped.
+    assert server.lines == [b"root", b"xc3511", b"root", b"wrongpass"]
+
+
+@pytest.mark.asyncio
+async def test_loopback_lockout_and_password_masking() -> None:
+    async with TelnetServer(
+        refusal=b"\r\nToo many failures: account locked for 300 s\r\n"
+    ) as server:
+        result = await telnet_login(
+            server.host, server.port, "admin", "hunter22", timeouts=FAST, limits=LIMITS
+        )
+    assert result.outcome is LoginOutcome.LOCKED
+
+
+LOGIN = b"\r\nlogin: "
+PASSWORD = b"admin\r\nPassword: "
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("turns", "then_close", "expected"),
+    [
+        # Password echoed back by a device that ignores echo suppression, then a shell.
+        ([LOGIN, PASSWORD, b"s3cret!\r\n# "], False, LoginOutcome.SUCCESS),
+        # Silent after the password: no verdict.
+        ([LOGIN, PASSWORD], False, LoginOutcome.ERROR),
+        # Closed after the password: no verdict either.
+        ([LOGIN, PASSWORD], True, LoginOutcome.ERROR),
+        # No prompt at all.
+        ([b"hello\r\n"], False, LoginOutcome.ERROR),
+        # A shell without any login.
+        ([b"# "], False, LoginOutcome.SUCCESS),
+        # Refusal words without a new prompt.
+        ([LOGIN, PASSWORD, b"\r\nAccess denied\r\n"], False, LoginOutcome.FAILURE),
+        # A shell after a "Last failed login" line is still a success.
+        ([LOGIN, PASSWORD, b"\r\nLast failed login: x\r\n$ "], False, LoginOutcome.SUCCESS),
+        # No user asked: password straight away, then a new password prompt.
+        ([b"Password: ", b"\r\nPassword: "], False, LoginOutcome.FAILURE),
+        # A shell right after the user name.
+        ([LOGIN, b"admin\r\n# "], False, LoginOutcome.SUCCESS),
+        # Lockout announced before any prompt.
+        ([b"Too many connections, try again later\r\n"], False, LoginOutcome.LOCKED),
+    ],
+)
+async def test_login_verdicts(turns: list[bytes], then_close: bool, expected: LoginOutcome) -> None:
+    async with TurnServer(turns, then_close=then_close) as server:
+        result = await telnet_login(
+            server.host, server.port, "admin", "s3cret!", timeouts=FAST, limits=LIMITS
+        )
+    assert result.outcome is expected, result
+    assert "s3cret!" not in result.text  # an echoed password is masked
+    assert result.detail
+
+
+@pytest.mark.asyncio
+async def test_login_sends_credentials_as_lines() -> None:
+    async with TurnServer([LOGIN, PASSWORD, b"\r\n# "]) as server:
+        await telnet_login(
+            server.host, server.port, "admin", "s3cret!", timeouts=FAST, limits=LIMITS
+        )
+    assert server.lines == [b"admin", b"s3cret!"]
+
+
+@pytest.mark.asyncio
+async def test_login_refused_and_bad_input() -> None:
+    connector = ScriptedConnector({})
+    refused = await telnet_login(H, 99, "a", "b", timeouts=FAST, limits=LIMITS, connector=connector)
+    assert refused.outcome is LoginOutcome.ERROR
+    assert "refused" in refused.detail
+    broken = await telnet_login(
+        H, 1, "a\r\nb", "c", timeouts=FAST, limits=LIMITS, connector=connector
+    )
+    assert broken.outcome is LoginOutcome.ERROR
+    assert connector.connections == []  # nothing was opened for an unsendable credential
+
+
+@pytest.mark.asyncio
+async def test_tcp_connector_is_default() -> None:
+    async with TelnetServer() as server:
+        port = server.port
+    result = await probe_telnet(None, H, port, timeouts=FAST, limits=LIMITS)
+    assert result.status is ProbeStatus.REFUSED
+    login = await telnet_login(H, port, "root", "x", timeouts=FAST, limits=LIMITS)
+    assert login.outcome is LoginOutcome.ERROR
