@@ -1,0 +1,501 @@
+"""The compiled signature set and what the pipeline asks of it.
+
+``identify`` turns probe evidence into an :class:`~scanner.models.Identification`;
+``vulnerability_findings`` turns that into version/fingerprint findings; ``credentials_for``,
+``routes_for``, ``default_ports`` and ``port_protocols`` hand the data files to the other stages.
+Nothing here touches the network or raises on device input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from scanner.match.matchers import MAX_VALUE_CHARS, Matcher
+from scanner.match.schema import (
+    GENERIC,
+    Condition,
+    CounterExample,
+    CredentialEntry,
+    CredentialPair,
+    Fingerprint,
+    FingerprintExample,
+    PortInfo,
+    RouteTable,
+    VendorInfo,
+    Vulnerability,
+    VulnExample,
+    spelling_key,
+)
+from scanner.match.versions import Version, VersionError, parse_version
+from scanner.models import (
+    Confidence,
+    DeviceType,
+    Finding,
+    Identification,
+    Protocol,
+    ServiceResult,
+)
+
+__all__ = [
+    "Evidence",
+    "ExampleCase",
+    "FingerprintHit",
+    "SignatureSet",
+    "check_example",
+    "evaluate",
+    "example_cases",
+    "run_examples",
+]
+
+_MAX_EXTRACTED = 100  # a model or firmware string longer than this is not one
+_MAX_SHOWN = 80  # evidence quotes in identified_by lines
+_MAX_VALUES_PER_FIELD = 32  # a host with more ports than this says nothing new per field
+
+
+def _clean(text: str) -> str | None:
+    """Device text made safe to carry as a model/firmware value: printable, one line, short."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in text[: _MAX_EXTRACTED * 4])
+    folded = " ".join(printable.split())[:_MAX_EXTRACTED].strip()
+    return folded or None
+
+
+def _quote(text: str) -> str:
+    shown = text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    return repr(shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Field values across one host's services, with the port each came from."""
+
+    values: Mapping[str, tuple[tuple[int | None, str], ...]]
+    open_ports: frozenset[int]
+
+    @classmethod
+    def from_services(
+        cls, services: Sequence[ServiceResult], open_ports: Collection[int]
+    ) -> Evidence:
+        values: dict[str, list[tuple[int | None, str]]] = {}
+        ports = {p for p in open_ports if isinstance(p, int)}
+        for service in services:
+            # Fields count whatever the probe status: a Telnet banner read before a timeout is
+            # still what the device said.
+            ports.add(service.port)
+            for name, value in service.fields.items():
+                if not isinstance(name, str) or not isinstance(value, str):
+                    continue
+                bucket = values.setdefault(name, [])
+                if len(bucket) < _MAX_VALUES_PER_FIELD:
+                    bucket.append((service.port, value[:MAX_VALUE_CHARS]))
+        return cls({k: tuple(v) for k, v in values.items()}, frozenset(ports))
+
+    @classmethod
+    def from_example(cls, fields: Sequence[tuple[str, str]], ports: Sequence[int]) -> Evidence:
+        return cls({name: ((None, value),) for name, value in fields}, frozenset(ports))
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintHit:
+    fingerprint: Fingerprint
+    evidence: tuple[str, ...]  # "rtsp.server on port 554 = 'Dahua Rtsp Server'"
+    model: str | None
+    firmware: str | None
+
+
+def _where(name: str, port: int | None) -> str:
+    return f"{name} on port {port}" if port is not None else name
+
+
+def _extracted(groups: Mapping[str, str]) -> tuple[str | None, str | None]:
+    model = _clean(groups["model"]) if "model" in groups else None
+    firmware = _clean(groups["firmware"]) if "firmware" in groups else None
+    if firmware is not None and "build" in groups:
+        # Hikvision page URLs run the two together ("V5.2.5build141201"); the device's own
+        # About page writes "V5.2.5 build 141201", which is what people search for.
+        firmware = _clean(f"{firmware} build {groups['build']}")
+    return model, firmware
+
+
+def evaluate(fp: Fingerprint, ev: Evidence) -> FingerprintHit | None:
+    """Whether ``fp`` matches the host, with the evidence lines and extracted values."""
+    if any(port not in ev.open_ports for port in fp.ports):
+        return None
+    lines: list[str] = []
+    passed: list[bool] = []
+    model: str | None = None
+    firmware: str | None = None
+    for matcher in fp.matchers:
+        hit = _first_hit(matcher, ev)
+        if matcher.negative:
+            passed.append(hit is None)
+            continue
+        passed.append(hit is not None)
+        if hit is None:
+            continue
+        port, value, text, groups = hit
+        shown = f"= {_quote(value)}" if text == value else f"contains {_quote(text)}"
+        lines.append(f"{_where(matcher.field, port)} {shown}")
+        got_model, got_firmware = _extracted(groups)
+        model = model or got_model
+        firmware = firmware or got_firmware
+    if fp.matchers and not (all(passed) if fp.condition is Condition.AND else any(passed)):
+        return None
+    lines.extend(f"port {port} open" for port in fp.ports)
+    for extractor in fp.extract:
+        if model is not None and firmware is not None:
+            break
+        for port, value in ev.values.get(extractor.field, ()):
+            found = extractor.pattern.search(value[:MAX_VALUE_CHARS])
+            if found is None:
+                continue
+            got_model, got_firmware = _extracted({k: v for k, v in found.groupdict().items() if v})
+            if got_model and model is None:
+                model = got_model
+                lines.append(f"model {model!r} from {_where(extractor.field, port)}")
+            if got_firmware and firmware is None:
+                firmware = got_firmware
+                lines.append(f"firmware {firmware!r} from {_where(extractor.field, port)}")
+            break
+    return FingerprintHit(fp, tuple(lines), model, firmware)
+
+
+def _first_hit(
+    matcher: Matcher, ev: Evidence
+) -> tuple[int | None, str, str, dict[str, str]] | None:
+    for port, value in ev.values.get(matcher.field, ()):
+        found = matcher.find(value)
+        if found is not None:
+            return port, value, found.text, found.groups
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    ident: Identification
+    vendor_id: str | None
+    hits: tuple[FingerprintHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureSet:
+    """Every signature, compiled. Built by ``scanner.match.loader.load_signatures``."""
+
+    vendors: tuple[VendorInfo, ...]
+    fingerprints: tuple[Fingerprint, ...]
+    vulnerabilities: tuple[Vulnerability, ...]
+    credentials: tuple[CredentialEntry, ...]
+    ports: tuple[PortInfo, ...]
+    routes: RouteTable
+    _spellings: dict[str, VendorInfo] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        spellings: dict[str, VendorInfo] = {}
+        for vendor in self.vendors:
+            for spelling in (vendor.id, vendor.name, *vendor.aliases):
+                spellings.setdefault(spelling_key(spelling), vendor)
+        object.__setattr__(self, "_spellings", spellings)
+
+    # vendors ------------------------------------------------------------------------------------
+
+    def vendor(self, spelling: str | None) -> VendorInfo | None:
+        """The vendor an id, display name or alias names (case and punctuation ignored)."""
+        if not spelling or spelling == GENERIC:
+            return None
+        return self._spellings.get(spelling_key(spelling))
+
+    # identification -----------------------------------------------------------------------------
+
+    def identify(
+        self, services: Sequence[ServiceResult], open_ports: Collection[int]
+    ) -> Identification:
+        """Combine fingerprint matches across the host's services into one identification.
+
+        The vendor is the one whose strongest matching fingerprint weighs most (then the sum of
+        its weights, then file order); model, firmware and device type come from that vendor's
+        fingerprints, strongest first, then from generic ones.
+        """
+        return self._identify(Evidence.from_services(services, open_ports)).ident
+
+    def _identify(self, ev: Evidence) -> _Outcome:
+        hits = [hit for fp in self.fingerprints if (hit := evaluate(fp, ev)) is not None]
+        by_vendor: dict[str, list[FingerprintHit]] = {}
+        for hit in hits:
+            if hit.fingerprint.vendor != GENERIC:
+                by_vendor.setdefault(hit.fingerprint.vendor, []).append(hit)
+        order = {vid: i for i, vid in enumerate(by_vendor)}
+        winner = max(
+            by_vendor,
+            key=lambda v: (
+                max(h.fingerprint.weight for h in by_vendor[v]),
+                sum(h.fingerprint.weight for h in by_vendor[v]),
+                -order[v],
+            ),
+            default=None,
+        )
+
+        def strongest(group: list[FingerprintHit]) -> list[FingerprintHit]:
+            return sorted(group, key=lambda h: -h.fingerprint.weight)  # stable: file order
+
+        generic = strongest([h for h in hits if h.fingerprint.vendor == GENERIC])
+        used = (strongest(by_vendor[winner]) if winner else []) + generic
+        vendor = self.vendor(winner) if winner else None
+        lines = [f"fingerprint {h.fingerprint.id}: {'; '.join(h.evidence)}" for h in used]
+        for vid, group in by_vendor.items():
+            if vid == winner:
+                continue
+            name = self._display(vid)
+            lines.extend(
+                f"fingerprint {h.fingerprint.id} (vendor {name}, outweighed): "
+                f"{'; '.join(h.evidence)}"
+                for h in group
+            )
+        ident = Identification(
+            vendor=vendor.name if vendor else winner,
+            model=next((h.model for h in used if h.model), None),
+            firmware=next((h.firmware for h in used if h.firmware), None),
+            device_type=used[0].fingerprint.device_type if used else DeviceType.UNKNOWN,
+            identified_by=tuple(lines),
+            fingerprint_ids=tuple(h.fingerprint.id for h in used),
+        )
+        return _Outcome(ident, winner, tuple(hits))
+
+    def _display(self, vendor_id: str) -> str:
+        vendor = self.vendor(vendor_id)
+        return vendor.name if vendor else vendor_id
+
+    # vulnerabilities ----------------------------------------------------------------------------
+
+    def vulnerability_findings(self, ident: Identification) -> list[Finding]:
+        """Findings for every vulnerability entry the identification falls under.
+
+        Version matches say which version string and which range, and are ``inferred``: vendors
+        backport fixes without changing version strings (field notes, ssh-audit's experience).
+        """
+        vendor = self.vendor(ident.vendor)
+        version: Version | None = None
+        if ident.firmware:
+            try:
+                version = parse_version(ident.firmware)
+            except VersionError:
+                version = None
+        findings: list[Finding] = []
+        for vuln in self.vulnerabilities:
+            reasons = self._vuln_reasons(vuln, ident, vendor, version)
+            if reasons is None:
+                continue
+            findings.append(
+                Finding(
+                    id=vuln.id,
+                    title=vuln.title,
+                    severity=vuln.severity,
+                    confidence=vuln.confidence,
+                    evidence=self._vuln_evidence(vuln, reasons),
+                    remediation=vuln.remediation,
+                    references=vuln.references,
+                    cves=vuln.cves,
+                )
+            )
+        return findings
+
+    @staticmethod
+    def _vuln_reasons(
+        vuln: Vulnerability,
+        ident: Identification,
+        vendor: VendorInfo | None,
+        version: Version | None,
+    ) -> list[str] | None:
+        if vuln.vendor != GENERIC and (vendor is None or vendor.id != vuln.vendor):
+            return None
+        reasons: list[str] = []
+        if vuln.fingerprints:
+            matched = [f for f in vuln.fingerprints if f in ident.fingerprint_ids]
+            if not matched:
+                return None
+            reasons.append(f"fingerprint {matched[0]} matched")
+        if vuln.models:
+            if not ident.model or not any(rule.matches(ident.model) for rule in vuln.models):
+                return None
+            reasons.append(f"model {ident.model!r} is listed")
+        if vuln.affected:
+            if version is None:
+                return None
+            for span in vuln.affected:
+                if span.models and not (
+                    ident.model and any(rule.matches(ident.model) for rule in span.models)
+                ):
+                    continue
+                if span.range.contains(version):
+                    models = ""
+                    if span.models:
+                        listed = ", ".join(rule.describe() for rule in span.models)
+                        models = f" for models {listed}"
+                    reasons.append(
+                        f"firmware {ident.firmware!r} is in the affected range "
+                        f"{span.range.describe()}{models}"
+                    )
+                    break
+            else:
+                return None
+        return reasons
+
+    @staticmethod
+    def _vuln_evidence(vuln: Vulnerability, reasons: list[str]) -> str:
+        text = "; ".join(reasons) + "."
+        if vuln.confidence is Confidence.INFERRED:
+            text += (
+                " Inferred from what the device announces, not tested: a vendor may ship a fix"
+                " without changing that."
+            )
+        if vuln.unverified:
+            text += (
+                " Unverified signature: its affected range or CVE mapping has not been checked"
+                " against the vendor advisory."
+            )
+        return text
+
+    # data for the other stages ------------------------------------------------------------------
+
+    def credentials_for(self, vendor: str | None, protocol: str) -> list[CredentialPair]:
+        """The vendor's default pairs for ``protocol`` first, then the generic ones;
+        de-duplicated, in file order. ``https`` shares the ``http`` lists."""
+        proto = protocol.strip().lower()
+        proto = "http" if proto == "https" else proto
+        info = self.vendor(vendor)
+        order = ([info.id] if info else []) + [GENERIC]
+        out: dict[tuple[str, str], CredentialPair] = {}
+        for vid in order:
+            for entry in self.credentials:
+                if entry.vendor != vid or entry.protocol.value != proto:
+                    continue
+                for pair in entry.pairs:
+                    out.setdefault((pair.username, pair.password), pair)
+        return list(out.values())
+
+    def routes_for(self, vendor: str | None) -> list[str]:
+        """The vendor's main then sub stream routes, then the generic list; de-duplicated."""
+        info = self.vendor(vendor)
+        routes: list[str] = []
+        if info is not None:
+            for table in self.routes.vendors:
+                if table.vendor == info.id:
+                    routes.extend((*table.main, *table.sub))
+        routes.extend(self.routes.generic)
+        return list(dict.fromkeys(routes))
+
+    def default_ports(self) -> tuple[int, ...]:
+        return tuple(sorted(p.port for p in self.ports))
+
+    def port_protocols(self) -> dict[int, Protocol]:
+        return {p.port: p.protocol for p in self.ports}
+
+    def stats(self) -> dict[str, int]:
+        routes = set(self.routes.generic)
+        for table in self.routes.vendors:
+            routes.update(table.main, table.sub)
+        return {
+            "vendors": len(self.vendors),
+            "fingerprints": len(self.fingerprints),
+            "fingerprint_examples": sum(
+                len(f.examples) + len(f.counter_examples) for f in self.fingerprints
+            ),
+            "vulnerabilities": len(self.vulnerabilities),
+            "cves": len({c for v in self.vulnerabilities for c in v.cves}),
+            "credential_sets": len(self.credentials),
+            "credential_pairs": len(
+                {(e.vendor, p.username, p.password) for e in self.credentials for p in e.pairs}
+            ),
+            "ports": len(self.ports),
+            "routes": len(routes),
+        }
+
+
+# --- self-tests: the examples inside the signatures ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleCase:
+    """One embedded example, addressable by ``id`` (used as the pytest parameter id)."""
+
+    id: str
+    where: str  # file:line of the example
+    owner: Fingerprint | Vulnerability
+    example: FingerprintExample | CounterExample | VulnExample
+
+
+def example_cases(sigset: SignatureSet) -> list[ExampleCase]:
+    cases: list[ExampleCase] = []
+    for fp in sigset.fingerprints:
+        for i, ex in enumerate(fp.examples, 1):
+            cases.append(ExampleCase(f"{fp.id}/example-{i}", f"{fp.source.file}:{ex.line}", fp, ex))
+        for i, counter in enumerate(fp.counter_examples, 1):
+            cases.append(
+                ExampleCase(f"{fp.id}/counter-{i}", f"{fp.source.file}:{counter.line}", fp, counter)
+            )
+    for vuln in sigset.vulnerabilities:
+        for i, vex in enumerate(vuln.examples, 1):
+            cases.append(
+                ExampleCase(f"{vuln.id}/example-{i}", f"{vuln.source.file}:{vex.line}", vuln, vex)
+            )
+    return cases
+
+
+def check_example(sigset: SignatureSet, case: ExampleCase) -> str | None:
+    """None if the example holds, else a ``file:line: ...`` message saying what differed."""
+    owner, example = case.owner, case.example
+    if isinstance(owner, Vulnerability):
+        assert isinstance(example, VulnExample)
+        return _check_vuln_example(sigset, case, owner, example)
+    assert isinstance(owner, Fingerprint)
+    if isinstance(example, CounterExample):
+        ev = Evidence.from_example(example.fields, example.ports)
+        hit = evaluate(owner, ev)
+        if hit is not None:
+            return f"{case.where}: {case.id}: matched, but must not: {'; '.join(hit.evidence)}"
+        return None
+    assert isinstance(example, FingerprintExample)
+    ev = Evidence.from_example(example.fields, example.ports)
+    if evaluate(owner, ev) is None:
+        return f"{case.where}: {case.id}: fingerprint {owner.id} does not match its example"
+    outcome = sigset._identify(ev)
+    got = outcome.ident
+    expected_vendor = None if example.vendor == GENERIC else example.vendor
+    problems = [
+        f"{name} expected {want!r}, got {have!r}"
+        for name, want, have in (
+            ("vendor", expected_vendor, outcome.vendor_id),
+            ("device_type", example.device_type.value, got.device_type.value),
+            ("model", example.model, got.model),
+            ("firmware", example.firmware, got.firmware),
+        )
+        if want != have
+    ]
+    if problems:
+        return f"{case.where}: {case.id}: {'; '.join(problems)}"
+    return None
+
+
+def _check_vuln_example(
+    sigset: SignatureSet, case: ExampleCase, vuln: Vulnerability, example: VulnExample
+) -> str | None:
+    vendor = sigset.vendor(vuln.vendor)
+    ident = Identification(
+        vendor=vendor.name if vendor else None,
+        model=example.model,
+        firmware=example.firmware,
+        fingerprint_ids=example.fingerprints,
+    )
+    found = any(f.id == vuln.id for f in sigset.vulnerability_findings(ident))
+    if found != example.affected:
+        said = "affected" if example.affected else "not affected"
+        return (
+            f"{case.where}: {case.id}: expected {said} (firmware {example.firmware!r}, "
+            f"model {example.model!r}), but the entry {'did not match' if not found else 'matched'}"
+        )
+    return None
+
+
+def run_examples(sigset: SignatureSet) -> list[str]:
+    """Failures of every embedded example and counter-example (``camsweep signatures test``)."""
+    return [msg for case in example_cases(sigset) if (msg := check_example(sigset, case))]

@@ -1,0 +1,240 @@
+"""Typed, validated signature objects: what the YAML files turn into after loading.
+
+Everything is frozen; regexes are compiled once by the loader. ``source`` fields keep the file and
+line each object came from, so example failures and lint messages can point at them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from scanner.match.matchers import Matcher
+from scanner.match.versions import VersionRange
+from scanner.models import Confidence, DeviceType, Protocol, Severity
+
+__all__ = [
+    "GENERIC",
+    "AffectedRange",
+    "Check",
+    "Condition",
+    "CounterExample",
+    "CredentialEntry",
+    "CredentialPair",
+    "CredentialProtocol",
+    "Extractor",
+    "Fingerprint",
+    "FingerprintExample",
+    "ModelRule",
+    "PortInfo",
+    "RouteTable",
+    "Safety",
+    "Source",
+    "VendorInfo",
+    "VendorRoutes",
+    "VulnExample",
+    "Vulnerability",
+    "spelling_key",
+]
+
+
+def spelling_key(text: str) -> str:
+    """Vendor spellings compare without case or punctuation: "D-Link" == "dlink"."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+# The reserved vendor word for signatures that belong to no vendor (a generic camera class, the
+# generic credential list). It can never be a vendor id.
+GENERIC = "generic"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Condition(StrEnum):
+    AND = "and"
+    OR = "or"
+
+
+class Safety(StrEnum):
+    """What evaluating an entry sends to the device."""
+
+    PASSIVE = "passive"  # nothing: matched on evidence already collected
+    SAFE = "safe"  # one read-only request
+    INTRUSIVE = "intrusive"  # writes, executes or logs in: lab profile only
+
+
+class CredentialProtocol(StrEnum):
+    RTSP = "rtsp"
+    HTTP = "http"
+    TELNET = "telnet"
+    ONVIF = "onvif"
+
+
+@dataclass(frozen=True, slots=True)
+class VendorInfo:
+    id: str  # the one spelling signatures use, e.g. "hikvision"
+    name: str  # the display name reports show, e.g. "Hikvision"
+    aliases: tuple[str, ...] = ()
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Extractor:
+    """A regex applied to one field after its fingerprint matched, to pull out model/firmware."""
+
+    field: str
+    value: str
+    pattern: re.Pattern[str] = dataclasses.field(compare=False, repr=False)
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintExample:
+    """Evidence a fingerprint must match, and what the whole set must then identify."""
+
+    fields: tuple[tuple[str, str], ...]
+    ports: tuple[int, ...]
+    vendor: str  # vendor id or GENERIC
+    device_type: DeviceType
+    model: str | None
+    firmware: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CounterExample:
+    """Evidence the fingerprint must NOT match."""
+
+    fields: tuple[tuple[str, str], ...]
+    ports: tuple[int, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    id: str
+    vendor: str  # vendor id or GENERIC
+    device_type: DeviceType
+    weight: int  # 1..100: how strongly a match names the vendor
+    condition: Condition
+    matchers: tuple[Matcher, ...]
+    ports: tuple[int, ...]  # all must be open
+    extract: tuple[Extractor, ...]
+    examples: tuple[FingerprintExample, ...]
+    counter_examples: tuple[CounterExample, ...]
+    description: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRule:
+    """A model name, exact (case-insensitive) or a regex (search)."""
+
+    text: str
+    pattern: re.Pattern[str] | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def matches(self, model: str) -> bool:
+        if self.pattern is not None:
+            return self.pattern.search(model) is not None
+        return model.casefold() == self.text.casefold()
+
+    def describe(self) -> str:
+        return f"/{self.text}/" if self.pattern is not None else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedRange:
+    range: VersionRange
+    models: tuple[ModelRule, ...]  # empty: any model
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """An active check, reserved: validated now, run by a later version (docs/signatures.md)."""
+
+    protocol: Protocol
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    matchers: tuple[Matcher, ...]
+    condition: Condition
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class VulnExample:
+    firmware: str | None
+    model: str | None
+    fingerprints: tuple[str, ...]
+    affected: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    id: str
+    title: str
+    vendor: str  # vendor id or GENERIC
+    severity: Severity
+    cves: tuple[str, ...]
+    cvss: float | None
+    references: tuple[str, ...]
+    remediation: str
+    safety: Safety
+    confidence: Confidence
+    unverified: bool
+    models: tuple[ModelRule, ...]
+    affected: tuple[AffectedRange, ...]
+    fingerprints: tuple[str, ...]  # any one of these fingerprint ids must have matched
+    check: Check | None
+    examples: tuple[VulnExample, ...]
+    description: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialPair:
+    username: str
+    password: str
+    reference: str | None = None  # URL of a manual, advisory or source listing the pair
+    note: str | None = None  # e.g. "widely reported", "firmware before 5.3.0"
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialEntry:
+    vendor: str  # vendor id or GENERIC
+    protocol: CredentialProtocol
+    pairs: tuple[CredentialPair, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    port: int
+    protocol: Protocol
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class VendorRoutes:
+    vendor: str
+    main: tuple[str, ...]
+    sub: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    generic: tuple[str, ...] = ()
+    vendors: tuple[VendorRoutes, ...] = ()

@@ -1,0 +1,152 @@
+"""Tolerant parsing of camera firmware version strings into comparable values.
+
+Camera firmware strings are not semantic versions: Hikvision writes ``V5.2.5 build 141201`` (or
+``V5.2.5build141201`` in page URLs), Dahua ``2.800.0000000.26.R``, Axis ``10.12.220``, Reolink
+``v3.0.0.136_20121102``. Comparing them as strings gets ``5.10`` < ``5.9`` wrong, so every
+comparison goes through :class:`Version`: the dotted release numbers (trailing zeros dropped, so
+``5.4`` == ``5.4.0``) then the build number when there is one. Letters after the numbers
+(``.R``, ``.T``) name a build flavour rather than an order, so they are kept in the text and
+ignored by comparisons: two versions that differ only there are *equivalent* (the ordering is a
+total preorder on strings, a total order on :class:`Version` keys).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Version", "VersionError", "VersionRange", "parse_version"]
+
+# Device text is untrusted and may be long: only the start can hold the version we want, and the
+# cap keeps the regex work bounded.
+_MAX_TEXT = 256
+_MAX_COMPONENTS = 12
+
+# Up to 9 digits per number keeps int() cheap and far from Python's int-string limit; an ASCII
+# class keeps other scripts' digits (which int() would accept) out.
+_DOTTED = re.compile(
+    rf"(?<![0-9])([0-9]{{1,9}}(?:\.[0-9]{{1,9}}){{1,{_MAX_COMPONENTS - 1}}})(?![0-9])"
+)
+_BARE = re.compile(r"(?<![0-9.])([0-9]{1,9})(?![0-9])")
+# Build markers seen in the wild, tried in this order after the release numbers:
+# Hikvision "build 141201" / "build141201" / "b140721", Reolink "_20121102",
+# Dahua "Build Date: 2021-06-10" (turned into 20210610).
+_BUILD_WORD = re.compile(r"build\s*[:.]?\s*([0-9]{1,9})(?![0-9])", re.IGNORECASE)
+_BUILD_DATE = re.compile(r"build\s*date\s*:?\s*([0-9]{4})-([0-9]{2})-([0-9]{2})", re.IGNORECASE)
+_BUILD_B = re.compile(r"(?<![0-9A-Za-z])b([0-9]{6,8})(?![0-9])")
+_BUILD_UNDERSCORE = re.compile(r"_([0-9]{6,8})(?![0-9])")
+
+
+class VersionError(ValueError):
+    """The text holds no version number this parser understands."""
+
+
+def _trim(release: tuple[int, ...]) -> tuple[int, ...]:
+    # 5.4 and 5.4.0 are the same release; dropping trailing zeros makes tuple order agree.
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Version:
+    """A parsed firmware version. Compare with ``<``/``==``; ``text`` keeps what was written."""
+
+    text: str
+    release: tuple[int, ...]
+    build: int | None = None
+
+    @property
+    def key(self) -> tuple[tuple[int, ...], int]:
+        # A missing build sorts before any build of the same release: "5.4.0" <= "5.4.0 build 1".
+        return (_trim(self.release), -1 if self.build is None else self.build)
+
+    def compare_to_bound(self, bound: Version) -> int:
+        """-1, 0 or 1 comparing ``self`` with a range bound at the bound's own precision.
+
+        A bound written without a build (``5.4.0``) covers every build of that release, so
+        ``V5.4.0 build 160530`` is *equal* to the bound ``5.4.0``, not above it.
+        """
+        if bound.build is None:
+            mine, theirs = _trim(self.release), _trim(bound.release)
+            return (mine > theirs) - (mine < theirs)
+        return (self.key > bound.key) - (self.key < bound.key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __lt__(self, other: Version) -> bool:
+        return self.key < other.key
+
+    def __le__(self, other: Version) -> bool:
+        return self.key <= other.key
+
+    def __gt__(self, other: Version) -> bool:
+        return self.key > other.key
+
+    def __ge__(self, other: Version) -> bool:
+        return self.key >= other.key
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_version(text: str) -> Version:
+    """Parse a firmware string; raise :class:`VersionError` (and nothing else) if it has none.
+
+    The release is the first dotted number run (``5.2.5``); failing that, the first bare number.
+    A build number is then looked for after it.
+    """
+    if not isinstance(text, str):
+        raise VersionError(f"not a version string: {type(text).__name__}")
+    head = text[:_MAX_TEXT]
+    found = _DOTTED.search(head) or _BARE.search(head)
+    if found is None:
+        raise VersionError(f"no version number in {head[:60]!r}")
+    release = tuple(int(part) for part in found.group(1).split("."))
+    tail = head[found.end() :]
+    build: int | None = None
+    if date := _BUILD_DATE.search(tail):
+        build = int(date.group(1) + date.group(2) + date.group(3))
+    else:
+        for pattern in (_BUILD_WORD, _BUILD_B, _BUILD_UNDERSCORE):
+            if marker := pattern.search(tail):
+                build = int(marker.group(1))
+                break
+    return Version(text=head.strip(), release=release, build=build)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRange:
+    """Affected versions: ``lower`` inclusive (``min``/``introduced``); ``upper`` inclusive
+    (``max``) or exclusive (``fixed``). Either side may be open, not both."""
+
+    lower: Version | None
+    upper: Version | None
+    upper_inclusive: bool
+
+    def contains(self, version: Version) -> bool:
+        if self.lower is not None and version.compare_to_bound(self.lower) < 0:
+            return False
+        if self.upper is not None:
+            cmp = version.compare_to_bound(self.upper)
+            if cmp > 0 or (cmp == 0 and not self.upper_inclusive):
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        if self.lower is not None:
+            parts.append(f"{self.lower.text} <=")
+        parts.append("version")
+        if self.upper is not None:
+            parts.append(f"{'<=' if self.upper_inclusive else '<'} {self.upper.text}")
+            if not self.upper_inclusive:
+                parts.append("(fixed)")
+        return " ".join(parts)
