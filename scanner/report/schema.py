@@ -1,0 +1,173 @@
+"""The JSON Schema (draft 2020-12) of camsweep's JSON report, generated from the models.
+
+The enums are read from scanner.models, so the schema cannot drift from the code; the copy in
+docs/report-schema.json is this document written by :func:`write_schema`, and a test fails when
+the two differ (the habit nuclei follows for its template schema).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from enum import StrEnum
+from typing import Any, TextIO
+
+# jsonschema ships no type information; "unused-ignore" keeps this clean once types-jsonschema
+# is installed too.
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+
+from scanner.models import (
+    AuthScheme,
+    Confidence,
+    DeviceType,
+    ProbeStatus,
+    Protocol,
+    RiskLevel,
+    Severity,
+)
+
+__all__ = ["SCHEMA_ID", "SCHEMA_VERSION", "report_schema", "report_validator", "write_schema"]
+
+# The report format version the renderers write. Readers accept any 1.x: minor versions only
+# add optional things; a change that breaks readers bumps the major.
+SCHEMA_VERSION = "1.0"
+SCHEMA_ID = "urn:camsweep:report-schema:1"
+
+
+def _enum(values: type[StrEnum]) -> dict[str, Any]:
+    return {"type": "string", "enum": [member.value for member in values]}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """Allow null besides ``schema`` (keeps the enum list intact for readers)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    """A strict object: every property listed is required and nothing else is allowed."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
+_STR = {"type": "string"}
+_STRINGS = {"type": "array", "items": _STR}
+_PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+_COUNT = {"type": "integer", "minimum": 0}
+
+_SERVICE = _object(
+    {
+        "port": _PORT,
+        "transport": {"type": "string", "enum": ["tcp", "udp"]},
+        "protocol": _enum(Protocol),
+        "product": _nullable(_STR),
+        "banner": _nullable(_STR),
+        "auth": _nullable(_enum(AuthScheme)),
+        "status": _enum(ProbeStatus),
+        "reason": _STR,
+        "tls": {"type": "boolean"},
+        "fields": {
+            "type": "object",
+            # Evidence field names are "<namespace>.<name>" (docs/architecture.md, the evidence
+            # vocabulary); values are the device's own text.
+            "propertyNames": {"pattern": r"^[a-z][a-z0-9_]*\.[^\s]+$"},
+            "additionalProperties": _STR,
+        },
+        "open_routes": _STRINGS,
+        "accepts_any_route": {"type": "boolean"},
+        "login_prompt": {"type": "boolean"},
+        "redirect": _nullable(_STR),
+    }
+)
+
+_FINDING = _object(
+    {
+        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+        "title": {"type": "string", "minLength": 1},
+        "severity": _enum(Severity),
+        "confidence": _enum(Confidence),
+        "evidence": _STR,
+        "remediation": _STR,
+        "references": _STRINGS,
+        # CVE ids per the CVE numbering format: four-digit year, four or more digits.
+        "cves": {"type": "array", "items": {"type": "string", "pattern": r"^CVE-\d{4}-\d{4,}$"}},
+        "port": _nullable(_PORT),
+        "secret": _nullable(_STR),
+    }
+)
+
+_HOST = _object(
+    {
+        "ip": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+        "mac": _nullable({"type": "string", "pattern": r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"}),
+        "hostnames": _STRINGS,
+        "vendor": _nullable(_STR),
+        "model": _nullable(_STR),
+        "firmware": _nullable(_STR),
+        "device_type": _enum(DeviceType),
+        "identified_by": _STRINGS,
+        "services": {"type": "array", "items": {"$ref": "#/$defs/service"}},
+        "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+        "risk": _object(
+            {
+                "score": {"type": "number", "minimum": 0, "maximum": 10},
+                "level": _enum(RiskLevel),
+            }
+        ),
+        "notes": _STRINGS,
+    }
+)
+
+_SUMMARY = _object(
+    {
+        "hosts_scanned": _COUNT,
+        "hosts_up": _COUNT,
+        "cameras": _COUNT,
+        "recorders": _COUNT,
+        "findings_by_severity": _object({severity.value: _COUNT for severity in Severity}),
+        "highest_risk": _enum(RiskLevel),
+    }
+)
+
+_REPORT: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": "camsweep report",
+    "description": "What a camsweep scan found: hosts, their services, findings and risk.",
+    **_object(
+        {
+            "schema_version": {"type": "string", "pattern": r"^1\.\d+$"},
+            "tool": _object({"name": {"type": "string", "minLength": 1}, "version": _STR}),
+            "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": "string", "format": "date-time"},
+            "targets": _STRINGS,
+            "profile": {"type": "string", "minLength": 1},
+            "hosts": {"type": "array", "items": {"$ref": "#/$defs/host"}},
+            "summary": {"$ref": "#/$defs/summary"},
+            "notes": _STRINGS,
+        }
+    ),
+    "$defs": {"host": _HOST, "service": _SERVICE, "finding": _FINDING, "summary": _SUMMARY},
+}
+
+Draft202012Validator.check_schema(_REPORT)  # fail at import, not at the first report read
+_VALIDATOR = Draft202012Validator(_REPORT, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def report_schema() -> dict[str, Any]:
+    """A fresh copy of the schema (callers may mutate it)."""
+    return copy.deepcopy(_REPORT)
+
+
+def report_validator() -> Draft202012Validator:
+    """The compiled validator, asserting formats (date-time, ipv4/ipv6) as well as structure."""
+    return _VALIDATOR
+
+
+def write_schema(out: TextIO) -> None:
+    """Write the schema as it is kept in docs/report-schema.json (2-space indent, newline)."""
+    json.dump(_REPORT, out, indent=2, ensure_ascii=False)
+    out.write("\n")
