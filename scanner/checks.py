@@ -1,0 +1,182 @@
+"""Exposure findings that need no signature: what the probes saw on the wire is itself the problem.
+
+Vendor-specific words for the fix come from ``_VENDOR_HINTS`` where we know the vendor's menus;
+everything else gets a concrete generic fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scanner.credentials.checker import CheckStatus, CredentialCheck, mask
+from scanner.models import (
+    Confidence,
+    DeviceType,
+    Finding,
+    Identification,
+    Protocol,
+    ServiceResult,
+    Severity,
+)
+
+_SHELL_PROMPT_ENDINGS = ("#", "$", ">")
+
+_TELNET_FIX = {
+    "Xiongmai": (
+        "Xiongmai-based recorders keep Telnet on in many firmware builds and the web interface "
+        "cannot turn it off. Install the newest firmware from the brand on your device's label, "
+        "block port 23 (and 9527, 9530) on your router, and replace the recorder if no update "
+        "closes Telnet."
+    ),
+}
+_GENERIC_TELNET_FIX = (
+    "Turn Telnet off in the device's network or security settings (it sends passwords in clear "
+    "text and gives a shell). If the device offers no such switch, update its firmware, block "
+    "port 23 on your router, and consider replacing it."
+)
+
+_ACCOUNT_FIX = {
+    "Hikvision": "In the web interface open Configuration > System > User Management and set a "
+    "strong admin password; then update the firmware from Hikvision's download portal.",
+    "Dahua": "In the web interface open Setting > System > Account and give admin (and any other "
+    "account) a strong, unique password; disable unused accounts such as 888888 and 666666.",
+    "Axis": "In the web interface open System > Users and set a strong password for root and "
+    "every other account.",
+    "Xiongmai": "In the recorder's menu or the XMEye/NETSurveillance web interface open "
+    "System > Account and set an admin password; Telnet root passwords are fixed in firmware, "
+    "so also block port 23 and update or replace the device.",
+}
+_GENERIC_ACCOUNT_FIX = (
+    "Log in to the device's web interface or app, set a strong unique password for every account "
+    "(admin/root), and delete or disable accounts you do not use."
+)
+
+_STREAM_FIX = (
+    "Turn on RTSP authentication (often under Network > RTSP or Video > Stream settings) so the "
+    "video needs a password, or turn RTSP off if no recorder or app uses it; block port 554 "
+    "from networks you do not trust."
+)
+
+
+def _device_word(ident: Identification) -> str:
+    if ident.device_type is DeviceType.RECORDER:
+        return "recorder"
+    if ident.device_type is DeviceType.CAMERA:
+        return "camera"
+    return "device"
+
+
+def _label(ident: Identification) -> str:
+    parts = [p for p in (ident.vendor, ident.model) if p]
+    return " ".join(parts) if parts else f"this {_device_word(ident)}"
+
+
+def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) -> list[Finding]:
+    """Telnet open, RTSP streams served without a password, RTSP servers that answer anything."""
+    findings: list[Finding] = []
+    camera_like = ident.device_type in (DeviceType.CAMERA, DeviceType.RECORDER, DeviceType.UNKNOWN)
+    for svc in services:
+        if svc.protocol is Protocol.TELNET and camera_like and svc.status == "ok":
+            prompt = svc.fields.get("telnet.prompt", "").rstrip()
+            shell = bool(prompt) and prompt.endswith(_SHELL_PROMPT_ENDINGS) and svc.login_prompt
+            severity = (
+                Severity.HIGH if ident.device_type is not DeviceType.UNKNOWN else Severity.MEDIUM
+            )
+            findings.append(
+                Finding(
+                    id="telnet-open",
+                    title=f"Telnet is open on {_label(ident)}",
+                    severity=Severity.CRITICAL if shell else severity,
+                    confidence=Confidence.CONFIRMED,
+                    evidence=(
+                        f"port {svc.port} answered as Telnet"
+                        + (f" with the prompt {prompt!r}" if prompt else "")
+                        + (": a shell with no login at all" if shell else "")
+                    ),
+                    remediation=_TELNET_FIX.get(ident.vendor or "", _GENERIC_TELNET_FIX),
+                    port=svc.port,
+                )
+            )
+        if svc.protocol is not Protocol.RTSP:
+            continue
+        if svc.accepts_any_route:
+            findings.append(
+                Finding(
+                    id="rtsp-accepts-any-route",
+                    title="RTSP server answers any stream path without a password",
+                    severity=Severity.MEDIUM,
+                    confidence=Confidence.FIRM,
+                    evidence=(
+                        f"DESCRIBE of a random path on port {svc.port} returned 200 without "
+                        "credentials, so individual stream paths cannot be told apart; check "
+                        "the stream with a video player"
+                    ),
+                    remediation=_STREAM_FIX,
+                    port=svc.port,
+                )
+            )
+        elif svc.open_routes:
+            routes = ", ".join(svc.open_routes)
+            findings.append(
+                Finding(
+                    id="rtsp-unauthenticated-stream",
+                    title="Video stream is served without a password",
+                    severity=Severity.HIGH,
+                    confidence=Confidence.CONFIRMED,
+                    evidence=(
+                        f"DESCRIBE returned a stream description without credentials on port "
+                        f"{svc.port} for: {routes} (a random path was refused)"
+                    ),
+                    remediation=_STREAM_FIX,
+                    port=svc.port,
+                )
+            )
+    return findings
+
+
+_CREDENTIAL_SEVERITY = {
+    Protocol.TELNET: Severity.CRITICAL,  # a root shell
+    Protocol.HTTP: Severity.CRITICAL,  # the admin interface
+    Protocol.HTTPS: Severity.CRITICAL,
+    Protocol.RTSP: Severity.HIGH,  # the video
+}
+
+
+def credential_findings(
+    ident: Identification, protocol: Protocol, port: int, check: CredentialCheck
+) -> list[Finding]:
+    name = "http" if protocol is Protocol.HTTPS else protocol.value
+    fix = _ACCOUNT_FIX.get(ident.vendor or "", _GENERIC_ACCOUNT_FIX)
+    if check.status is CheckStatus.FOUND and check.pair is not None:
+        user, password = check.pair
+        return [
+            Finding(
+                id=f"default-credentials-{name}",
+                title=f"Factory default login works on {protocol.value.upper()} ({user})",
+                severity=_CREDENTIAL_SEVERITY[protocol],
+                confidence=Confidence.CONFIRMED,
+                evidence=(
+                    f"port {port}: {check.evidence}. The login {user} / {mask(password)} "
+                    "is a published default: anyone on this network can use it"
+                ),
+                remediation=fix,
+                port=port,
+                secret=password,
+            )
+        ]
+    if check.status is CheckStatus.ACCEPTS_ANY:
+        return [
+            Finding(
+                id=f"accepts-any-credentials-{name}",
+                title=f"{protocol.value.upper()} accepts any username and password",
+                severity=_CREDENTIAL_SEVERITY[protocol],
+                confidence=Confidence.CONFIRMED,
+                evidence=f"port {port}: {check.evidence}",
+                remediation=(
+                    "The login check on this service is broken: any password works. Update the "
+                    "firmware; until then block the port from untrusted networks."
+                ),
+                port=port,
+            )
+        ]
+    return []

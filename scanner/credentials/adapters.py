@@ -1,0 +1,107 @@
+"""Protocol adapters for the credential checker: one ``Attempt`` per protocol.
+
+Each adapter sends the same request each time, with or without a pair, and maps the answer to an
+``Outcome``. Lockout signals follow what devices really send: 403 after a run of 401s (Hikvision,
+Dahua), 423/429, a device text saying "locked", or the connection going away mid-sequence.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from scanner.config import Limits, Timeouts
+from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
+from scanner.models import ServiceResult
+from scanner.probe.auth import AuthError
+from scanner.probe.http import http_fetch
+from scanner.probe.rtsp import RtspParseError, rtsp_describe
+from scanner.probe.telnet import LoginOutcome, telnet_login
+from scanner.probe.transport import Connector, TransportError
+
+_LOCK_WORDS = ("locked", "lock out", "lockout", "too many", "blocked")
+
+
+def _status_outcome(status: int, pair: Pair | None, body: str = "") -> AttemptResult:
+    if 200 <= status < 300:
+        return AttemptResult(Outcome.ACCEPTED, f"{status}")
+    if status == 401:
+        if any(word in body.lower() for word in _LOCK_WORDS):
+            return AttemptResult(Outcome.LOCKED, f"{status} with a lockout message")
+        return AttemptResult(Outcome.REFUSED, f"{status}")
+    if status in (423, 429) or (status == 403 and pair is not None):
+        return AttemptResult(Outcome.LOCKED, f"{status}: the device may be locking the account")
+    if status == 404 and pair is not None:
+        # The same route was refused with 401 before: a 404 now means the login passed and
+        # only then was the path looked up.
+        return AttemptResult(Outcome.ACCEPTED, "404 after authentication")
+    return AttemptResult(Outcome.UNCLEAR, f"{status}")
+
+
+def rtsp_attempt(
+    connector: Connector, host: str, port: int, route: str, *, timeouts: Timeouts, limits: Limits
+) -> Attempt:
+    async def attempt(pair: Pair | None) -> AttemptResult:
+        try:
+            response = await rtsp_describe(
+                connector, host, port, route, credentials=pair, timeouts=timeouts, limits=limits
+            )
+        except TransportError as exc:
+            return AttemptResult(Outcome.UNREACHABLE, str(exc))
+        except RtspParseError as exc:
+            return AttemptResult(Outcome.UNCLEAR, f"malformed answer: {exc}")
+        except AuthError as exc:
+            # A pair that cannot be sent (CR/LF, ':' in a Basic user name) is not a refusal.
+            return AttemptResult(Outcome.UNCLEAR, f"pair cannot be sent: {exc}")
+        return _status_outcome(response.status, pair)
+
+    return attempt
+
+
+def http_attempt(
+    host: str, port: int, path: str, *, tls: bool, scheme: str, timeouts: Timeouts, limits: Limits
+) -> Attempt:
+    async def attempt(pair: Pair | None) -> AttemptResult:
+        auth: httpx.Auth | None = None
+        if pair is not None:
+            auth = httpx.DigestAuth(*pair) if scheme == "digest" else httpx.BasicAuth(*pair)
+        try:
+            response = await http_fetch(
+                host, port, path, tls=tls, timeouts=timeouts, limits=limits, auth=auth
+            )
+        except (httpx.HTTPError, TransportError) as exc:
+            return AttemptResult(Outcome.UNREACHABLE, f"{type(exc).__name__}: {exc}"[:200])
+        body = response.body[:2048].decode("utf-8", "replace")
+        return _status_outcome(response.status, pair, body)
+
+    return attempt
+
+
+def telnet_attempt(
+    connector: Connector,
+    host: str,
+    port: int,
+    probe: ServiceResult,
+    *,
+    timeouts: Timeouts,
+    limits: Limits,
+) -> Attempt:
+    async def attempt(pair: Pair | None) -> AttemptResult:
+        if pair is None:
+            # The probe already connected without credentials: what did it get?
+            prompt = probe.fields.get("telnet.prompt", "").rstrip()
+            if prompt.endswith(("#", "$", ">")):
+                return AttemptResult(Outcome.ACCEPTED, f"a shell prompt {prompt!r}")
+            if probe.login_prompt:
+                return AttemptResult(Outcome.REFUSED, f"a login prompt {prompt!r}")
+            return AttemptResult(Outcome.UNCLEAR, "no login prompt")
+        result = await telnet_login(
+            host, port, pair[0], pair[1], timeouts=timeouts, limits=limits, connector=connector
+        )
+        outcome = {
+            LoginOutcome.SUCCESS: Outcome.ACCEPTED,
+            LoginOutcome.FAILURE: Outcome.REFUSED,
+            LoginOutcome.LOCKED: Outcome.LOCKED,
+        }.get(result.outcome, Outcome.UNREACHABLE)
+        return AttemptResult(outcome, result.detail)
+
+    return attempt

@@ -1,0 +1,179 @@
+"""The credential adapters and the whole check against lab devices on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.credentials.adapters import http_attempt, rtsp_attempt, telnet_attempt
+from scanner.credentials.checker import CheckStatus, Outcome, check_credentials
+from scanner.lab import (
+    AuthKind,
+    AuthPolicy,
+    DeviceSpec,
+    HttpConfig,
+    HttpRoute,
+    Lockout,
+    RtspConfig,
+    RtspRoute,
+    RunningLab,
+    ServiceSpec,
+    TelnetConfig,
+    start_lab,
+)
+from scanner.match import load_signatures
+from scanner.models import DeviceType, ProbeStatus, Protocol, ServiceResult
+from scanner.pipeline import scan
+from scanner.probe.transport import TcpConnector
+
+TIMEOUTS = Timeouts(credential_pause=0.01)
+LIMITS = Limits()
+
+
+def device(
+    key: str,
+    ip: str,
+    services: tuple[ServiceSpec, ...],
+    login: tuple[str, str],
+    lockout: Lockout | None = None,
+) -> DeviceSpec:
+    return DeviceSpec(
+        key=key,
+        name=key,
+        ip=ip,
+        vendor=None,
+        model=None,
+        firmware=None,
+        device_type=DeviceType.CAMERA,
+        description="test device",
+        problems=(),
+        expected_findings=(),
+        credentials={s.protocol: login for s in services},
+        services=services,
+        lockout=lockout,
+    )
+
+
+def http_service(kind: AuthKind) -> ServiceSpec:
+    config = HttpConfig(
+        server="test",
+        auth=AuthPolicy(realm="cam", schemes=(kind,)),
+        routes=(HttpRoute("/", body=b"<title>cam</title>", auth=True),),
+    )
+    return ServiceSpec(80, Protocol.HTTP, config)
+
+
+RTSP = ServiceSpec(
+    554,
+    Protocol.RTSP,
+    RtspConfig(server="test", auth=AuthPolicy(realm="cam"), routes=(RtspRoute("/live/ch0"),)),
+)
+TELNET = ServiceSpec(23, Protocol.TELNET, TelnetConfig())
+
+
+@pytest_asyncio.fixture
+async def lab() -> AsyncIterator[RunningLab]:
+    devices = (
+        device("basic", "127.77.8.1", (http_service(AuthKind.BASIC),), ("admin", "admin")),
+        device("digest", "127.77.8.2", (http_service(AuthKind.DIGEST),), ("admin", "")),
+        device("rtsp", "127.77.8.3", (RTSP,), ("admin", "12345")),
+        device("telnet", "127.77.8.4", (TELNET,), ("root", "xc3511")),
+        device(
+            "locking",
+            "127.77.8.5",
+            (RTSP, http_service(AuthKind.DIGEST)),
+            ("admin", "Str0ng-and-unique"),
+            lockout=Lockout(max_failures=4, seconds=60),
+        ),
+    )
+    async with await start_lab(devices, standard_ports=False) as running:
+        yield running
+
+
+CANDIDATES = [("admin", "12345"), ("admin", "admin"), ("admin", "")]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("key", "expected"), [("basic", "admin"), ("digest", "")])
+async def test_http_basic_and_digest_defaults_are_found(
+    lab: RunningLab, key: str, expected: str
+) -> None:
+    dev = lab.device(key)
+    scheme = dev.spec.services[0].config.auth.schemes[0].value  # type: ignore[union-attr]
+    attempt = http_attempt(
+        dev.ip, dev.port(80), "/", tls=False, scheme=scheme, timeouts=TIMEOUTS, limits=LIMITS
+    )
+    assert (await attempt(None)).outcome is Outcome.REFUSED
+    check = await check_credentials(attempt, CANDIDATES, budget=3, pause=0)
+    assert check.status is CheckStatus.FOUND
+    assert check.pair == ("admin", expected)
+
+
+@pytest.mark.asyncio
+async def test_rtsp_digest_default_is_found(lab: RunningLab) -> None:
+    dev = lab.device("rtsp")
+    attempt = rtsp_attempt(
+        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=TIMEOUTS, limits=LIMITS
+    )
+    check = await check_credentials(attempt, CANDIDATES, budget=3, pause=0)
+    assert check.status is CheckStatus.FOUND
+    assert check.pair == ("admin", "12345")
+
+
+@pytest.mark.asyncio
+async def test_telnet_login_default_is_found(lab: RunningLab) -> None:
+    dev = lab.device("telnet")
+    probe = ServiceResult(
+        port=dev.port(23),
+        protocol=Protocol.TELNET,
+        status=ProbeStatus.OK,
+        login_prompt=True,
+        fields={"telnet.prompt": "LocalHost login:"},
+    )
+    attempt = telnet_attempt(
+        TcpConnector(), dev.ip, dev.port(23), probe, timeouts=TIMEOUTS, limits=LIMITS
+    )
+    check = await check_credentials(
+        attempt, [("root", "vizxv"), ("root", "xc3511")], budget=3, pause=0
+    )
+    assert check.status is CheckStatus.FOUND
+    assert check.pair == ("root", "xc3511")
+
+
+@pytest.mark.asyncio
+async def test_a_device_that_locks_after_four_failures_is_not_locked_by_a_default_scan(
+    lab: RunningLab,
+) -> None:
+    dev = lab.device("locking")
+    config = ScanConfig(
+        targets=(),
+        target_specs=(dev.ip,),
+        ports=tuple(dev.ports.values()),
+        port_protocols=lab.port_protocols(),
+        timeouts=TIMEOUTS,
+    )
+    report = await scan(config, load_signatures(), [dev.ip], 1)
+    assert report.hosts
+    assert not [f for f in report.hosts[0].findings if f.id.startswith("default-credentials")]
+    # The owner's real password still works: the scan did not lock the device.
+    attempt = rtsp_attempt(
+        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=TIMEOUTS, limits=LIMITS
+    )
+    result = await attempt(("admin", "Str0ng-and-unique"))
+    assert result.outcome is Outcome.ACCEPTED, result.detail
+
+
+@pytest.mark.asyncio
+async def test_lockout_answers_stop_the_check(lab: RunningLab) -> None:
+    dev = lab.device("locking")
+    attempt = rtsp_attempt(
+        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=TIMEOUTS, limits=LIMITS
+    )
+    wrong = [("admin", f"wrong{i}") for i in range(10)]
+    check = await check_credentials(attempt, wrong, budget=10, pause=0)
+    # Four failures lock the device; the fifth answer says so and the check stops there.
+    assert check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE)
+    assert check.attempts == 5
