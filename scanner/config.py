@@ -29,7 +29,8 @@ class Limits:
     connections: int = 256  # concurrent sockets in the whole scan
     hosts: int = 128  # hosts probed at once
     per_host: int = 6  # concurrent connections to one host
-    credential_attempts: int = 3  # per device and service: lockout-safe budget
+    # Failed logins per device, shared by all its services: lockouts count per device.
+    credential_attempts: int = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,350 @@
+"""discover -> probe -> match -> credentials -> report, overlapped across hosts and ports.
+
+Scanning is waiting, so everything that waits runs at once, bounded by one semaphore per resource:
+``sockets`` (all connections of the scan), a fixed pool of host workers pulling from the target
+iterator (memory stays flat however many targets), and ``per_host`` connections to any one device.
+Every host has a deadline; what a host did before its deadline is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol as TypingProtocol
+
+from scanner import __version__
+from scanner.checks import credential_findings, exposure_findings
+from scanner.config import ScanConfig
+from scanner.credentials.adapters import http_attempt, rtsp_attempt, telnet_attempt
+from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
+from scanner.discover.tcp import sweep_host
+from scanner.match.engine import SignatureSet
+from scanner.models import (
+    AuthScheme,
+    Finding,
+    Host,
+    Identification,
+    ProbeStatus,
+    Protocol,
+    Report,
+    ServiceResult,
+)
+from scanner.probe.banner import probe_banner, sniff
+from scanner.probe.http import probe_http
+from scanner.probe.rtsp import probe_rtsp
+from scanner.probe.telnet import probe_telnet
+from scanner.probe.transport import Connector, TcpConnector
+from scanner.report.risk import score_host, summarize
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1.0"
+
+_PROFILE_CREDENTIALS = {"guest": False, "owner": True, "lab": True}
+
+
+class ScanObserver(TypingProtocol):
+    """Progress goes through an observer, so the terminal is just one subscriber."""
+
+    def scan_started(self, total_hosts: int) -> None: ...
+
+    def host_finished(self, ip: str, host: Host | None) -> None: ...
+
+
+class _NullObserver:
+    def scan_started(self, total_hosts: int) -> None:
+        pass
+
+    def host_finished(self, ip: str, host: Host | None) -> None:
+        pass
+
+
+@dataclass
+class _HostWork:
+    """What one host has yielded so far; survives the host's deadline."""
+
+    ip: str
+    open_ports: tuple[int, ...] = ()
+    services: list[ServiceResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ident: Identification = field(default_factory=Identification)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class Scanner:
+    def __init__(
+        self,
+        config: ScanConfig,
+        signatures: SignatureSet,
+        *,
+        connector: Connector | None = None,
+        observer: ScanObserver | None = None,
+    ) -> None:
+        self.config = config
+        self.signatures = signatures
+        self.connector: Connector = connector or TcpConnector()
+        self.observer: ScanObserver = observer or _NullObserver()
+        self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
+        self._sockets = asyncio.Semaphore(config.limits.connections)
+
+    # --- the scan ------------------------------------------------------------------------------
+
+    async def run(self, targets: Iterable[str], total: int) -> Report:
+        started = _now()
+        self.observer.scan_started(total)
+        hosts: list[Host] = []
+        iterator = iter(targets)
+        workers = max(1, min(self.config.limits.hosts, total))
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(self._worker(iterator, hosts))
+        hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
+        return Report(
+            schema_version=SCHEMA_VERSION,
+            tool_name="camsweep",
+            tool_version=__version__,
+            started_at=started,
+            finished_at=_now(),
+            targets=self.config.target_specs,
+            profile=self.config.profile,
+            hosts=tuple(hosts),
+            summary=summarize(hosts, total),
+            notes=self._report_notes(),
+            show_secrets=self.config.show_secrets,
+        )
+
+    def _report_notes(self) -> tuple[str, ...]:
+        notes = ["discovery: TCP connect sweep of " + ", ".join(map(str, self.config.ports))]
+        if not self._credentials_enabled():
+            notes.append(f"profile {self.config.profile}: no login attempts were made")
+        return tuple(notes)
+
+    async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
+        # Single-threaded event loop: next() on the shared iterator cannot race.
+        for ip in targets:
+            host = await self.scan_host(ip)
+            if host is not None:
+                hosts.append(host)
+            self.observer.host_finished(ip, host)
+
+    async def scan_host(self, ip: str) -> Host | None:
+        work = _HostWork(ip)
+        try:
+            async with asyncio.timeout(self.config.timeouts.host):
+                await self._scan_host(work)
+        except TimeoutError:
+            work.notes.append(
+                f"the host did not finish within {self.config.timeouts.host:g}s; "
+                "results are what it answered before that"
+            )
+        except Exception as exc:  # a bug must not end the whole scan
+            log.debug("host %s failed", ip, exc_info=True)
+            work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
+        if not work.open_ports:
+            return None
+        findings = work.findings + self.signatures.vulnerability_findings(work.ident)
+        findings = _dedupe(findings)
+        return Host(
+            ip=ip,
+            identification=work.ident,
+            services=tuple(sorted(work.services, key=lambda s: s.port)),
+            findings=tuple(findings),
+            risk=score_host(findings, work.ident.device_type),
+            notes=tuple(work.notes),
+        )
+
+    async def _scan_host(self, work: _HostWork) -> None:
+        cfg = self.config
+        sweep = await sweep_host(
+            self.connector,
+            work.ip,
+            cfg.ports,
+            timeout=cfg.timeouts.connect,
+            sockets=self._sockets,
+        )
+        work.open_ports = sweep.open_ports
+        if not sweep.open_ports:
+            return
+        per_host = asyncio.Semaphore(cfg.limits.per_host)
+
+        async def probe(port: int) -> None:
+            async with per_host, self._sockets:
+                result = await self._probe_port(work.ip, port)
+            work.services.append(result)
+
+        async with asyncio.TaskGroup() as group:
+            for port in sweep.open_ports:
+                group.create_task(probe(port))
+        work.ident = self.signatures.identify(work.services, sweep.open_ports)
+        work.findings.extend(exposure_findings(work.ident, work.services))
+        if self._credentials_enabled():
+            await self._check_credentials(work)
+
+    def _credentials_enabled(self) -> bool:
+        return self.config.check_credentials and _PROFILE_CREDENTIALS.get(
+            self.config.profile, False
+        )
+
+    # --- probes --------------------------------------------------------------------------------
+
+    async def _protocol_of(self, ip: str, port: int) -> Protocol | None:
+        known = self._port_protocols.get(port)
+        if known is not None:
+            return known
+        return await sniff(
+            self.connector, ip, port, timeouts=self.config.timeouts, limits=self.config.limits
+        )
+
+    async def _probe_port(self, ip: str, port: int) -> ServiceResult:
+        cfg = self.config
+        protocol: Protocol | None = None
+        try:
+            async with asyncio.timeout(cfg.timeouts.probe):
+                protocol = await self._protocol_of(ip, port)
+                return await self._run_probe(ip, port, protocol)
+        except TimeoutError:
+            return ServiceResult(
+                port=port,
+                protocol=protocol or Protocol.TCP,
+                status=ProbeStatus.TIMEOUT,
+                reason=f"the probe did not finish within {cfg.timeouts.probe:g}s",
+            )
+        except Exception as exc:  # probes never crash the scan  # noqa: BLE001
+            return ServiceResult(
+                port=port,
+                protocol=protocol or Protocol.TCP,
+                status=ProbeStatus.ERROR,
+                reason=f"internal error in the probe: {type(exc).__name__}",
+                debug=traceback.format_exc(),
+            )
+
+    async def _run_probe(self, ip: str, port: int, protocol: Protocol | None) -> ServiceResult:
+        cfg = self.config
+        t, lim = cfg.timeouts, cfg.limits
+        if protocol is Protocol.RTSP:
+            routes = self.signatures.routes_for(None)
+            return await probe_rtsp(self.connector, ip, port, routes=routes, timeouts=t, limits=lim)
+        if protocol in (Protocol.HTTP, Protocol.HTTPS):
+            return await probe_http(
+                ip, port, tls=protocol is Protocol.HTTPS, timeouts=t, limits=lim
+            )
+        if protocol is Protocol.TELNET:
+            return await probe_telnet(self.connector, ip, port, timeouts=t, limits=lim)
+        return await probe_banner(self.connector, ip, port, timeouts=t, limits=lim)
+
+    # --- default credentials -------------------------------------------------------------------
+
+    async def _check_credentials(self, work: _HostWork) -> None:
+        cfg = self.config
+        jobs: list[tuple[ServiceResult, Protocol, Attempt]] = []
+        for svc in work.services:
+            attempt = self._attempt_for(work.ip, svc, work.ident)
+            if attempt is not None:
+                jobs.append((svc, svc.protocol, attempt))
+
+        # Lockouts count failures per device, across services (Hikvision locks every login after
+        # about five): one budget of failed logins is shared by all services of the host.
+        remaining = cfg.limits.credential_attempts
+
+        async def run(svc: ServiceResult, protocol: Protocol, attempt: Attempt) -> None:
+            nonlocal remaining
+            candidates = [
+                (pair.username, pair.password)
+                for pair in self.signatures.credentials_for(
+                    work.ident.vendor, "http" if protocol is Protocol.HTTPS else protocol.value
+                )
+            ]
+            check = await check_credentials(
+                attempt,
+                candidates,
+                budget=remaining,
+                pause=cfg.timeouts.credential_pause,
+            )
+            remaining -= check.attempts
+            work.findings.extend(credential_findings(work.ident, protocol, svc.port, check))
+            if check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE):
+                work.notes.append(
+                    f"{protocol.value}/{svc.port}: credential check stopped ({check.status}): "
+                    f"{check.evidence}"
+                )
+
+        # One service at a time per host: several logins at once could trip a shared lockout.
+        for index, (svc, protocol, attempt) in enumerate(jobs):
+            if remaining <= 0:
+                skipped = ", ".join(f"{p.value}/{s.port}" for s, p, _ in jobs[index:])
+                work.notes.append(
+                    f"default passwords not tried on {skipped}: the budget of "
+                    f"{cfg.limits.credential_attempts} failed logins per device was used up "
+                    "(raise it with --max-login-failures if the device does not lock accounts)"
+                )
+                break
+            await run(svc, protocol, attempt)
+
+    def _attempt_for(self, ip: str, svc: ServiceResult, ident: Identification) -> Attempt | None:
+        cfg = self.config
+        if svc.status is not ProbeStatus.OK:
+            return None
+        t, lim = cfg.timeouts, cfg.limits
+        if svc.protocol is Protocol.RTSP and svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
+            routes = self.signatures.routes_for(ident.vendor) or ["/"]
+            return rtsp_attempt(self.connector, ip, svc.port, routes[0], timeouts=t, limits=lim)
+        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS) and svc.auth in (
+            AuthScheme.BASIC,
+            AuthScheme.DIGEST,
+        ):
+            path = svc.fields.get("http.path", "/")
+            return http_attempt(
+                ip,
+                svc.port,
+                path,
+                tls=svc.protocol is Protocol.HTTPS,
+                scheme=svc.auth.value,
+                timeouts=t,
+                limits=lim,
+            )
+        if svc.protocol is Protocol.TELNET and svc.login_prompt:
+            return telnet_attempt(self.connector, ip, svc.port, svc, timeouts=t, limits=lim)
+        return None
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int | None]] = set()
+    unique: list[Finding] = []
+    for finding in findings:
+        key = (finding.id, finding.port)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique
+
+
+async def scan(
+    config: ScanConfig,
+    signatures: SignatureSet,
+    targets: Iterable[str],
+    total: int,
+    *,
+    connector: Connector | None = None,
+    observer: ScanObserver | None = None,
+) -> Report:
+    return await Scanner(config, signatures, connector=connector, observer=observer).run(
+        targets, total
+    )
+
+
+def with_profile_defaults(config: ScanConfig) -> ScanConfig:
+    """Turn credential checks off for profiles that never log in."""
+    if not _PROFILE_CREDENTIALS.get(config.profile, False):
+        return replace(config, check_credentials=False)
+    return config
+
+
+__all__ = ["ScanObserver", "Scanner", "scan", "with_profile_defaults"]
