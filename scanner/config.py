@@ -27,7 +27,7 @@ class Limits:
     max_body_bytes: int = 256 * 1024
     max_banner_bytes: int = 4 * 1024
     connections: int = 256  # concurrent sockets in the whole scan
-    hosts: int = 128  # hosts probed at once
+    hosts: int = 256  # hosts probed at once
     per_host: int = 6  # concurrent connections to one host
     # Failed logins per device, shared by all its services: lockouts count per device.
     credential_attempts: int = 3
