@@ -353,24 +353,17 @@ def _positive(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= 4096:
-        raise argparse.ArgumentTypeError(f"must be 1-4096: {text!r}")
-    return value
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}-{high}: {text!r}")
+        return value
 
-
-def _budget(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"must be 0-20: {text!r}")
-    return value
+    return parse
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -401,10 +394,10 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connect-timeout", type=_positive, default=1.5, metavar="S")
     p.add_argument("--read-timeout", type=_positive, default=3.0, metavar="S")
     p.add_argument("--host-timeout", type=_positive, default=60.0, metavar="S")
-    p.add_argument("--concurrency", type=_count, default=256, help="sockets open at once")
+    p.add_argument("--concurrency", type=_whole(1, 4096), default=256, help="sockets open at once")
     p.add_argument(
         "--max-login-failures",
-        type=_budget,
+        type=_whole(0, 20),
         default=3,
         metavar="N",
         help="failed logins allowed per device, all services together (default 3)",

@@ -36,6 +36,7 @@ import httpx
 from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import Challenge, parse_www_authenticate
+from scanner.probe.headers import HeaderLookup
 from scanner.probe.transport import ConnectTimeout, ReadTimeout, Refused, Reset, TransportError
 
 __all__ = [
@@ -81,7 +82,7 @@ class HttpProtocolError(TransportError):
 
 
 @dataclass(frozen=True, slots=True)
-class HttpResponse:
+class HttpResponse(HeaderLookup):
     status: int
     reason: str
     headers: tuple[tuple[str, str], ...]
@@ -91,17 +92,6 @@ class HttpResponse:
     # The URL this response answers (redirects are never followed by http_fetch).
     url: str
     http_version: str = "HTTP/1.1"
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return default
-
-    def get_all(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
 
 
 # --- pure helpers ----------------------------------------------------------------------------

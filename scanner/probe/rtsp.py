@@ -26,6 +26,7 @@ from scanner.probe.auth import (
     parse_www_authenticate,
     strongest,
 )
+from scanner.probe.headers import HeaderLookup
 from scanner.probe.transport import Connector, ReadTimeout, TransportError, read_until
 
 __all__ = [
@@ -70,7 +71,7 @@ class RtspParseError(RtspError):
 
 
 @dataclass(frozen=True, slots=True)
-class RtspResponse:
+class RtspResponse(HeaderLookup):
     version: str
     status: int
     reason: str
@@ -80,17 +81,6 @@ class RtspResponse:
     body: bytes = b""
     # True when the body is shorter than Content-Length (cap hit or the peer closed early).
     truncated: bool = False
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return default
-
-    def get_all(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
 
     @property
     def content_type(self) -> str:
