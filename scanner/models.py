@@ -58,6 +58,16 @@ class Protocol(StrEnum):
     HTTPS = "https"
     TELNET = "telnet"
     TCP = "tcp"  # open port whose protocol we only banner-grabbed
+    # Evidence from discovery and device APIs, recorded as services of their own so the
+    # signatures match on them like on any probe's fields.
+    ONVIF = "onvif"
+    MDNS = "mdns"
+    SSDP = "ssdp"
+    WSDISCOVERY = "ws-discovery"
+
+
+# What a TCP port can speak: the protocols with a probe of their own (ports.yaml, --ports).
+PORT_PROTOCOLS = (Protocol.RTSP, Protocol.HTTP, Protocol.HTTPS, Protocol.TELNET, Protocol.TCP)
 
 
 class ProbeStatus(StrEnum):
@@ -105,6 +115,8 @@ class ServiceResult:
     # HTTP: Location of a redirect, recorded and never followed to another host.
     redirect: str | None = None
     debug: str | None = None  # traceback of a probe bug, shown with --debug only
+    # Who gathered this evidence: camsweep's own probe, or nmap (--nmap, --from-nmap).
+    source: str = "camsweep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +152,29 @@ class Risk:
     level: RiskLevel
 
 
+class DiscoveryStatus(StrEnum):
+    RAN = "ran"
+    SKIPPED = "skipped"  # switched off, or not meaningful for these targets
+    FAILED = "failed"  # could not run here (no privileges, no interface ...)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRun:
+    """What one discovery method did during the scan, for the report's honesty section."""
+
+    method: str  # tcp, arp, neighbours, mdns, ssdp, ws-discovery, passive, nmap
+    status: DiscoveryStatus
+    reason: str = ""
+    hosts: int = 0  # hosts this method saw
+
+
 @dataclass(frozen=True, slots=True)
 class Host:
     ip: str
     mac: str | None = None
     hostnames: tuple[str, ...] = ()
+    mac_vendor: str | None = None  # organisation owning the MAC's OUI
+    discovered_by: tuple[str, ...] = ()  # discovery methods that saw this host
     identification: Identification = Identification()
     services: tuple[ServiceResult, ...] = ()
     findings: tuple[Finding, ...] = ()
@@ -175,3 +205,4 @@ class Report:
     summary: Summary
     notes: tuple[str, ...] = ()
     show_secrets: bool = False
+    discovery: tuple[DiscoveryRun, ...] = ()

@@ -25,6 +25,8 @@ from scanner.discover.tcp import sweep_host
 from scanner.match.engine import SignatureSet
 from scanner.models import (
     AuthScheme,
+    DiscoveryRun,
+    DiscoveryStatus,
     Finding,
     Host,
     Identification,
@@ -119,6 +121,14 @@ class Scanner:
             summary=summarize(hosts, total),
             notes=self._report_notes(),
             show_secrets=self.config.show_secrets,
+            discovery=(
+                DiscoveryRun(
+                    "tcp",
+                    DiscoveryStatus.RAN,
+                    f"connect sweep of {len(self.config.ports)} ports",
+                    len(hosts),
+                ),
+            ),
         )
 
     def _report_notes(self) -> tuple[str, ...]:
@@ -154,6 +164,7 @@ class Scanner:
         findings = _dedupe(findings)
         return Host(
             ip=ip,
+            discovered_by=("tcp",),
             identification=work.ident,
             services=tuple(sorted(work.services, key=lambda s: s.port)),
             findings=tuple(findings),

@@ -17,6 +17,11 @@ from scanner.models import Protocol
 LARGE_SCAN = 4096  # addresses; more needs --allow-large
 MAX_TARGET_FILE_BYTES = 4 * 1024 * 1024
 MAX_PORTS = 4096
+# Protocols a TCP port can be told to speak: those with a probe of their own.
+_PORT_PROTOCOLS = {
+    p.value: p
+    for p in (Protocol.RTSP, Protocol.HTTP, Protocol.HTTPS, Protocol.TELNET, Protocol.TCP)
+}
 
 IPv4 = ipaddress.IPv4Address
 
@@ -206,13 +211,10 @@ def parse_ports(spec: str) -> tuple[tuple[int, ...], dict[int, Protocol]]:
         protocol: Protocol | None = None
         if ":" in item:
             item, proto_text = (part.strip() for part in item.split(":", 1))
-            try:
-                protocol = Protocol(proto_text.lower())
-            except ValueError:
-                names = ", ".join(p.value for p in Protocol)
-                raise TargetError(
-                    f"unknown protocol {proto_text!r} in --ports (one of {names})"
-                ) from None
+            protocol = _PORT_PROTOCOLS.get(proto_text.lower())
+            if protocol is None:
+                names = ", ".join(_PORT_PROTOCOLS)
+                raise TargetError(f"unknown protocol {proto_text!r} in --ports (one of {names})")
         low_text, _, high_text = item.partition("-")
         try:
             low = int(low_text)

@@ -185,6 +185,7 @@ def test_ports() -> None:
         ("80-20", "outside 1-65535"),
         ("http", "bad port 'http'"),
         ("554:rtmp", "unknown protocol 'rtmp'"),
+        ("554:mdns", "unknown protocol 'mdns'"),
         ("1-65535", "more than 4096 ports"),
     ],
 )

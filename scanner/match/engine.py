@@ -75,9 +75,15 @@ class Evidence:
 
     @classmethod
     def from_services(
-        cls, services: Sequence[ServiceResult], open_ports: Collection[int]
+        cls,
+        services: Sequence[ServiceResult],
+        open_ports: Collection[int],
+        host_fields: Mapping[str, str] | None = None,
     ) -> Evidence:
         values: dict[str, list[tuple[int | None, str]]] = {}
+        # Host-level evidence (the MAC's vendor) belongs to no port.
+        for name, value in (host_fields or {}).items():
+            values[name] = [(None, value[:MAX_VALUE_CHARS])]
         ports = {p for p in open_ports if isinstance(p, int)}
         for service in services:
             # Fields count whatever the probe status: a Telnet banner read before a timeout is
@@ -208,7 +214,10 @@ class SignatureSet:
     # identification -----------------------------------------------------------------------------
 
     def identify(
-        self, services: Sequence[ServiceResult], open_ports: Collection[int]
+        self,
+        services: Sequence[ServiceResult],
+        open_ports: Collection[int],
+        host_fields: Mapping[str, str] | None = None,
     ) -> Identification:
         """Combine fingerprint matches across the host's services into one identification.
 
@@ -216,7 +225,7 @@ class SignatureSet:
         its weights, then file order); model, firmware and device type come from that vendor's
         fingerprints, strongest first, then from generic ones.
         """
-        return self._identify(Evidence.from_services(services, open_ports)).ident
+        return self._identify(Evidence.from_services(services, open_ports, host_fields)).ident
 
     def _identify(self, ev: Evidence) -> _Outcome:
         hits = [hit for fp in self.fingerprints if (hit := evaluate(fp, ev)) is not None]

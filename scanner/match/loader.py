@@ -54,6 +54,9 @@ from scanner.match.schema import (
 from scanner.match.versions import Version, VersionError, VersionRange, parse_version
 from scanner.models import Confidence, DeviceType, Protocol, Severity
 
+# What a TCP port of the camera set can speak: the protocols with a probe of their own.
+PORT_PROTOCOLS = (Protocol.RTSP, Protocol.HTTP, Protocol.HTTPS, Protocol.TELNET, Protocol.TCP)
+
 __all__ = ["lint_paths", "load_signatures"]
 
 T = TypeVar("T")
@@ -1041,7 +1044,7 @@ class _Parser:
         if m is None:
             return None
         number = r.integer(m.get("port"), "port", 1, 65535)
-        proto = r.choice(m.get("protocol"), "protocol", [p.value for p in Protocol])
+        proto = r.choice(m.get("protocol"), "protocol", [p.value for p in PORT_PROTOCOLS])
         name = r.string(m.get("name"), "name")
         description = r.string(m.get("description"), "description")
         if (

@@ -46,11 +46,50 @@ FIELDS: frozenset[str] = frozenset(
         "telnet.prompt",
         "tcp.banner",
         "tcp.banner_hex",
+        # Discovery and device APIs (docs/architecture.md lists what sets each).
+        "mac.oui",
+        "mac.vendor",
+        "mdns.service_type",
+        "mdns.instance",
+        "mdns.hostname",
+        "ssdp.server",
+        "ssdp.st",
+        "ssdp.usn",
+        "ssdp.device_type",
+        "ssdp.friendly_name",
+        "ssdp.manufacturer",
+        "ssdp.model_name",
+        "ssdp.model_number",
+        "ssdp.model_description",
+        "ssdp.serial",
+        "ssdp.firmware",
+        "onvif.scopes",
+        "onvif.hardware",
+        "onvif.name",
+        "onvif.location",
+        "onvif.types",
+        "onvif.xaddrs",
+        "onvif.manufacturer",
+        "onvif.model",
+        "onvif.firmware",
+        "onvif.serial",
+        "onvif.hardware_id",
+        "nmap.service",
+        "nmap.product",
+        "nmap.version",
+        "nmap.extrainfo",
+        "nmap.devicetype",
+        "nmap.ostype",
+        "nmap.cpe",
     }
 )
 # Any other response header, its name in lower case (RFC 9110 section 5.1: names are
-# case-insensitive tokens, so the probes fold them).
-_HEADER_FIELD = re.compile(r"(?:rtsp|http)\.header\.[a-z0-9][a-z0-9!#$%&'*+.^_`|~-]{0,63}")
+# case-insensitive tokens, so the probes fold them); and any mDNS TXT key (RFC 6763 s6.4: keys
+# are case-insensitive printable ASCII, folded to lower case by the discoverer).
+_HEADER_FIELD = re.compile(
+    r"(?:(?:rtsp|http)\.header\.[a-z0-9][a-z0-9!#$%&'*+.^_`|~-]{0,63})"
+    r"|(?:mdns\.txt\.[a-z0-9][a-z0-9_.-]{0,63})"
+)
 
 # Named groups a regex may use to extract values; ``build`` is appended to ``firmware`` as
 # "<firmware> build <build>" (Hikvision writes the two apart or run together).

@@ -29,6 +29,8 @@ from scanner.models import (
     AuthScheme,
     Confidence,
     DeviceType,
+    DiscoveryRun,
+    DiscoveryStatus,
     Finding,
     Host,
     Identification,
@@ -101,6 +103,7 @@ def _service_to_dict(service: ServiceResult) -> dict[str, Any]:
         "accepts_any_route": service.accepts_any_route,
         "login_prompt": service.login_prompt,
         "redirect": _opt(service.redirect),
+        "source": _s(service.source),
     }
 
 
@@ -127,7 +130,9 @@ def _host_to_dict(host: Host, show_secrets: bool) -> dict[str, Any]:
     return {
         "ip": _s(host.ip),
         "mac": _opt(host.mac),
+        "mac_vendor": _opt(host.mac_vendor),
         "hostnames": _strs(host.hostnames),
+        "discovered_by": _strs(host.discovered_by),
         "vendor": _opt(ident.vendor),
         "model": _opt(ident.model),
         "firmware": _opt(ident.firmware),
@@ -163,6 +168,15 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "highest_risk": summary.highest_risk.value,
         },
         "notes": _strs(report.notes),
+        "discovery": [
+            {
+                "method": _s(run.method),
+                "status": run.status.value,
+                "reason": _s(run.reason),
+                "hosts": run.hosts,
+            }
+            for run in report.discovery
+        ],
     }
 
 
@@ -229,6 +243,7 @@ def _service_from_dict(d: Mapping[str, Any]) -> ServiceResult:
         accepts_any_route=d["accepts_any_route"],
         login_prompt=d["login_prompt"],
         redirect=d["redirect"],
+        source=d["source"],
     )
 
 
@@ -252,7 +267,9 @@ def _host_from_dict(d: Mapping[str, Any], index: int) -> Host:
     return Host(
         ip=d["ip"],
         mac=d["mac"],
+        mac_vendor=d["mac_vendor"],
         hostnames=tuple(d["hostnames"]),
+        discovered_by=tuple(d["discovered_by"]),
         identification=Identification(
             vendor=d["vendor"],
             model=d["model"],
@@ -293,6 +310,10 @@ def _report_from_valid(d: Mapping[str, Any], show_secrets: bool) -> Report:
         ),
         notes=tuple(d["notes"]),
         show_secrets=show_secrets,
+        discovery=tuple(
+            DiscoveryRun(r["method"], DiscoveryStatus(r["status"]), r["reason"], r["hosts"])
+            for r in d["discovery"]
+        ),
     )
 
 

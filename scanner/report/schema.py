@@ -20,6 +20,7 @@ from scanner.models import (
     AuthScheme,
     Confidence,
     DeviceType,
+    DiscoveryStatus,
     ProbeStatus,
     Protocol,
     RiskLevel,
@@ -80,6 +81,8 @@ _SERVICE = _object(
         "accepts_any_route": {"type": "boolean"},
         "login_prompt": {"type": "boolean"},
         "redirect": _nullable(_STR),
+        # Who gathered the evidence: camsweep's own probe or nmap.
+        "source": {"type": "string", "enum": ["camsweep", "nmap"]},
     }
 )
 
@@ -103,7 +106,9 @@ _HOST = _object(
     {
         "ip": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
         "mac": _nullable({"type": "string", "pattern": r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"}),
+        "mac_vendor": _nullable(_STR),
         "hostnames": _STRINGS,
+        "discovered_by": _STRINGS,
         "vendor": _nullable(_STR),
         "model": _nullable(_STR),
         "firmware": _nullable(_STR),
@@ -148,6 +153,17 @@ _REPORT: dict[str, Any] = {
             "hosts": {"type": "array", "items": {"$ref": "#/$defs/host"}},
             "summary": {"$ref": "#/$defs/summary"},
             "notes": _STRINGS,
+            "discovery": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "method": {"type": "string", "minLength": 1},
+                        "status": _enum(DiscoveryStatus),
+                        "reason": _STR,
+                        "hosts": _COUNT,
+                    }
+                ),
+            },
         }
     ),
     "$defs": {"host": _HOST, "service": _SERVICE, "finding": _FINDING, "summary": _SUMMARY},

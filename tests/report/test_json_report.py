@@ -49,13 +49,16 @@ def test_top_level_and_nested_key_order() -> None:
         "hosts",
         "summary",
         "notes",
+        "discovery",
     ]
     assert doc["tool"] == {"name": "camsweep", "version": "0.1.0"}
     dahua = next(h for h in doc["hosts"] if h["ip"] == "127.77.0.12")
     assert list(dahua) == [
         "ip",
         "mac",
+        "mac_vendor",
         "hostnames",
+        "discovered_by",
         "vendor",
         "model",
         "firmware",
@@ -81,6 +84,7 @@ def test_top_level_and_nested_key_order() -> None:
         "accepts_any_route",
         "login_prompt",
         "redirect",
+        "source",
     ]
     assert list(dahua["findings"][0]) == [
         "id",
