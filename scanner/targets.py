@@ -12,16 +12,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.models import Protocol
+from scanner.models import PORT_PROTOCOLS, Protocol
 
 LARGE_SCAN = 4096  # addresses; more needs --allow-large
 MAX_TARGET_FILE_BYTES = 4 * 1024 * 1024
 MAX_PORTS = 4096
 # Protocols a TCP port can be told to speak: those with a probe of their own.
-_PORT_PROTOCOLS = {
-    p.value: p
-    for p in (Protocol.RTSP, Protocol.HTTP, Protocol.HTTPS, Protocol.TELNET, Protocol.TCP)
-}
+_PORT_PROTOCOLS = {p.value: p for p in PORT_PROTOCOLS}
 
 IPv4 = ipaddress.IPv4Address
 

@@ -52,10 +52,7 @@ from scanner.match.schema import (
     spelling_key,
 )
 from scanner.match.versions import Version, VersionError, VersionRange, parse_version
-from scanner.models import Confidence, DeviceType, Protocol, Severity
-
-# What a TCP port of the camera set can speak: the protocols with a probe of their own.
-PORT_PROTOCOLS = (Protocol.RTSP, Protocol.HTTP, Protocol.HTTPS, Protocol.TELNET, Protocol.TCP)
+from scanner.models import PORT_PROTOCOLS, Confidence, DeviceType, Protocol, Severity
 
 __all__ = ["lint_paths", "load_signatures"]
 
