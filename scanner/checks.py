@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from scanner.credentials.checker import CheckStatus, CredentialCheck, mask
 from scanner.models import (
+    AuthScheme,
     Confidence,
     DeviceType,
     Finding,
@@ -97,6 +98,8 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
                     port=svc.port,
                 )
             )
+        if svc.protocol is Protocol.ONVIF and svc.status == "ok":
+            findings.extend(_onvif_findings(ident, svc))
         if svc.protocol is not Protocol.RTSP:
             continue
         if svc.accepts_any_route:
@@ -134,11 +137,65 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
     return findings
 
 
+_ONVIF_FIX = {
+    "Hikvision": "Open Configuration > Network > Advanced Settings > Integration Protocol, keep "
+    "ONVIF authentication on, give the ONVIF user a strong password, and turn ONVIF off if no "
+    "recorder or app uses it.",
+}
+_GENERIC_ONVIF_FIX = (
+    "Turn on ONVIF authentication in the camera's network or integration settings, give the "
+    "ONVIF user a strong password, and turn ONVIF off if no recorder or app uses it; update the "
+    "firmware if the setting is missing."
+)
+_ONVIF_INFO = (
+    ("onvif.manufacturer", "maker"),
+    ("onvif.model", "model"),
+    ("onvif.firmware", "firmware"),
+)
+
+
+def _onvif_findings(ident: Identification, svc: ServiceResult) -> list[Finding]:
+    """ONVIF Core puts GetDeviceInformation (READ_SYSTEM) and the media calls (READ_MEDIA)
+    behind a login; a device that answers them to anyone is misconfigured or old."""
+    if svc.auth is not AuthScheme.NONE:
+        return []
+    fix = _ONVIF_FIX.get(ident.vendor or "", _GENERIC_ONVIF_FIX)
+    told = ", ".join(
+        f"{label} {svc.fields[key]!r}" for key, label in _ONVIF_INFO if key in svc.fields
+    )
+    findings = [
+        Finding(
+            id="onvif-unauthenticated-info",
+            title="ONVIF tells anyone what this device is",
+            severity=Severity.LOW,
+            confidence=Confidence.CONFIRMED,
+            evidence=f"GetDeviceInformation on port {svc.port} answered without a login: {told}",
+            remediation=fix,
+            port=svc.port,
+        )
+    ]
+    uri = svc.fields.get("onvif.stream_uri")
+    if uri:
+        findings.append(
+            Finding(
+                id="onvif-unauthenticated-media",
+                title="ONVIF gives anyone the addresses of the video streams",
+                severity=Severity.MEDIUM,
+                confidence=Confidence.CONFIRMED,
+                evidence=f"GetStreamUri on port {svc.port} answered without a login: {uri!r}",
+                remediation=fix,
+                port=svc.port,
+            )
+        )
+    return findings
+
+
 _CREDENTIAL_SEVERITY = {
     Protocol.TELNET: Severity.CRITICAL,  # a root shell
     Protocol.HTTP: Severity.CRITICAL,  # the admin interface
     Protocol.HTTPS: Severity.CRITICAL,
     Protocol.RTSP: Severity.HIGH,  # the video
+    Protocol.ONVIF: Severity.CRITICAL,  # configuration, users and video
 }
 
 

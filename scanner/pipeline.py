@@ -19,7 +19,12 @@ from typing import Protocol as TypingProtocol
 from scanner import __version__
 from scanner.checks import credential_findings, exposure_findings
 from scanner.config import ScanConfig
-from scanner.credentials.adapters import http_attempt, rtsp_attempt, telnet_attempt
+from scanner.credentials.adapters import (
+    http_attempt,
+    onvif_attempt,
+    rtsp_attempt,
+    telnet_attempt,
+)
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
 from scanner.discover.tcp import sweep_host
 from scanner.match.engine import SignatureSet
@@ -37,6 +42,7 @@ from scanner.models import (
 )
 from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
+from scanner.probe.onvif import probe_onvif
 from scanner.probe.rtsp import probe_rtsp
 from scanner.probe.telnet import probe_telnet
 from scanner.probe.transport import Connector, TcpConnector
@@ -190,6 +196,19 @@ class Scanner:
             async with per_host, self._sockets:
                 result = await self._probe_port(work.ip, port)
             work.services.append(result)
+            web = result.protocol in (Protocol.HTTP, Protocol.HTTPS)
+            if web and result.status is ProbeStatus.OK:
+                # Cameras serve ONVIF on their web port: one read-only SOAP call tells whether.
+                async with per_host, self._sockets:
+                    onvif = await probe_onvif(
+                        work.ip,
+                        port,
+                        tls=result.tls,
+                        timeouts=cfg.timeouts,
+                        limits=cfg.limits,
+                    )
+                if onvif.status is ProbeStatus.OK:
+                    work.services.append(onvif)
 
         async with asyncio.TaskGroup() as group:
             for port in sweep.open_ports:
@@ -321,6 +340,8 @@ class Scanner:
                 timeouts=t,
                 limits=lim,
             )
+        if svc.protocol is Protocol.ONVIF and svc.auth is AuthScheme.UNKNOWN:
+            return onvif_attempt(ip, svc.port, tls=svc.tls, timeouts=t, limits=lim)
         if svc.protocol is Protocol.TELNET and svc.login_prompt:
             return telnet_attempt(self.connector, ip, svc.port, svc, timeouts=t, limits=lim)
         return None

@@ -14,6 +14,13 @@ from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
 from scanner.models import ServiceResult
 from scanner.probe.auth import AuthError
 from scanner.probe.http import http_fetch
+from scanner.probe.onvif import (
+    DEVICE_PATH,
+    OnvifError,
+    get_device_information,
+    soap_call,
+    username_token,
+)
 from scanner.probe.rtsp import RtspParseError, rtsp_describe
 from scanner.probe.telnet import LoginOutcome, telnet_login
 from scanner.probe.transport import Connector, TransportError
@@ -72,6 +79,39 @@ def http_attempt(
             return AttemptResult(Outcome.UNREACHABLE, f"{type(exc).__name__}: {exc}"[:200])
         body = response.body[:2048].decode("utf-8", "replace")
         return _status_outcome(response.status, pair, body)
+
+    return attempt
+
+
+def onvif_attempt(
+    host: str, port: int, *, tls: bool, timeouts: Timeouts, limits: Limits
+) -> Attempt:
+    """GetDeviceInformation with a WS-Security UsernameToken (PasswordDigest)."""
+
+    async def attempt(pair: Pair | None) -> AttemptResult:
+        token = username_token(*pair) if pair is not None else None
+        try:
+            status, answer = await soap_call(
+                host,
+                port,
+                DEVICE_PATH,
+                get_device_information(token),
+                tls=tls,
+                timeouts=timeouts,
+                limits=limits,
+            )
+        except TransportError as exc:
+            return AttemptResult(Outcome.UNREACHABLE, str(exc))
+        except OnvifError as exc:
+            return AttemptResult(Outcome.UNCLEAR, f"malformed answer: {exc}")
+        if answer.not_authorized or status == 401:
+            reason = (answer.fault_reason or "").lower()
+            if any(word in reason for word in _LOCK_WORDS):
+                return AttemptResult(Outcome.LOCKED, f"fault: {answer.fault_reason}")
+            return AttemptResult(Outcome.REFUSED, "NotAuthorized")
+        if answer.is_fault:
+            return AttemptResult(Outcome.UNCLEAR, f"fault {answer.fault_code}")
+        return AttemptResult(Outcome.ACCEPTED, "device information returned")
 
     return attempt
 

@@ -57,6 +57,8 @@ class ServiceSpec:
         config = self.config
         if isinstance(config, TelnetConfig):
             return True
+        if isinstance(config, HttpConfig) and config.onvif is not None:
+            return True  # the ONVIF service logs in with the HTTP (or ONVIF) credentials
         if isinstance(config, RtspConfig | HttpConfig):
             return config.auth is not None
         return False

@@ -10,6 +10,8 @@ import contextlib
 from dataclasses import dataclass
 
 from scanner.lab.auth import Authenticator, AuthPolicy, AuthResult, request_path
+from scanner.lab.onvifd import CONTENT_TYPE as SOAP_CONTENT_TYPE
+from scanner.lab.onvifd import OnvifConfig, OnvifResponder
 from scanner.lab.wire import (
     LabProtocolError,
     LabStream,
@@ -78,6 +80,8 @@ class HttpConfig:
     routes: tuple[HttpRoute, ...]
     auth: AuthPolicy | None = None
     headers: tuple[tuple[str, str], ...] = ()  # sent on every response
+    # An ONVIF device/media service answering POST /onvif/* on this same port, as cameras do.
+    onvif: OnvifConfig | None = None
 
 
 def _error_page(status: int) -> bytes:
@@ -89,11 +93,18 @@ def _error_page(status: int) -> bytes:
 
 
 class HttpServer:
-    def __init__(self, config: HttpConfig, *, authenticator: Authenticator | None) -> None:
+    def __init__(
+        self,
+        config: HttpConfig,
+        *,
+        authenticator: Authenticator | None,
+        onvif: OnvifResponder | None = None,
+    ) -> None:
         if authenticator is None and any(r.auth for r in config.routes):
             raise ValueError("an HTTP service with protected routes needs an authenticator")
         self.config = config
         self._auth = authenticator
+        self._onvif = onvif
 
     async def serve(self, stream: LabStream) -> None:
         try:
@@ -103,6 +114,11 @@ class HttpServer:
             request = parse_request_head(head)
         except LabProtocolError:
             await stream.send(self._response(400, "HTTP/1.1"))
+            return
+        if self._onvif is not None and request.method == "POST" and (
+            request_path(request.target).startswith("/onvif/")
+        ):
+            await stream.send(await self._soap(stream, request))
             return
         reply = self.respond(request)
         if request.method not in ("GET", "HEAD"):
@@ -120,6 +136,18 @@ class HttpServer:
                     with contextlib.suppress(LabProtocolError):
                         await stream.read_body(length, _BODY_DRAIN_CAP)
         await stream.send(reply)
+
+    async def _soap(self, stream: LabStream, request: Request) -> bytes:
+        assert self._onvif is not None
+        try:
+            length = content_length(request)
+            if length > _BODY_DRAIN_CAP:
+                return self._response(413)
+            body = await stream.read_body(length, _BODY_DRAIN_CAP)
+        except LabProtocolError:
+            return self._response(400)
+        status, payload = self._onvif.respond(body)
+        return self._response(status, body=payload, content_type=SOAP_CONTENT_TYPE)
 
     def _response(
         self,

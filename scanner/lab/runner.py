@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from scanner.lab.auth import Authenticator, AuthPolicy, LoginGuard
 from scanner.lab.devices import LOOPBACK, DeviceSpec, ServiceSpec, default_devices
 from scanner.lab.httpd import HttpConfig, HttpServer
+from scanner.lab.onvifd import OnvifResponder
 from scanner.lab.rtspd import RtspConfig, RtspServer
 from scanner.lab.silent import SilentConfig, SilentServer
 from scanner.lab.telnetd import TelnetConfig, TelnetServer
@@ -216,7 +217,13 @@ def _handler(spec: DeviceSpec, service: ServiceSpec, port: int, guard: LoginGuar
         )
         return rtsp.serve
     if isinstance(config, HttpConfig):
-        return HttpServer(config, authenticator=authenticator(config.auth)).serve
+        onvif = None
+        if config.onvif is not None:
+            onvif_login = spec.credentials.get(Protocol.ONVIF) or spec.credentials[Protocol.HTTP]
+            onvif = OnvifResponder(
+                config.onvif, host=spec.ip, port=port, login=onvif_login, guard=guard
+            )
+        return HttpServer(config, authenticator=authenticator(config.auth), onvif=onvif).serve
     if isinstance(config, TelnetConfig):
         user, password = spec.credentials[Protocol.TELNET]
         login = Authenticator(AuthPolicy(realm="login"), user, password, guard=guard)

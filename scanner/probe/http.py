@@ -28,7 +28,7 @@ import re
 import ssl
 import traceback
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -267,6 +267,8 @@ async def http_fetch(
     auth: httpx.Auth | None = None,
     method: str = "GET",
     client: httpx.AsyncClient | None = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HttpResponse:
     """One request to ``host:port``, redirects not followed, body capped at
     ``limits.max_body_bytes``, the whole exchange (httpx auth round-trips included) bounded by
@@ -276,7 +278,7 @@ async def http_fetch(
         async with (
             asyncio.timeout(timeouts.read),
             _borrowed(client, timeouts) as http,
-            http.stream(method, url, auth=auth) as resp,
+            http.stream(method, url, auth=auth, content=content, headers=headers) as resp,
         ):
             body = bytearray()
             truncated = False
@@ -288,13 +290,13 @@ async def http_fetch(
                     del body[limits.max_body_bytes :]
                     truncated = True
                     break
-            headers = tuple(
+            answer_headers = tuple(
                 (k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in resp.headers.raw
             )
             return HttpResponse(
                 status=resp.status_code,
                 reason=resp.reason_phrase,
-                headers=headers,
+                headers=answer_headers,
                 body=bytes(body),
                 truncated=truncated,
                 url=str(resp.url),

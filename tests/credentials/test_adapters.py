@@ -8,7 +8,12 @@ import pytest
 import pytest_asyncio
 
 from scanner.config import Limits, ScanConfig, Timeouts
-from scanner.credentials.adapters import http_attempt, rtsp_attempt, telnet_attempt
+from scanner.credentials.adapters import (
+    http_attempt,
+    onvif_attempt,
+    rtsp_attempt,
+    telnet_attempt,
+)
 from scanner.credentials.checker import CheckStatus, Outcome, check_credentials
 from scanner.lab import (
     AuthKind,
@@ -24,6 +29,7 @@ from scanner.lab import (
     TelnetConfig,
     start_lab,
 )
+from scanner.lab.onvifd import OnvifConfig
 from scanner.match import load_signatures
 from scanner.models import DeviceType, ProbeStatus, Protocol, ServiceResult
 from scanner.pipeline import scan
@@ -72,6 +78,7 @@ RTSP = ServiceSpec(
     RtspConfig(server="test", auth=AuthPolicy(realm="cam"), routes=(RtspRoute("/live/ch0"),)),
 )
 TELNET = ServiceSpec(23, Protocol.TELNET, TelnetConfig())
+ONVIF = OnvifConfig(manufacturer="Acme", model="C1", firmware="1.0", serial="1", hardware_id="1")
 
 
 @pytest_asyncio.fixture
@@ -81,6 +88,18 @@ async def lab() -> AsyncIterator[RunningLab]:
         device("digest", "127.77.8.2", (http_service(AuthKind.DIGEST),), ("admin", "")),
         device("rtsp", "127.77.8.3", (RTSP,), ("admin", "12345")),
         device("telnet", "127.77.8.4", (TELNET,), ("root", "xc3511")),
+        device(
+            "onvif",
+            "127.77.8.6",
+            (
+                ServiceSpec(
+                    80,
+                    Protocol.HTTP,
+                    HttpConfig(server="test", routes=(HttpRoute("/"),), onvif=ONVIF),
+                ),
+            ),
+            ("admin", "admin"),
+        ),
         device(
             "locking",
             "127.77.8.5",
@@ -177,3 +196,31 @@ async def test_lockout_answers_stop_the_check(lab: RunningLab) -> None:
     # Four failures lock the device; the fifth answer says so and the check stops there.
     assert check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE)
     assert check.attempts == 5
+
+
+@pytest.mark.asyncio
+async def test_onvif_ws_security_default_is_found(lab: RunningLab) -> None:
+    dev = lab.device("onvif")
+    attempt = onvif_attempt(dev.ip, dev.port(80), tls=False, timeouts=TIMEOUTS, limits=LIMITS)
+    assert (await attempt(None)).outcome is Outcome.REFUSED
+    check = await check_credentials(attempt, CANDIDATES, budget=3, pause=0)
+    assert check.status is CheckStatus.FOUND
+    assert check.pair == ("admin", "admin")
+
+
+@pytest.mark.asyncio
+async def test_scan_reports_the_onvif_default_login(lab: RunningLab) -> None:
+    dev = lab.device("onvif")
+    config = ScanConfig(
+        targets=(),
+        target_specs=(dev.ip,),
+        ports=tuple(dev.ports.values()),
+        port_protocols=lab.port_protocols(),
+        timeouts=TIMEOUTS,
+    )
+    report = await scan(config, load_signatures(), [dev.ip], 1)
+    services = {s.protocol for s in report.hosts[0].services}
+    assert Protocol.ONVIF in services
+    ids = {f.id for f in report.hosts[0].findings}
+    assert "default-credentials-onvif" in ids
+    assert "onvif-unauthenticated-info" not in ids
