@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol as TypingProtocol
 
 from scanner import __version__
+from scanner.active import run_active_checks
 from scanner.checks import credential_findings, exposure_findings
 from scanner.config import ScanConfig
 from scanner.credentials.adapters import (
@@ -81,6 +82,7 @@ class _HostWork:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ident: Identification = field(default_factory=Identification)
+    refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
 
 
 def _now() -> str:
@@ -166,8 +168,19 @@ class Scanner:
             work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
         if not work.open_ports:
             return None
-        findings = work.findings + self.signatures.vulnerability_findings(work.ident)
-        findings = _dedupe(findings)
+        inferred = []
+        seen = {f.id for f in work.findings}
+        for finding in self.signatures.vulnerability_findings(work.ident):
+            if finding.id in seen:
+                continue  # an active check confirmed it: the inferred copy adds nothing
+            if finding.id in work.refuted:
+                work.notes.append(
+                    f"{finding.id}: the firmware version is in the affected range, but the "
+                    "active check found the flaw fixed (vendors backport fixes)"
+                )
+            else:
+                inferred.append(finding)
+        findings = _dedupe(work.findings + inferred)
         return Host(
             ip=ip,
             discovered_by=("tcp",),
@@ -215,6 +228,18 @@ class Scanner:
                 group.create_task(probe(port))
         work.ident = self.signatures.identify(work.services, sweep.open_ports)
         work.findings.extend(exposure_findings(work.ident, work.services))
+        active = await run_active_checks(
+            self.signatures,
+            work.ident,
+            work.services,
+            host=work.ip,
+            profile=cfg.profile,
+            timeouts=cfg.timeouts,
+            limits=cfg.limits,
+        )
+        work.findings.extend(active.findings)
+        work.refuted |= active.refuted
+        work.notes.extend(active.notes)
         if self._credentials_enabled():
             await self._check_credentials(work)
 

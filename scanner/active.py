@@ -1,0 +1,165 @@
+"""Active vulnerability checks: the ``check`` block of a vulnerability signature, run for real.
+
+A check is one request (its ``safety`` says how gentle): the engine runs it only when the
+profile allows that safety class (guest: none; owner: ``safe``; lab: ``safe`` and ``intrusive``),
+only for the vendor the device was identified as (or for generic entries), and only against the
+host being scanned. The answer is matched like any evidence. A match is a ``confirmed`` finding;
+a clean answer refutes a version-only (``inferred``) finding of the same entry, which vendors'
+silent backports make common. What a check reads may be a secret (a leaked password list): the
+evidence names what matched, never the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from scanner.config import Limits, Timeouts
+from scanner.match import SignatureSet
+from scanner.match.schema import Check, Condition, Safety, Vulnerability
+from scanner.models import Confidence, Finding, Identification, Protocol, ServiceResult
+from scanner.probe.http import HttpResponse, decode_html, http_fetch
+from scanner.probe.transport import TransportError
+
+PROFILE_SAFETY: dict[str, frozenset[Safety]] = {
+    "guest": frozenset(),
+    "owner": frozenset({Safety.SAFE}),
+    "lab": frozenset({Safety.SAFE, Safety.INTRUSIVE}),
+}
+_GENERIC = "generic"
+_MAX_BODY_FIELD = 64 * 1024
+
+
+@dataclass
+class CheckOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    refuted: set[str] = field(default_factory=set)  # vulnerability ids a clean answer disproved
+    notes: list[str] = field(default_factory=list)
+
+
+def _response_fields(response: HttpResponse) -> dict[str, str]:
+    fields = {
+        "http.status": str(response.status),
+        "http.body": decode_html(response.body[:_MAX_BODY_FIELD], response.get("Content-Type")),
+    }
+    for name, value in response.headers:
+        fields.setdefault(f"http.header.{name.lower()}", value)
+    if server := response.get("Server"):
+        fields["http.server"] = server
+    return fields
+
+
+def check_matches(check: Check, fields: dict[str, str]) -> list[str] | None:
+    """What matched (for the evidence), or None when the check's condition fails."""
+    said: list[str] = []
+    results: list[bool] = []
+    for matcher in check.matchers:
+        found = matcher.find(fields.get(matcher.field, ""))
+        hit = found is not None
+        results.append(not hit if matcher.negative else hit)
+        if hit and not matcher.negative:
+            said.append(f"{matcher.field} {matcher.kind.value} {matcher.value!r}")
+    ok = all(results) if check.condition is Condition.AND else any(results)
+    return said if ok and results else None
+
+
+def _applies(vuln: Vulnerability, vendor_id: str | None) -> bool:
+    return vuln.vendor == _GENERIC or (vendor_id is not None and vuln.vendor == vendor_id)
+
+
+def _ports_for(check: Check, services: Sequence[ServiceResult]) -> list[ServiceResult]:
+    web = (Protocol.HTTP, Protocol.HTTPS)
+    wanted = web if check.protocol in web else (check.protocol,)
+    return [s for s in services if s.protocol in wanted and s.status == "ok"]
+
+
+async def run_active_checks(
+    signatures: SignatureSet,
+    ident: Identification,
+    services: Sequence[ServiceResult],
+    *,
+    host: str,
+    profile: str,
+    timeouts: Timeouts,
+    limits: Limits,
+) -> CheckOutcome:
+    """Run every check the profile and the identification allow. Never raises."""
+    outcome = CheckOutcome()
+    allowed = PROFILE_SAFETY.get(profile, frozenset())
+    info = signatures.vendor(ident.vendor) if ident.vendor else None
+    vendor_id = info.id if info is not None else None
+    held_back = 0
+    for vuln in signatures.vulnerabilities:
+        check = vuln.check
+        if check is None or not _applies(vuln, vendor_id):
+            continue
+        if vuln.safety not in allowed:
+            held_back += 1
+            continue
+        targets = _ports_for(check, services)
+        if check.protocol not in (Protocol.HTTP, Protocol.HTTPS) or not targets:
+            continue
+        clean = 0
+        for svc in targets:
+            result = await _run_http(check, vuln, svc, host=host, timeouts=timeouts, limits=limits)
+            if isinstance(result, Finding):
+                outcome.findings.append(result)
+                break
+            if result is None:
+                clean += 1
+            else:
+                outcome.notes.append(result)
+        else:
+            if clean == len(targets):
+                outcome.refuted.add(vuln.id)
+    if held_back:
+        outcome.notes.append(
+            f"{held_back} active check(s) for this device were not run: the {profile} profile "
+            "does not allow them (safe checks need owner or lab, intrusive ones --profile lab)"
+        )
+    return outcome
+
+
+async def _run_http(
+    check: Check,
+    vuln: Vulnerability,
+    svc: ServiceResult,
+    *,
+    host: str,
+    timeouts: Timeouts,
+    limits: Limits,
+) -> Finding | str | None:
+    """A confirmed Finding, None for a clean answer, or a note when the check could not run."""
+    try:
+        async with asyncio.timeout(timeouts.probe):
+            response = await http_fetch(
+                host,
+                svc.port,
+                check.path,
+                tls=svc.protocol is Protocol.HTTPS,
+                timeouts=timeouts,
+                limits=limits,
+                method=check.method,
+                headers=dict(check.headers) or None,
+            )
+    except (TransportError, TimeoutError) as exc:
+        return f"check {vuln.id} on port {svc.port} could not run: {exc or 'timeout'}"
+    matched = check_matches(check, _response_fields(response))
+    if matched is None:
+        return None
+    return Finding(
+        id=vuln.id,
+        title=vuln.title,
+        severity=vuln.severity,
+        confidence=Confidence.CONFIRMED,
+        evidence=(
+            f"{check.method} {check.path} on port {svc.port} answered {response.status} and "
+            f"matched {'; '.join(matched)}: the flaw is present (what the answer contained is "
+            "not shown: it may hold passwords)"
+        ),
+        remediation=vuln.remediation,
+        references=vuln.references,
+        cves=vuln.cves,
+        port=svc.port,
+    )
