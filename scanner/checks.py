@@ -200,10 +200,34 @@ _CREDENTIAL_SEVERITY = {
 
 
 def credential_findings(
-    ident: Identification, protocol: Protocol, port: int, check: CredentialCheck
+    ident: Identification,
+    protocol: Protocol,
+    port: int,
+    check: CredentialCheck,
+    *,
+    custom: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Finding]:
+    """Findings of one credential check. ``custom``: pairs from the user's --creds list, which
+    are reported as "a login from your list", not as a factory default."""
     name = "http" if protocol is Protocol.HTTPS else protocol.value
     fix = _ACCOUNT_FIX.get(ident.vendor or "", _GENERIC_ACCOUNT_FIX)
+    if check.status is CheckStatus.FOUND and check.pair in custom:
+        user, password = check.pair
+        return [
+            Finding(
+                id=f"listed-credentials-{name}",
+                title=f"A login from your list works on {protocol.value.upper()} ({user})",
+                severity=_CREDENTIAL_SEVERITY[protocol],
+                confidence=Confidence.CONFIRMED,
+                evidence=(
+                    f"port {port}: {check.evidence}. The login {user} / {mask(password)} "
+                    "from the --creds list is accepted"
+                ),
+                remediation=fix,
+                port=port,
+                secret=password,
+            )
+        ]
     if check.status is CheckStatus.FOUND and check.pair is not None:
         user, password = check.pair
         return [

@@ -21,6 +21,7 @@ from typing import NoReturn, TextIO
 
 from scanner import __version__
 from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.credentials.custom import CredentialFileError, read_creds
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.models import Host, Report, Severity
@@ -197,6 +198,7 @@ def _scan_config(
         check_credentials=not args.no_credentials,
         show_secrets=args.show_secrets,
         debug=args.debug,
+        custom_credentials=read_creds(args.creds) if args.creds else (),
     )
     return with_profile_defaults(config)
 
@@ -391,6 +393,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=PROFILES, help="guest: no logins; owner: default logins")
     p.add_argument("--no-credentials", action="store_true", help="never try default passwords")
+    p.add_argument(
+        "--creds",
+        type=Path,
+        metavar="FILE",
+        help="your own username:password list, tried first (within the login budget)",
+    )
     p.add_argument("--connect-timeout", type=_positive, default=1.5, metavar="S")
     p.add_argument("--read-timeout", type=_positive, default=3.0, metavar="S")
     p.add_argument("--host-timeout", type=_positive, default=60.0, metavar="S")
@@ -459,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"camsweep: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except TargetError as exc:
+    except (TargetError, CredentialFileError) as exc:
         print(f"camsweep: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SignatureError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scanner.credentials.custom import CustomPair
 from scanner.models import Protocol
 
 
@@ -47,3 +48,5 @@ class ScanConfig:
     check_credentials: bool = True
     show_secrets: bool = False
     debug: bool = False
+    # --creds FILE: tried before the signatures' pairs, within the same budget.
+    custom_credentials: tuple[CustomPair, ...] = ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ from scanner.models import (
     Report,
     ServiceResult,
 )
+from scanner.nmap import NmapSupport
 from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import probe_onvif
@@ -83,6 +85,7 @@ class _HostWork:
     notes: list[str] = field(default_factory=list)
     ident: Identification = field(default_factory=Identification)
     refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
+    started: float = field(default_factory=time.monotonic)  # the host's deadline counts from here
 
 
 def _now() -> str:
@@ -97,11 +100,13 @@ class Scanner:
         *,
         connector: Connector | None = None,
         observer: ScanObserver | None = None,
+        nmap: NmapSupport | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
         self.connector: Connector = connector or TcpConnector()
         self.observer: ScanObserver = observer or _NullObserver()
+        self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
 
@@ -136,6 +141,7 @@ class Scanner:
                     f"connect sweep of {len(self.config.ports)} ports",
                     len(hosts),
                 ),
+                *(self.nmap.discovery_runs() if self.nmap else ()),
             ),
         )
 
@@ -311,12 +317,17 @@ class Scanner:
 
         async def run(svc: ServiceResult, protocol: Protocol, attempt: Attempt) -> None:
             nonlocal remaining
-            candidates = [
+            name = "http" if protocol is Protocol.HTTPS else protocol.value
+            custom = [
                 (pair.username, pair.password)
-                for pair in self.signatures.credentials_for(
-                    work.ident.vendor, "http" if protocol is Protocol.HTTPS else protocol.value
-                )
+                for pair in cfg.custom_credentials
+                if pair.applies_to(name)
             ]
+            shipped = [
+                (pair.username, pair.password)
+                for pair in self.signatures.credentials_for(work.ident.vendor, name)
+            ]
+            candidates = list(dict.fromkeys(custom + shipped))
             check = await check_credentials(
                 attempt,
                 candidates,
@@ -324,7 +335,11 @@ class Scanner:
                 pause=cfg.timeouts.credential_pause,
             )
             remaining -= check.attempts
-            work.findings.extend(credential_findings(work.ident, protocol, svc.port, check))
+            work.findings.extend(
+                credential_findings(
+                    work.ident, protocol, svc.port, check, custom=frozenset(custom)
+                )
+            )
             if check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE):
                 work.notes.append(
                     f"{protocol.value}/{svc.port}: credential check stopped ({check.status}): "

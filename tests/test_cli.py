@@ -78,6 +78,7 @@ def test_fail_on_sets_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["scan", "--concurrency", "0", "127.0.0.1"], "must be 1-4096"),
         (["scan", "127.0.0.1", "-o", "/nonexistent-dir/r.json"], "does not exist"),
         (["scan", "@/nonexistent-file"], "cannot read target file"),
+        (["scan", "127.0.0.1", "--creds", "/nonexistent-creds"], "cannot read /nonexistent-creds"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],

@@ -15,6 +15,7 @@ from scanner.credentials.adapters import (
     telnet_attempt,
 )
 from scanner.credentials.checker import CheckStatus, Outcome, check_credentials
+from scanner.credentials.custom import parse_creds
 from scanner.lab import (
     AuthKind,
     AuthPolicy,
@@ -224,3 +225,23 @@ async def test_scan_reports_the_onvif_default_login(lab: RunningLab) -> None:
     ids = {f.id for f in report.hosts[0].findings}
     assert "default-credentials-onvif" in ids
     assert "onvif-unauthenticated-info" not in ids
+
+
+@pytest.mark.asyncio
+async def test_a_pair_from_the_users_list_is_tried_first_and_named_as_such(
+    lab: RunningLab,
+) -> None:
+    dev = lab.device("locking")
+    config = ScanConfig(
+        targets=(),
+        target_specs=(dev.ip,),
+        ports=tuple(dev.ports.values()),
+        port_protocols=lab.port_protocols(),
+        timeouts=TIMEOUTS,
+        custom_credentials=parse_creds("rtsp admin:Str0ng-and-unique\n"),
+    )
+    report = await scan(config, load_signatures(), [dev.ip], 1)
+    by_id = {f.id: f for f in report.hosts[0].findings}
+    assert "listed-credentials-rtsp" in by_id
+    assert by_id["listed-credentials-rtsp"].secret == "Str0ng-and-unique"
+    assert not any(i.startswith("default-credentials") for i in by_id)
