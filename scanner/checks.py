@@ -120,6 +120,13 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
             )
         elif svc.open_routes:
             routes = ", ".join(svc.open_routes)
+            video = svc.fields.get("rtsp.video")
+            silent = svc.fields.get("rtsp.no_video")
+            proof = ""
+            if video:
+                proof += f"; video packets arrived after PLAY on {video}"
+            if silent:
+                proof += f"; no video arrived after PLAY on {silent}"
             findings.append(
                 Finding(
                     id="rtsp-unauthenticated-stream",
@@ -128,7 +135,7 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
                     confidence=Confidence.CONFIRMED,
                     evidence=(
                         f"DESCRIBE returned a stream description without credentials on port "
-                        f"{svc.port} for: {routes} (a random path was refused)"
+                        f"{svc.port} for: {routes} (a random path was refused){proof}"
                     ),
                     remediation=_STREAM_FIX,
                     port=svc.port,

@@ -199,6 +199,7 @@ def _scan_config(
         show_secrets=args.show_secrets,
         debug=args.debug,
         custom_credentials=read_creds(args.creds) if args.creds else (),
+        confirm_streams=args.confirm_streams,
     )
     return with_profile_defaults(config)
 
@@ -393,6 +394,11 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=PROFILES, help="guest: no logins; owner: default logins")
     p.add_argument("--no-credentials", action="store_true", help="never try default passwords")
+    p.add_argument(
+        "--confirm-streams",
+        action="store_true",
+        help="SETUP/PLAY each open RTSP stream and wait for the first video packet",
+    )
     p.add_argument(
         "--creds",
         type=Path,

@@ -48,5 +48,7 @@ class ScanConfig:
     check_credentials: bool = True
     show_secrets: bool = False
     debug: bool = False
+    # --confirm-streams: SETUP/PLAY each open RTSP route and wait for the first RTP packet.
+    confirm_streams: bool = False
     # --creds FILE: tried before the signatures' pairs, within the same budget.
     custom_credentials: tuple[CustomPair, ...] = ()

@@ -47,6 +47,7 @@ from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import probe_onvif
 from scanner.probe.rtsp import probe_rtsp
+from scanner.probe.rtsp_stream import StreamState, confirm_stream
 from scanner.probe.telnet import probe_telnet
 from scanner.probe.transport import Connector, TcpConnector
 from scanner.report.risk import score_host, summarize
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.0"
 
+_MAX_CONFIRMED_ROUTES = 4
 _PROFILE_CREDENTIALS = {"guest": False, "owner": True, "lab": True}
 
 
@@ -232,6 +234,8 @@ class Scanner:
         async with asyncio.TaskGroup() as group:
             for port in sweep.open_ports:
                 group.create_task(probe(port))
+        if cfg.confirm_streams:
+            await self._confirm_streams(work, per_host)
         work.ident = self.signatures.identify(work.services, sweep.open_ports)
         work.findings.extend(exposure_findings(work.ident, work.services))
         active = await run_active_checks(
@@ -248,6 +252,32 @@ class Scanner:
         work.notes.extend(active.notes)
         if self._credentials_enabled():
             await self._check_credentials(work)
+
+    async def _confirm_streams(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
+        """Record, per open RTSP route, whether video really flows (--confirm-streams)."""
+        cfg = self.config
+        for index, svc in enumerate(work.services):
+            if svc.protocol is not Protocol.RTSP or not svc.open_routes:
+                continue
+            video: list[str] = []
+            silent: list[str] = []
+            for route in svc.open_routes[:_MAX_CONFIRMED_ROUTES]:
+                async with per_host, self._sockets:
+                    check = await confirm_stream(
+                        self.connector,
+                        work.ip,
+                        svc.port,
+                        route,
+                        timeouts=cfg.timeouts,
+                        limits=cfg.limits,
+                    )
+                (video if check.state is StreamState.VIDEO else silent).append(route)
+            fields = dict(svc.fields)
+            if video:
+                fields["rtsp.video"] = ", ".join(video)
+            if silent:
+                fields["rtsp.no_video"] = ", ".join(silent)
+            work.services[index] = replace(svc, fields=fields)
 
     def _credentials_enabled(self) -> bool:
         return self.config.check_credentials and _PROFILE_CREDENTIALS.get(

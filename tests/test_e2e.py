@@ -157,3 +157,13 @@ async def test_guest_profile_sends_no_credentials(
     assert "telnet-open" in ids
     assert "rtsp-unauthenticated-stream" in ids
     assert any("no login attempts" in note for note in report.notes)
+
+
+@pytest.mark.asyncio
+async def test_confirm_streams_proves_video_flows(
+    lab: RunningLab, signatures: SignatureSet
+) -> None:
+    report = await scan_lab(lab, signatures, confirm_streams=True)
+    host = by_ip(report)[lab.device("open-rtsp").ip]
+    finding = next(f for f in host.findings if f.id == "rtsp-unauthenticated-stream")
+    assert "video packets arrived after PLAY on /live/ch0" in finding.evidence

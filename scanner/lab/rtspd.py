@@ -1,13 +1,16 @@
-"""A small RTSP/1.0 server (RFC 2326) for emulated cameras: enough to be scanned, not to stream.
+"""A small RTSP/1.0 server (RFC 2326) for emulated cameras: enough to be scanned and sampled.
 
 OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER and SET_PARAMETER are answered;
-no RTP is ever sent. Each connection serves a bounded number of requests (RTSP connections are
-persistent, section 1.4) and ends on the idle deadline of its ``LabStream``.
+RTP is sent only over the RTSP connection: a few packets after PLAY when SETUP asked for
+interleaved TCP transport. Each connection serves a bounded number of requests (RTSP
+connections are persistent, section 1.4) and ends on the idle deadline of its ``LabStream``.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+import struct
 from dataclasses import dataclass
 
 from scanner.lab.auth import Authenticator, AuthPolicy, AuthResult, request_path
@@ -114,6 +117,32 @@ def _strip_track(path: str) -> str:
     return path
 
 
+RTP_PACKETS_AFTER_PLAY = 3
+_SESSION = re.compile(rb"\r\nSession: *([A-Za-z0-9$\-_.+]+)")
+_INTERLEAVED = re.compile(r"interleaved=(\d{1,3})", re.IGNORECASE)
+
+
+def _session_of(reply: bytes) -> str | None:
+    found = _SESSION.search(reply)
+    return found.group(1).decode() if found else None
+
+
+def _interleaved_channel(transport: str) -> int | None:
+    if "/TCP" not in transport.upper():
+        return None
+    found = _INTERLEAVED.search(transport)
+    return int(found.group(1)) if found and int(found.group(1)) < 256 else None
+
+
+def rtp_frame(channel: int, seq: int) -> bytes:
+    """One interleaved RTP packet (RFC 3550 s5.1 header, payload type 96 as in the SDP) carrying
+    a small H.264 NAL unit (a filler NAL, type 12), framed as RFC 2326 s10.12 says."""
+    header = struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq * 3600, 0x0CA45EE7)
+    payload = bytes([0x0C]) + b"\xff" * 16
+    packet = header + payload
+    return b"$" + bytes([channel]) + struct.pack("!H", len(packet)) + packet
+
+
 class RtspServer:
     """Per-service state (auth nonces, lockout via the authenticator); one per bound port."""
 
@@ -135,6 +164,7 @@ class RtspServer:
 
     async def serve(self, stream: LabStream) -> None:
         sessions: dict[str, str] = {}
+        interleaved: dict[str, int] = {}  # session -> RTP channel, for RTP over the RTSP link
         for _ in range(MAX_REQUESTS_PER_CONNECTION):
             try:
                 head = await stream.read_head()
@@ -149,6 +179,18 @@ class RtspServer:
             reply, keep_open = self.respond(request, sessions)
             if not await stream.send(reply) or not keep_open:
                 return
+            if not reply.startswith(b"RTSP/1.0 200"):
+                continue
+            session = _session_of(reply)
+            if request.method == "SETUP" and session:
+                channel = _interleaved_channel(request.header("transport") or "")
+                if channel is not None:
+                    interleaved[session] = channel
+            elif request.method == "PLAY" and session in interleaved:
+                # RFC 2326 s10.12: RTP rides the RTSP connection in $-framed chunks.
+                for seq in range(RTP_PACKETS_AFTER_PLAY):
+                    if not await stream.send(rtp_frame(interleaved[session], seq)):
+                        return
 
     # -- responses -----------------------------------------------------------------------------
 
