@@ -234,25 +234,40 @@ class SignatureSet:
             if hit.fingerprint.vendor != GENERIC:
                 by_vendor.setdefault(hit.fingerprint.vendor, []).append(hit)
         order = {vid: i for i, vid in enumerate(by_vendor)}
-        winner = max(
-            by_vendor,
-            key=lambda v: (
+
+        def rank(v: str) -> tuple[int, int, int]:
+            return (
                 max(h.fingerprint.weight for h in by_vendor[v]),
                 sum(h.fingerprint.weight for h in by_vendor[v]),
                 -order[v],
-            ),
-            default=None,
-        )
+            )
+
+        winner = max(by_vendor, key=rank, default=None)
+        # A brand that sells the winner's firmware under its own badge (an OEM member of the
+        # winner's family) is the more precise answer when its own evidence is there too: an
+        # LTS camera shows Hikvision's web server *and* the LTS model, and its owner looks for
+        # LTS firmware.
+        members = [v for v in by_vendor if self._family(v) == winner]
+        if winner is not None and members:
+            winner = max(members, key=rank)
+        family = self._family(winner) if winner else None
+        supporting = family if family in by_vendor else None
 
         def strongest(group: list[FingerprintHit]) -> list[FingerprintHit]:
             return sorted(group, key=lambda h: -h.fingerprint.weight)  # stable: file order
 
         generic = strongest([h for h in hits if h.fingerprint.vendor == GENERIC])
-        used = (strongest(by_vendor[winner]) if winner else []) + generic
+        used = (
+            (strongest(by_vendor[winner]) if winner else [])
+            + (strongest(by_vendor[supporting]) if supporting else [])
+            + generic
+        )
         vendor = self.vendor(winner) if winner else None
         lines = [f"fingerprint {h.fingerprint.id}: {'; '.join(h.evidence)}" for h in used]
+        if vendor is not None and supporting is not None:
+            lines.append(f"{vendor.name} sells {self._display(supporting)} firmware (OEM family)")
         for vid, group in by_vendor.items():
-            if vid == winner:
+            if vid in (winner, supporting):
                 continue
             name = self._display(vid)
             lines.extend(
@@ -264,7 +279,16 @@ class SignatureSet:
             vendor=vendor.name if vendor else winner,
             model=next((h.model for h in used if h.model), None),
             firmware=next((h.firmware for h in used if h.firmware), None),
-            device_type=used[0].fingerprint.device_type if used else DeviceType.UNKNOWN,
+            # The strongest fingerprint that says what kind of device it is decides; vendor-only
+            # hints (a Wi-Fi chip maker's MAC) leave that to the others.
+            device_type=next(
+                (
+                    h.fingerprint.device_type
+                    for h in used
+                    if h.fingerprint.device_type is not DeviceType.UNKNOWN
+                ),
+                DeviceType.UNKNOWN,
+            ),
             identified_by=tuple(lines),
             fingerprint_ids=tuple(h.fingerprint.id for h in used),
         )
@@ -273,6 +297,17 @@ class SignatureSet:
     def _display(self, vendor_id: str) -> str:
         vendor = self.vendor(vendor_id)
         return vendor.name if vendor else vendor_id
+
+    def _family(self, vendor_id: str | None) -> str | None:
+        vendor = self.vendor(vendor_id)
+        return vendor.family if vendor else None
+
+    def _lineage(self, vendor: str | None) -> list[str]:
+        """The vendor's id then its OEM family's: whose data applies to it, most specific first."""
+        info = self.vendor(vendor)
+        if info is None:
+            return []
+        return [info.id] + ([info.family] if info.family else [])
 
     # vulnerabilities ----------------------------------------------------------------------------
 
@@ -315,7 +350,10 @@ class SignatureSet:
         vendor: VendorInfo | None,
         version: Version | None,
     ) -> list[str] | None:
-        if vuln.vendor != GENERIC and (vendor is None or vendor.id != vuln.vendor):
+        # An OEM brand carries its family's flaws: an LTS camera runs Hikvision firmware.
+        if vuln.vendor != GENERIC and (
+            vendor is None or vuln.vendor not in (vendor.id, vendor.family)
+        ):
             return None
         reasons: list[str] = []
         if vuln.fingerprints:
@@ -367,12 +405,11 @@ class SignatureSet:
     # data for the other stages ------------------------------------------------------------------
 
     def credentials_for(self, vendor: str | None, protocol: str) -> list[CredentialPair]:
-        """The vendor's default pairs for ``protocol`` first, then the generic ones;
-        de-duplicated, in file order. ``https`` shares the ``http`` lists."""
+        """The vendor's default pairs for ``protocol`` first, then its OEM family's, then the
+        generic ones; de-duplicated, in file order. ``https`` shares the ``http`` lists."""
         proto = protocol.strip().lower()
         proto = "http" if proto == "https" else proto
-        info = self.vendor(vendor)
-        order = ([info.id] if info else []) + [GENERIC]
+        order = [*self._lineage(vendor), GENERIC]
         out: dict[tuple[str, str], CredentialPair] = {}
         for vid in order:
             for entry in self.credentials:
@@ -383,12 +420,12 @@ class SignatureSet:
         return list(out.values())
 
     def routes_for(self, vendor: str | None) -> list[str]:
-        """The vendor's main then sub stream routes, then the generic list; de-duplicated."""
-        info = self.vendor(vendor)
+        """The vendor's main then sub stream routes (then its OEM family's), then the generic
+        list; de-duplicated."""
         routes: list[str] = []
-        if info is not None:
+        for vid in self._lineage(vendor):
             for table in self.routes.vendors:
-                if table.vendor == info.id:
+                if table.vendor == vid:
                     routes.extend((*table.main, *table.sub))
         routes.extend(self.routes.generic)
         return list(dict.fromkeys(routes))
@@ -403,19 +440,27 @@ class SignatureSet:
         routes = set(self.routes.generic)
         for table in self.routes.vendors:
             routes.update(table.main, table.sub)
+        devices = (DeviceType.CAMERA, DeviceType.RECORDER)
+        camera_fps = [f for f in self.fingerprints if f.device_type in devices]
         return {
             "vendors": len(self.vendors),
+            "camera_brands": len({f.vendor for f in camera_fps if f.vendor != GENERIC}),
+            "oem_brands": sum(1 for v in self.vendors if v.family),
             "fingerprints": len(self.fingerprints),
+            "camera_fingerprints": len(camera_fps),
             "fingerprint_examples": sum(
                 len(f.examples) + len(f.counter_examples) for f in self.fingerprints
             ),
             "vulnerabilities": len(self.vulnerabilities),
+            "unverified_vulnerabilities": sum(1 for v in self.vulnerabilities if v.unverified),
             "cves": len({c for v in self.vulnerabilities for c in v.cves}),
+            "credential_brands": len({e.vendor for e in self.credentials if e.vendor != GENERIC}),
             "credential_sets": len(self.credentials),
             "credential_pairs": len(
                 {(e.vendor, p.username, p.password) for e in self.credentials for p in e.pairs}
             ),
             "ports": len(self.ports),
+            "route_brands": len({t.vendor for t in self.routes.vendors}),
             "routes": len(routes),
         }
 

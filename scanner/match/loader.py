@@ -76,7 +76,9 @@ _METHOD = re.compile(r"[A-Z][A-Z_-]{0,19}")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")  # RFC 9110 section 5.1 token
 # Methods that only read (RFC 9110 section 9.2.1 "safe"; RFC 2326 section 10 for DESCRIBE).
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DESCRIBE"})
-_FINGERPRINT_TYPES = (DeviceType.CAMERA, DeviceType.RECORDER, DeviceType.OTHER)
+# "unknown": the fingerprint names a vendor but says nothing of the kind of device (a Wi-Fi
+# chip maker's MAC prefix is in plugs and cameras alike).
+_FINGERPRINT_TYPES = (DeviceType.CAMERA, DeviceType.RECORDER, DeviceType.OTHER, DeviceType.UNKNOWN)
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -338,7 +340,7 @@ def _compose(name: str, data: bytes, errors: list[LintError]) -> _File | None:
     try:
         if _refuse_anchors(text, reader):
             return None
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose_tree(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else 0
@@ -363,6 +365,21 @@ def _compose(name: str, data: bytes, errors: list[LintError]) -> _File | None:
     return _File(reader, sections)
 
 
+# libyaml's composer is several times faster than the pure-Python one on the shipped set, which
+# every command loads; the pure-Python one stays the reference for what an error says.
+_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose_tree(text: str) -> yaml.Node | None:
+    """The node tree of ``text``; on any YAML error, the pure-Python composer's error."""
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass  # re-read below, so messages and lines do not depend on libyaml being there
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def _refuse_anchors(text: str, reader: _Reader) -> bool:
     """Report every anchor and alias where it is written; True if there was any.
 
@@ -371,8 +388,16 @@ def _refuse_anchors(text: str, reader: _Reader) -> bool:
     """
     if "&" not in text and "*" not in text:
         return False
+    events: list[yaml.Event] = []
+    if _FAST_LOADER is not None:
+        try:
+            events = list(yaml.parse(text, Loader=_FAST_LOADER))
+        except yaml.YAMLError:
+            events = []  # the pure-Python parse below raises the reference error
+    if not events:
+        events = list(yaml.parse(text, Loader=yaml.SafeLoader))
     found = False
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in events:
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             sigil = "*" if isinstance(event, yaml.AliasEvent) else "&"
@@ -409,6 +434,53 @@ class _Layer:
     vendor_routes: list[VendorRoutes] = field(default_factory=list)
 
 
+def _reachable(
+    r: _Reader,
+    matchers: Sequence[Matcher],
+    extract: Sequence[Extractor],
+    examples: Sequence[FingerprintExample],
+    counters: Sequence[CounterExample],
+) -> bool:
+    """Every matcher and extract regex must be shown to work by the fingerprint's own examples.
+
+    A pattern that no example reaches is either unreachable (``^AXIS$ver``, a typo in a literal)
+    or untested; both are refused, as recog refuses fingerprints whose examples do not exercise
+    them. A positive matcher must match a value of some example, a negative one a value of some
+    counter-example (the case it exists to exclude), an extract regex a value of some example.
+    """
+    ok = True
+    for matcher in matchers:
+        cases: Sequence[FingerprintExample | CounterExample] = (
+            counters if matcher.negative else examples
+        )
+        if not any(
+            name == matcher.field and matcher.find(value) is not None
+            for case in cases
+            for name, value in case.fields
+        ):
+            which = "counter-example" if matcher.negative else "example"
+            r.error(
+                matcher.line,
+                f"matcher is reached by no {which}: add one it matches (an unreachable or "
+                "untested pattern is refused)",
+                matcher.describe(),
+            )
+            ok = False
+    for extractor in extract:
+        if not any(
+            name == extractor.field and extractor.pattern.search(value) is not None
+            for case in examples
+            for name, value in case.fields
+        ):
+            r.error(
+                extractor.line,
+                "extract regex is reached by no example: add one it extracts from",
+                extractor.value,
+            )
+            ok = False
+    return ok
+
+
 class _Parser:
     """Walks the sections of one layer's files, with what earlier layers define in view."""
 
@@ -416,10 +488,16 @@ class _Parser:
         self.base = base or _Layer()
         self.layer = _Layer()
         self.vendor_ids: set[str] = {v.id for v in self.base.vendors}
+        self.families: dict[str, str | None] = {v.id: v.family for v in self.base.vendors}
         self.spellings: dict[str, str] = {}  # spelling key -> vendor id (for suggestions)
         for vendor in self.base.vendors:
             self._remember_spellings(vendor)
         self.fingerprint_ids: set[str] = {f.id for f in self.base.fingerprints}
+        # Each CVE id belongs to one entry (and so one vendor): the same CVE filed twice is how
+        # scanners end up reporting a flaw under the wrong maker.
+        self.cve_owner: dict[str, tuple[str, Source]] = {
+            cve: (v.id, v.source) for v in self.base.vulnerabilities for cve in v.cves
+        }
         self._first: dict[tuple[str, str], Source] = {}
 
     def _remember_spellings(self, vendor: VendorInfo) -> None:
@@ -453,7 +531,7 @@ class _Parser:
 
     def vendor(self, r: _Reader, node: yaml.Node) -> VendorInfo | None:
         n0 = len(r.errors)
-        m = r.mapping(node, "vendor", ("id", "name"), ("aliases", "description"))
+        m = r.mapping(node, "vendor", ("id", "name"), ("aliases", "family", "description"))
         if m is None:
             return None
         vid = r.string(m.get("id"), "id")
@@ -465,13 +543,14 @@ class _Parser:
             )
         name = r.string(m.get("name"), "name")
         aliases = r.strings(m.get("aliases"), "aliases")
+        family = self.family_ref(r, m.get("family"), vid) if "family" in m else None
         if "description" in m:
             r.string(m.get("description"), "description")
         if len(r.errors) > n0 or vid is None or name is None:
             return None
         if not self._unique(r, m["id"], "vendor id", vid):
             return None
-        vendor = VendorInfo(vid, name, tuple(aliases), r.source(node))
+        vendor = VendorInfo(vid, name, tuple(aliases), r.source(node), family)
         for spelling in (name, *aliases):
             if not spelling_key(spelling):
                 r.error(node, "a vendor spelling needs letters or digits", spelling)
@@ -481,8 +560,30 @@ class _Parser:
                 r.error(node, f"vendor spelling already belongs to {owner!r}", spelling)
                 return None
         self.vendor_ids.add(vid)
+        self.families[vid] = family
         self._remember_spellings(vendor)
         return vendor
+
+    def family_ref(self, r: _Reader, node: yaml.Node | None, vid: str | None) -> str | None:
+        """The OEM family a vendor belongs to: an earlier vendor id that has no family itself
+        (one level, so data, credentials and routes never chase a chain or a cycle)."""
+        family = r.string(node, "family")
+        if family is None or node is None:
+            return None
+        if family == vid:
+            r.error(node, "a vendor cannot be its own family", family)
+        elif family not in self.vendor_ids:
+            hint = _suggest(family, sorted(self.vendor_ids))
+            r.error(node, f"family must be a vendor id defined before this one{hint}", family)
+        elif self.families.get(family) is not None:
+            r.error(
+                node,
+                f"family {family!r} belongs to {self.families[family]!r}: name that one",
+                family,
+            )
+        else:
+            return family
+        return None
 
     # fingerprints -------------------------------------------------------------------------------
 
@@ -668,6 +769,8 @@ class _Parser:
         if not examples:
             r.error(m["examples"], "a fingerprint needs at least one example", fid)
             return None
+        if not _reachable(r, matchers, extract, examples, counters):
+            return None
         if not self._unique(r, m["id"], "fingerprint id", fid):
             return None
         self.fingerprint_ids.add(fid)
@@ -721,7 +824,10 @@ class _Parser:
     def affected(self, r: _Reader, node: yaml.Node) -> AffectedRange | None:
         n0 = len(r.errors)
         m = r.mapping(
-            node, "affected range", (), ("introduced", "min", "fixed", "max", "models", "note")
+            node,
+            "affected range",
+            (),
+            ("introduced", "min", "fixed", "max", "build_before", "models", "note"),
         )
         if m is None:
             return None
@@ -733,10 +839,15 @@ class _Parser:
         high_key = "fixed" if "fixed" in m else "max"
         lower = self.version(r, m[low_key], low_key) if low_key in m else None
         upper = self.version(r, m[high_key], high_key) if high_key in m else None
+        build_before = (
+            r.integer(m.get("build_before"), "build_before", 1, 999_999_999)
+            if "build_before" in m
+            else None
+        )
         models = r.items(m.get("models"), "models", lambda n: self.model_rule(r, n))
         if "note" in m:
             r.string(m.get("note"), "note")
-        if low_key not in m and high_key not in m:
+        if low_key not in m and high_key not in m and "build_before" not in m:
             r.error(node, "a range needs a lower or an upper bound", _keys(m))
         if len(r.errors) > n0:
             return None
@@ -751,7 +862,9 @@ class _Parser:
                 f"{lower.text} .. {upper.text}",
             )
             return None
-        span = VersionRange(lower, upper, upper_inclusive=high_key == "max")
+        span = VersionRange(
+            lower, upper, upper_inclusive=high_key == "max", build_before=build_before
+        )
         return AffectedRange(span, tuple(models), _line(node))
 
     def check(self, r: _Reader, node: yaml.Node) -> Check | None:
@@ -950,6 +1063,17 @@ class _Parser:
             return None
         if not self._unique(r, m["id"], "vulnerability id", vid):
             return None
+        for cve_node in r.seq(m.get("cves"), "cves") or () if "cves" in m else ():
+            owner = self.cve_owner.get(str(cve_node.value))
+            if owner is not None and owner[0] != vid:
+                r.error(
+                    cve_node,
+                    f"CVE id already belongs to {owner[0]} ({owner[1]}): one entry per CVE",
+                    str(cve_node.value),
+                )
+                return None
+        for cve in cves:
+            self.cve_owner[cve] = (vid, r.source(node))
         return Vulnerability(
             id=vid,
             title=title,

@@ -85,6 +85,10 @@ class VendorInfo:
     name: str  # the display name reports show, e.g. "Hikvision"
     aliases: tuple[str, ...] = ()
     source: Source = Source("", 0)
+    # The maker whose firmware this brand sells under its own badge (LTS and Ezviz: hikvision;
+    # Amcrest and Lorex: dahua). The family's vulnerabilities, credentials and routes apply to
+    # the brand too, and the brand's own evidence wins over the family's in identification.
+    family: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

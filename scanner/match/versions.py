@@ -125,13 +125,25 @@ def parse_version(text: str) -> Version:
 @dataclass(frozen=True, slots=True)
 class VersionRange:
     """Affected versions: ``lower`` inclusive (``min``/``introduced``); ``upper`` inclusive
-    (``max``) or exclusive (``fixed``). Either side may be open, not both."""
+    (``max``) or exclusive (``fixed``). Either side may be open, not both, unless
+    ``build_before`` bounds the build number on its own.
+
+    ``build_before`` serves advisories that name a build *date* rather than a release: Hikvision's
+    HSRC-202109-01 (CVE-2021-36260) fixed every product line in builds dated 2106xx whatever
+    their release number, so only the build can say. A version without a build is then unknown
+    and does not match.
+    """
 
     lower: Version | None
     upper: Version | None
     upper_inclusive: bool
+    build_before: int | None = None
 
     def contains(self, version: Version) -> bool:
+        if self.build_before is not None and (
+            version.build is None or version.build >= self.build_before
+        ):
+            return False
         if self.lower is not None and version.compare_to_bound(self.lower) < 0:
             return False
         if self.upper is not None:
@@ -149,4 +161,6 @@ class VersionRange:
             parts.append(f"{'<=' if self.upper_inclusive else '<'} {self.upper.text}")
             if not self.upper_inclusive:
                 parts.append("(fixed)")
+        if self.build_before is not None:
+            parts.append(f"with build < {self.build_before}")
         return " ".join(parts)

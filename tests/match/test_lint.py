@@ -69,7 +69,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "      - {field: http.server, word: [acme], negative: maybe}\n",
         [
             "2: missing required key in fingerprint (examples)",
-            "4: device_type must be one of camera, recorder, other (toaster)",
+            "4: device_type must be one of camera, recorder, other, unknown (toaster)",
             "5: weight must be an integer (high)",
             "7: word must be a string (a list)",
             "7: negative must be true or false (maybe)",
@@ -301,6 +301,61 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "5: a vendor spelling needs letters or digits (--)",
         ],
     ),
+    "unreachable-matcher": (
+        GOOD_FP.replace(
+            "    match:\n      - {field: http.server, word: acme}\n",
+            "    condition: or\n    match:\n      - {field: http.server, word: acme}\n"
+            "      - {field: http.title, regex: '^ACME$Camera'}\n",
+        ),
+        [
+            "8: matcher is reached by no example: add one it matches (an unreachable or "
+            "untested pattern is refused) (http.title regex '^ACME$Camera')"
+        ],
+    ),
+    "untested-negative-matcher": (
+        GOOD_FP.replace(
+            "      - {field: http.server, word: acme}\n",
+            "      - {field: http.server, word: acme}\n"
+            "      - {field: http.title, equals: Router, negative: true}\n",
+        ),
+        [
+            "7: matcher is reached by no counter-example: add one it matches (an unreachable "
+            "or untested pattern is refused) (http.title not equals 'Router')"
+        ],
+    ),
+    "unreachable-extract": (
+        GOOD_FP.replace(
+            "    examples:",
+            "    extract:\n      - {field: http.body, regex: 'v(?P<firmware>[0-9]+)'}\n"
+            "    examples:",
+        ),
+        [
+            "8: extract regex is reached by no example: add one it extracts from "
+            "(v(?P<firmware>[0-9]+))"
+        ],
+    ),
+    "cve-claimed-twice": (
+        GOOD_VULN.replace("    references:", "    cves: [CVE-2017-7921]\n    references:"),
+        [
+            "6: CVE id already belongs to hikvision-cve-2017-7921 "
+            "({shipped}:6): one entry per CVE (CVE-2017-7921)"
+        ],
+    ),
+    "range-build-before": (
+        GOOD_VULN.replace("{max: 2.0}", "{build_before: soon}"),
+        ["9: build_before must be an integer (soon)"],
+    ),
+    "vendor-family": (
+        "vendors:\n"
+        "  - {id: acme, name: ACME, family: qqqq}\n"
+        "  - {id: acme2, name: ACME2, family: acme2}\n"
+        "  - {id: acme3, name: ACME3, family: lts}\n",
+        [
+            "2: family must be a vendor id defined before this one (qqqq)",
+            "3: a vendor cannot be its own family (acme2)",
+            "4: family 'lts' belongs to 'hikvision': name that one (lts)",
+        ],
+    ),
     "anchors-and-aliases": (
         "vendors:\n  - &v {id: acme, name: ACME}\n  - *v\n",
         [
@@ -321,7 +376,8 @@ def test_rule_reports_file_line_message_and_value(name: str, tmp_path: Path) -> 
     path = tmp_path / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     got = [str(error) for error in lint_paths([path])]
-    assert got == [f"{path}:{line.format(file=path)}" for line in expected]
+    shipped = Path(__file__).resolve().parents[2] / "signatures" / "vulnerabilities.yaml"
+    assert got == [f"{path}:{line.format(file=path, shipped=shipped)}" for line in expected]
 
 
 def test_lint_error_format() -> None:

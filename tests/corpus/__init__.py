@@ -1,0 +1,180 @@
+"""The identification corpus (README.md here): loading it and scoring a signature set on it.
+
+Shared by ``tests/match/test_corpus.py`` (which holds the scores to issue 5's aims) and
+``benchmarks/identify_bench.py`` (which prints them), so both measure the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from scanner.match import SignatureSet
+from scanner.match.matchers import is_known_field
+from scanner.models import DeviceType, Identification, Protocol, ServiceResult
+
+__all__ = [
+    "CAMERAS",
+    "OTHERS",
+    "CorpusDevice",
+    "CorpusError",
+    "Result",
+    "Score",
+    "load_corpus",
+    "score",
+]
+
+HERE = Path(__file__).resolve().parent
+CAMERAS = HERE / "cameras.yaml"
+OTHERS = HERE / "others.yaml"
+CAMERA_TYPES = (DeviceType.CAMERA, DeviceType.RECORDER)
+
+
+class CorpusError(ValueError):
+    """A corpus entry that is not well formed (unknown field, bad port, missing key ...)."""
+
+
+@dataclass(frozen=True)
+class CorpusDevice:
+    id: str
+    camera: bool  # from cameras.yaml
+    vendor: str | None  # the vendor id a person would name; None when nothing names one
+    services: tuple[ServiceResult, ...]
+    open_ports: tuple[int, ...]
+    host: dict[str, str] = field(default_factory=dict)
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise CorpusError(f"{where}: expected text, got {type(value).__name__}")
+    return value
+
+
+def _fields(raw: object, where: str) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise CorpusError(f"{where}: fields must be a mapping")
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not is_known_field(name):
+            raise CorpusError(f"{where}: unknown evidence field {name!r}")
+        out[name] = _text(value, f"{where} {name}")
+    return out
+
+
+def _port(value: object, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+        raise CorpusError(f"{where}: bad port {value!r}")
+    return value
+
+
+def load_corpus(path: Path) -> list[CorpusDevice]:
+    """Every device of one corpus file, validated; raises CorpusError on a malformed entry."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or not isinstance(doc.get("devices"), list):
+        raise CorpusError(f"{path.name}: expected a mapping with a 'devices' list")
+    camera = path.name == CAMERAS.name
+    devices: list[CorpusDevice] = []
+    seen: set[str] = set()
+    for entry in doc["devices"]:
+        if not isinstance(entry, dict):
+            raise CorpusError(f"{path.name}: every device must be a mapping")
+        did = _text(entry.get("id"), f"{path.name}: id")
+        where = f"{path.name}:{did}"
+        if did in seen:
+            raise CorpusError(f"{where}: duplicate id")
+        seen.add(did)
+        unknown = set(entry) - {"id", "note", "expect", "host", "services", "ports"}
+        if unknown:
+            raise CorpusError(f"{where}: unknown keys {sorted(unknown)}")
+        expect = entry.get("expect") or {}
+        if not isinstance(expect, dict):
+            raise CorpusError(f"{where}: expect must be a mapping")
+        if camera and "vendor" not in expect:
+            raise CorpusError(f"{where}: a camera entry must say its vendor (or null)")
+        vendor = expect.get("vendor")
+        if vendor is not None:
+            vendor = _text(vendor, f"{where} vendor")
+        services: list[ServiceResult] = []
+        for raw in entry.get("services") or []:
+            if not isinstance(raw, dict):
+                raise CorpusError(f"{where}: every service must be a mapping")
+            port = _port(raw.get("port"), where)
+            try:
+                protocol = Protocol(_text(raw.get("protocol"), f"{where} protocol"))
+            except ValueError as exc:
+                raise CorpusError(f"{where}: {exc}") from None
+            services.append(ServiceResult(port, protocol, fields=_fields(raw.get("fields"), where)))
+        ports = tuple(_port(p, where) for p in entry.get("ports") or [])
+        host = _fields(entry.get("host") or {}, where)
+        if not services and not ports and not host:
+            raise CorpusError(f"{where}: no evidence at all")
+        devices.append(CorpusDevice(did, camera, vendor, tuple(services), ports, host))
+    return devices
+
+
+@dataclass(frozen=True)
+class Result:
+    device: CorpusDevice
+    ident: Identification
+    vendor_id: str | None
+
+    @property
+    def called_camera(self) -> bool:
+        return self.ident.device_type in CAMERA_TYPES
+
+    @property
+    def vendor_right(self) -> bool:
+        return self.vendor_id == self.device.vendor
+
+
+@dataclass(frozen=True)
+class Score:
+    results: tuple[Result, ...]
+
+    @property
+    def cameras(self) -> list[Result]:
+        return [r for r in self.results if r.device.camera]
+
+    @property
+    def others(self) -> list[Result]:
+        return [r for r in self.results if not r.device.camera]
+
+    @property
+    def recall(self) -> float:
+        """Cameras and recorders reported as a camera or recorder."""
+        cams = self.cameras
+        return sum(r.called_camera for r in cams) / len(cams) if cams else 0.0
+
+    @property
+    def vendor_cases(self) -> list[Result]:
+        """Cameras whose vendor is known to the corpus and that were found as cameras."""
+        return [r for r in self.cameras if r.device.vendor is not None and r.called_camera]
+
+    @property
+    def vendor_accuracy(self) -> float:
+        cases = self.vendor_cases
+        return sum(r.vendor_right for r in cases) / len(cases) if cases else 0.0
+
+    @property
+    def false_positive_rate(self) -> float:
+        """Other devices reported as a camera or recorder."""
+        others = self.others
+        return sum(r.called_camera for r in others) / len(others) if others else 0.0
+
+    @property
+    def unbranded_named(self) -> list[Result]:
+        """Unbranded cameras that were given a vendor anyway (a wrong claim)."""
+        return [r for r in self.cameras if r.device.vendor is None and r.vendor_id is not None]
+
+
+def score(sigs: SignatureSet, devices: Sequence[CorpusDevice]) -> Score:
+    results: list[Result] = []
+    for device in devices:
+        open_ports = {s.port for s in device.services if s.port} | set(device.open_ports)
+        ident = sigs.identify(list(device.services), sorted(open_ports), device.host or None)
+        vendor = sigs.vendor(ident.vendor)
+        results.append(Result(device, ident, vendor.id if vendor else None))
+    return Score(tuple(results))

@@ -1,0 +1,100 @@
+"""Identification measured on the real-world corpus (tests/corpus/), held to issue 5's aims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.match import load_signatures
+from scanner.match.oui import manufacturer_database
+from tests.corpus import CAMERAS, OTHERS, CorpusError, load_corpus, score
+
+SIGS = load_signatures()
+CAMERA_DEVICES = load_corpus(CAMERAS)
+OTHER_DEVICES = load_corpus(OTHERS)
+SCORE = score(SIGS, CAMERA_DEVICES + OTHER_DEVICES)
+
+
+def test_the_corpus_is_big_and_varied_enough() -> None:
+    assert len(CAMERA_DEVICES) >= 100
+    assert len(OTHER_DEVICES) >= 100
+    vendors = {d.vendor for d in CAMERA_DEVICES if d.vendor}
+    assert len(vendors) >= 40
+    assert any(d.vendor is None for d in CAMERA_DEVICES)  # unbranded white labels too
+    assert all(d.vendor is None for d in OTHER_DEVICES)
+    # Every vendor the corpus names is one the signatures know (a typo would pass silently).
+    assert all(SIGS.vendor(v) is not None for v in vendors)
+
+
+def test_recall_vendor_accuracy_and_false_positives_meet_the_aims() -> None:
+    misses = [r.device.id for r in SCORE.cameras if not r.called_camera]
+    assert SCORE.recall >= 0.95, misses
+    wrong = [(r.device.id, r.vendor_id) for r in SCORE.vendor_cases if not r.vendor_right]
+    assert SCORE.vendor_accuracy >= 0.90, wrong
+    false = [(r.device.id, r.ident.fingerprint_ids) for r in SCORE.others if r.called_camera]
+    assert SCORE.false_positive_rate <= 0.01, false
+
+
+def test_unbranded_cameras_are_not_given_a_maker() -> None:
+    assert [r.device.id for r in SCORE.unbranded_named] == []
+
+
+def test_corpus_mac_organisations_are_the_registered_ones() -> None:
+    # The corpus must be faithful: a MAC's organisation is what the IEEE registry says.
+    registry = manufacturer_database()
+    for device in CAMERA_DEVICES + OTHER_DEVICES:
+        oui = device.host.get("mac.oui")
+        if oui is not None:
+            assert registry.get(oui) == device.host.get("mac.vendor"), device.id
+
+
+def test_the_score_can_fail() -> None:
+    # An empty signature layer that claims every HTTP server is a camera ruins the FP rate.
+    from scanner.match.loader import load_text  # noqa: PLC0415
+
+    greedy = load_text(
+        "greedy.yaml",
+        "fingerprints:\n"
+        "  - id: greedy\n    vendor: generic\n    device_type: camera\n    weight: 99\n"
+        "    match: [{field: http.status, regex: '[0-9]'}]\n"
+        "    examples:\n      - fields: {http.status: '200'}\n"
+        "        expect: {vendor: generic, device_type: camera}\n",
+    )
+    assert score(greedy, OTHER_DEVICES).false_positive_rate > 0.3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("devices: [{id: a, expect: {vendor: x}}]", "no evidence"),
+        ("devices: [{id: a, expect: {}, ports: [1]}]", "must say its vendor"),
+        (
+            "devices: [{id: a, expect: {vendor: x}, services: "
+            "[{port: 80, protocol: http, fields: {http.titel: x}}]}]",
+            "unknown evidence field",
+        ),
+        ("devices: [{id: a, expect: {vendor: x}, ports: [70000]}]", "bad port"),
+        ("devices: [{id: a, expect: {vendor: x}, ports: [1]}, {id: a, ports: [2]}]", "duplicate"),
+    ],
+)
+def test_malformed_corpus_entries_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / CAMERAS.name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError, match=message):
+        load_corpus(path)
+
+
+def test_the_benchmark_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util  # noqa: PLC0415
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "identify_bench.py"
+    spec = importlib.util.spec_from_file_location("identify_bench", bench)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([]) == 0
+    out = capsys.readouterr().out
+    for line in ("camera recall", "vendor accuracy", "false positives"):
+        assert line in out
