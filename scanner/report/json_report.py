@@ -44,6 +44,7 @@ from scanner.models import (
     Summary,
 )
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
+from scanner.report.review import Review, review_to_dict
 from scanner.report.sanitize import clean_text
 from scanner.report.schema import report_validator
 
@@ -146,10 +147,13 @@ def _host_to_dict(host: Host, show_secrets: bool) -> dict[str, Any]:
     }
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
-    """The report as plain JSON-ready data, in the documented key order."""
+def report_to_dict(report: Report, review: Review | None = None) -> dict[str, Any]:
+    """The report as plain JSON-ready data, in the documented key order.
+
+    ``review`` (a baseline comparison and/or inventory check) adds a last key, ``review``.
+    """
     summary = report.summary
-    return {
+    document: dict[str, Any] = {
         "schema_version": report.schema_version,
         "tool": {"name": report.tool_name, "version": report.tool_version},
         "started_at": report.started_at,
@@ -178,15 +182,18 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for run in report.discovery
         ],
     }
+    if review is not None:
+        document["review"] = review_to_dict(review)
+    return document
 
 
-def render_json(report: Report, out: TextIO) -> None:
+def render_json(report: Report, out: TextIO, *, review: Review | None = None) -> None:
     """Write the report as indented UTF-8 JSON followed by a newline.
 
     ``allow_nan=False``: NaN and Infinity are not JSON (RFC 8259 section 6); a non-finite score
     is a caller bug and raises ValueError rather than producing a file other tools reject.
     """
-    json.dump(report_to_dict(report), out, indent=2, ensure_ascii=False, allow_nan=False)
+    json.dump(report_to_dict(report, review), out, indent=2, ensure_ascii=False, allow_nan=False)
     out.write("\n")
 
 

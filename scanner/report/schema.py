@@ -137,6 +137,118 @@ _SUMMARY = _object(
     }
 )
 
+_DATE = {"type": "string", "format": "date"}
+_LINE = _nullable({"type": "integer", "minimum": 1})
+
+
+def _states(*values: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+_CHANGE = _states("new", "unchanged", "absent")
+_COUNTS = _object({"devices": _COUNT, "services": _COUNT, "findings": _COUNT})
+
+# Present only when the scan or `report convert` was given --baseline and/or --inventory.
+_REVIEW = _object(
+    {
+        "baseline": _nullable(
+            _object(
+                {
+                    "started_at": _STR,
+                    "new": _COUNTS,
+                    "absent": _COUNTS,
+                    "devices": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "ip": _STR,
+                                "state": _CHANGE,
+                                "mac": _nullable(_STR),
+                                "previous_ip": _nullable(_STR),
+                                "label": _STR,
+                            }
+                        ),
+                    },
+                    "services": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "ip": _STR,
+                                "port": _PORT,
+                                "transport": _STR,
+                                "protocol": _STR,
+                                "state": _CHANGE,
+                            }
+                        ),
+                    },
+                    "findings": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "ip": _STR,
+                                "id": _STR,
+                                "port": _nullable(_PORT),
+                                "severity": _enum(Severity),
+                                "title": _STR,
+                                "state": _CHANGE,
+                            }
+                        ),
+                    },
+                }
+            )
+        ),
+        "inventory": _nullable(
+            _object(
+                {
+                    "source": _STR,
+                    "checked_on": _DATE,
+                    "devices": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "status": _states("expected", "unexpected", "missing"),
+                                "ip": _nullable(_STR),
+                                "mac": _nullable(_STR),
+                                "name": _nullable(_STR),
+                                "label": _STR,
+                                "line": _LINE,
+                            }
+                        ),
+                    },
+                    "findings": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "ip": _STR,
+                                "id": _STR,
+                                "port": _nullable(_PORT),
+                                "severity": _enum(Severity),
+                                "status": _states("accepted", "expired", "unaccepted"),
+                                "reason": _nullable(_STR),
+                                "expires": _nullable(_DATE),
+                                "line": _LINE,
+                            }
+                        ),
+                    },
+                    "unused": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "finding": _STR,
+                                "device": _nullable(_STR),
+                                "port": _nullable(_PORT),
+                                "reason": _STR,
+                                "expires": _DATE,
+                                "line": _LINE,
+                            }
+                        ),
+                    },
+                }
+            )
+        ),
+    }
+)
+
 _REPORT: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
@@ -168,6 +280,8 @@ _REPORT: dict[str, Any] = {
     ),
     "$defs": {"host": _HOST, "service": _SERVICE, "finding": _FINDING, "summary": _SUMMARY},
 }
+# Optional (not in "required"): a minor addition, so 1.0 readers and documents stay valid.
+_REPORT["properties"]["review"] = _REVIEW
 
 Draft202012Validator.check_schema(_REPORT)  # fail at import, not at the first report read
 _VALIDATOR = Draft202012Validator(_REPORT, format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -19,7 +19,6 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.models import (
-    Confidence,
     DeviceType,
     Finding,
     Host,
@@ -28,9 +27,23 @@ from scanner.models import (
     ServiceResult,
     Severity,
 )
+from scanner.report.baseline import Change
+from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
+from scanner.report.review import Review
 from scanner.report.sanitize import clean_text
+from scanner.report.words import (
+    BLIND_SPOTS,
+    CONFIDENCE_WORDS,
+    DEVICE_WORDS,
+    acceptance_words,
+    change_words,
+    device_status_words,
+    discovery_words,
+    mac_words,
+)
+from scanner.report.words import plural as _count
 
 __all__ = ["MIN_WIDTH", "render_text"]
 
@@ -57,33 +70,26 @@ _RISK_STYLE = {
     RiskLevel.LOW: "cyan",
     RiskLevel.NONE: "green",
 }
-_CONFIDENCE_WORDS = {
-    Confidence.CONFIRMED: "confirmed: we saw this happen",
-    Confidence.FIRM: "likely: the device clearly matches",
-    Confidence.INFERRED: "possible: guessed from the firmware version, which may already be fixed",
-}
-_DEVICE_WORDS = {
-    DeviceType.CAMERA: "camera",
-    DeviceType.RECORDER: "video recorder",
-    DeviceType.OTHER: "other device",
-    DeviceType.UNKNOWN: "unknown",
-}
-_BLIND_SPOTS = (
-    "This scan only sees devices on the network it ran from. It cannot see a camera on "
-    "another Wi-Fi network (for example a separate or guest network), a camera that uses "
-    "mobile data (4G/5G), or a camera that only records to a memory card (SD card) and is not "
-    "connected to any network. If you worry about a hidden camera, also look for one in person."
-)
+_CONFIDENCE_WORDS = CONFIDENCE_WORDS
+_DEVICE_WORDS = DEVICE_WORDS
+_BLIND_SPOTS = BLIND_SPOTS
 
 
 def render_text(
-    report: Report, out: TextIO, *, color: bool, width: int = 100, show_debug: bool = False
+    report: Report,
+    out: TextIO,
+    *,
+    color: bool,
+    width: int = 100,
+    show_debug: bool = False,
+    review: Review | None = None,
 ) -> None:
     """Write the human-readable report to ``out``.
 
     ``color`` switches ANSI styling on (standard 16 colours) or off entirely. ``width`` is the
     line width (at least :data:`MIN_WIDTH`). ``show_debug`` adds each probe's status, reason
-    and, for probe bugs, the kept traceback.
+    and, for probe bugs, the kept traceback. ``review`` (a baseline and/or inventory check)
+    marks new, fixed and accepted findings and adds a section for each.
     """
     # Rendered into a buffer first so that the padding rich adds to table cells can be trimmed
     # from line ends: plain-text reports get saved, mailed and diffed.
@@ -104,13 +110,17 @@ def render_text(
     hosts = sorted_hosts(report.hosts)
     console.print(_header(report))
     console.print()
+    if review is not None:
+        _print_review(console, review)
     if hosts:
         console.print(_host_table(hosts))
     else:
         console.print(Text("No device answered on the addresses scanned."))
     for host in hosts:
         console.print()
-        _print_host(console, host, show_secrets=report.show_secrets, show_debug=show_debug)
+        _print_host(
+            console, host, show_secrets=report.show_secrets, show_debug=show_debug, review=review
+        )
     console.print()
     _print_closing(console, report)
     out.write("\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n")))
@@ -203,14 +213,32 @@ def _host_title(host: Host) -> Text:
         title.append(f", firmware {clean_text(ident.firmware, _SHORT)}")
     if host.hostnames:
         title.append(f", also known as {clean_text(', '.join(host.hostnames), 2 * _SHORT)}")
+    if host.mac:
+        title.append(f", MAC {clean_text(mac_words(host), 2 * _SHORT)}")
+    if host.discovered_by:
+        title.append(f", found by {clean_text(', '.join(host.discovered_by), 2 * _SHORT)}")
     return title
 
 
-def _print_host(console: Console, host: Host, *, show_secrets: bool, show_debug: bool) -> None:
+def _print_host(
+    console: Console,
+    host: Host,
+    *,
+    show_secrets: bool,
+    show_debug: bool,
+    review: Review | None = None,
+) -> None:
     findings = sorted_findings(host.findings)
     problems = [f for f in findings if f.severity is not Severity.INFO]
     infos = [f for f in findings if f.severity is Severity.INFO]
     title = _host_title(host)
+    if review is not None:
+        for mark in (
+            change_words(review.device_change(host.ip), "device"),
+            device_status_words(review.device_status(host.ip)),
+        ):
+            if mark:
+                title.append(f" [{mark}]", style="bold yellow")
     if problems:
         title.append("  risk: ")
         title.append_text(_risk_text(host))
@@ -222,7 +250,9 @@ def _print_host(console: Console, host: Host, *, show_secrets: bool, show_debug:
         for finding in problems:
             grid.add_row(
                 Text(finding.severity.value.upper(), style=_SEVERITY_STYLE[finding.severity]),
-                _finding_text(finding, show_secrets=show_secrets),
+                _finding_text(
+                    finding, show_secrets=show_secrets, marks=_marks(host, finding, review)
+                ),
             )
         console.print(grid)
     else:
@@ -233,17 +263,40 @@ def _print_host(console: Console, host: Host, *, show_secrets: bool, show_debug:
         console.print(Text("  For your information:", style="bold"))
         for finding in infos:
             console.print(Text(f"  - {clean_text(finding.title, _LINE)}"))
+    if review is not None:
+        for fixed in review.fixed_findings(host.ip):
+            console.print(
+                Text(
+                    f"  Fixed since the baseline: {clean_text(fixed.title, _LINE)} "
+                    f"({clean_text(fixed.id, _SHORT)})",
+                    style="green",
+                )
+            )
     for note in host.notes:
         console.print(Text(f"  Note: {clean_text(note, _LINE)}"))
     if show_debug:
         _print_debug(console, host)
 
 
-def _finding_text(finding: Finding, *, show_secrets: bool) -> Text:
+def _marks(host: Host, finding: Finding, review: Review | None) -> list[str]:
+    if review is None:
+        return []
+    marks = []
+    if review.finding_change(host.ip, finding) is Change.NEW:
+        marks.append("NEW")
+    check = review.finding_check(host.ip, finding)
+    if check is not None and check.status is not FindingStatus.UNACCEPTED:
+        marks.append(acceptance_words(check))
+    return [clean_text(mark, _LINE) for mark in marks]
+
+
+def _finding_text(finding: Finding, *, show_secrets: bool, marks: list[str] | None = None) -> Text:
     text = Text()
     text.append(clean_text(finding.title, _LINE), style="bold")
     if finding.port is not None:
         text.append(f" (port {finding.port})")
+    for mark in marks or ():
+        text.append(f" [{mark}]", style="bold yellow")
     text.append("\nHow sure: ")
     text.append(_CONFIDENCE_WORDS[finding.confidence])
     if finding.evidence:
@@ -287,7 +340,73 @@ def _print_debug(console: Console, host: Host) -> None:
                 console.print(Text(f"    {debug_line}", style="dim"))
 
 
+def _print_review(console: Console, review: Review) -> None:
+    if review.baseline is not None:
+        diff = review.baseline
+        new, gone = diff.count(Change.NEW), diff.count(Change.ABSENT)
+        console.print(
+            Text(
+                f"Changes since the scan of {clean_text(diff.baseline_started_at, _SHORT)}",
+                style="bold",
+            )
+        )
+        console.print(
+            Text(
+                f"New: {_count(new['devices'], 'device')}, "
+                f"{_count(new['services'], 'open service')}, "
+                f"{_count(new['findings'], 'finding')}. Fixed or gone: "
+                f"{_count(gone['devices'], 'device')}, {_count(gone['services'], 'service')}, "
+                f"{_count(gone['findings'], 'finding')}."
+            )
+        )
+        for device in diff.devices:
+            line = ""
+            if device.state is Change.ABSENT:
+                line = f"Gone: {device.ip} ({device.label})"
+            elif device.state is Change.NEW:
+                line = f"New device: {device.ip} ({device.label})"
+            elif device.previous_ip:
+                line = f"Moved: {device.label} from {device.previous_ip} to {device.ip}"
+            if line:
+                console.print(Text(f"  {clean_text(line, _LINE)}"))
+        console.print()
+    if review.inventory is not None:
+        check = review.inventory
+        console.print(Text(f"Inventory (as of {check.checked_on.isoformat()})", style="bold"))
+        console.print(
+            Text(
+                f"{_count(check.count(DeviceStatus.EXPECTED), 'expected device')} answered, "
+                f"{check.count(DeviceStatus.UNEXPECTED)} unexpected, "
+                f"{check.count(DeviceStatus.MISSING)} missing; "
+                f"{_count(check.count(FindingStatus.ACCEPTED), 'accepted finding')}, "
+                f"{check.count(FindingStatus.EXPIRED)} with an expired acceptance."
+            )
+        )
+        for entry in check.devices:
+            who = entry.name or entry.ip or entry.mac or "?"
+            if entry.status is DeviceStatus.UNEXPECTED:
+                line = f"Unexpected: {who} ({entry.label})"
+            elif entry.status is DeviceStatus.MISSING:
+                line = f"Missing: {who} (inventory line {entry.line})"
+            else:
+                continue
+            console.print(Text(f"  {clean_text(line, _LINE)}"))
+        for acceptance in check.unused:
+            console.print(
+                Text(
+                    f"  Unused acceptance of {clean_text(acceptance.finding, _SHORT)} "
+                    f"(inventory line {acceptance.line}): nothing matched it"
+                )
+            )
+        console.print()
+
+
 def _print_closing(console: Console, report: Report) -> None:
+    if report.discovery:
+        console.print(Text("How devices were found", style="bold"))
+        for run in report.discovery:
+            console.print(Text(f"  {clean_text(discovery_words(run), _LINE)}"))
+        console.print()
     console.print(Text("What a network scan cannot see", style="bold"))
     console.print(Text(_BLIND_SPOTS))
     for note in report.notes:

@@ -1,0 +1,487 @@
+"""A lab's inventory: the devices it expects and the findings its team has accepted.
+
+The file is YAML (an example is in docs/ci.md)::
+
+    devices:                      # what the lab expects to answer
+      - name: door camera         # optional label, usable as `device:` below
+        ip: 198.18.0.11           # ip, mac, or both
+        mac: "00:11:22:33:44:55"
+    accepted:                     # findings the team has decided to live with, for a while
+      - finding: telnet-open      # finding id (required)
+        device: door camera       # ip, mac or a device name above (optional: any device)
+        port: 23                  # optional: only on this port
+        reason: the test rig drives the DVR over Telnet   # required
+        expires: 2027-03-31       # required: accepted up to and including this day
+
+It is read strictly: an unknown key, a bad address, a date that is not ``YYYY-MM-DD`` or a
+missing reason is an error naming the file and line, before any packet is sent. YAML is only
+*composed* (``yaml.compose`` with the safe loader: no object is ever constructed), anchors and
+aliases are refused (they let a few lines expand into millions of nodes), and a duplicate key is
+an error rather than silently winning.
+
+Checking a report against it is a pure function. Expiry is judged on the day the scan started
+(UTC), so re-rendering an old report gives the answer it gave then.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+
+from scanner.models import Finding, Host, Report, Severity
+from scanner.report.baseline import device_label, normalize_mac
+from scanner.report.order import sorted_findings, sorted_hosts
+from scanner.report.sanitize import clean_text
+
+__all__ = [
+    "MAX_INVENTORY_BYTES",
+    "Acceptance",
+    "DeviceCheck",
+    "DeviceStatus",
+    "ExpectedDevice",
+    "FindingCheck",
+    "FindingStatus",
+    "Inventory",
+    "InventoryCheck",
+    "InventoryError",
+    "check_inventory",
+    "load_inventory",
+    "parse_inventory",
+    "scan_day",
+]
+
+MAX_INVENTORY_BYTES = 1024 * 1024
+_MAX_NODES = 100_000
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
+_FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STR_TAG = "tag:yaml.org,2002:str"
+# Tags a plain scalar may resolve to; anything else (an explicit !!python/... tag) is refused.
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_TOP_KEYS = ("version", "devices", "accepted")
+_DEVICE_KEYS = ("name", "ip", "mac")
+_ACCEPT_KEYS = ("finding", "device", "port", "reason", "expires")
+
+
+class InventoryError(ValueError):
+    """The inventory file is not valid: ``file:line: what`` (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedDevice:
+    name: str | None
+    ip: str | None
+    mac: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    finding: str
+    device: str | None
+    port: int | None
+    reason: str
+    expires: date
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    source: str
+    devices: tuple[ExpectedDevice, ...] = ()
+    accepted: tuple[Acceptance, ...] = ()
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: yaml.Node | int, message: str) -> InventoryError:
+        line = where if isinstance(where, int) else _line(where)
+        return InventoryError(f"{self.source}:{line}: {message}")
+
+    def mapping(self, node: yaml.Node, what: str, keys: tuple[str, ...]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping of {', '.join(keys)}")
+        result: dict[str, yaml.Node] = {}
+        for key_node, value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, f"{what}: keys must be plain words")
+            key = str(key_node.value)
+            if key not in keys:
+                raise self.fail(
+                    key_node,
+                    f"unknown key {_show(key)} in {what} (expected one of: {', '.join(keys)})",
+                )
+            if key in result:
+                raise self.fail(key_node, f"duplicate key {_show(key)} in {what}")
+            result[key] = value
+        return result
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []  # "devices:" with nothing under it
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, f"{what} must be a list")
+        return list(node.value)
+
+    def text(self, node: yaml.Node, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            raise self.fail(node, f"{what} must be text")
+        value = str(node.value).strip()
+        if not value:
+            raise self.fail(node, f"{what} must not be empty")
+        return value
+
+    def ip(self, node: yaml.Node) -> str:
+        value = self.text(node, "ip")
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise self.fail(node, f"ip {_show(value)} is not an IPv4 or IPv6 address") from None
+
+    def mac(self, node: yaml.Node) -> str:
+        value = self.text(node, "mac")
+        if not _MAC.match(value):
+            raise self.fail(node, f"mac {_show(value)} is not a MAC address like 00:11:22:33:44:55")
+        return normalize_mac(value) or value
+
+    def port(self, node: yaml.Node) -> int:
+        value = self.text(node, "port")
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            raise self.fail(node, f"port {_show(value)} is not a port number 1-65535")
+        return int(value)
+
+    def day(self, node: yaml.Node) -> date:
+        value = self.text(node, "expires")
+        if not _DATE.match(value):
+            raise self.fail(node, f"expires {_show(value)} is not a date written YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(node, f"expires {_show(value)} is not a real date") from None
+
+
+def _show(value: str) -> str:
+    return repr(clean_text(value, 60))
+
+
+def load_inventory(path: Path) -> Inventory:
+    """Read and validate an inventory file; :class:`InventoryError` for anything wrong."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INVENTORY_BYTES + 1)
+    except OSError as exc:
+        raise InventoryError(f"cannot read inventory {path}: {exc.strerror or exc}") from None
+    return parse_inventory(data, str(path))
+
+
+def parse_inventory(data: bytes, source: str) -> Inventory:
+    reader = _Reader(source)
+    if len(data) > MAX_INVENTORY_BYTES:
+        raise reader.fail(1, f"file is larger than {MAX_INVENTORY_BYTES // 1024} KiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise reader.fail(data[: exc.start].count(b"\n") + 1, "file is not valid UTF-8") from None
+    root = _compose(text, reader)
+    top = reader.mapping(root, "the inventory", _TOP_KEYS)
+    if "version" in top and reader.text(top["version"], "version") != "1":
+        raise reader.fail(top["version"], "version must be 1 (the only inventory format so far)")
+    devices = tuple(_device(node, reader) for node in _items(top, "devices", reader))
+    _check_unique(devices, reader)
+    names = {d.name for d in devices if d.name is not None}
+    accepted = tuple(_acceptance(node, reader, names) for node in _items(top, "accepted", reader))
+    return Inventory(source, devices, accepted)
+
+
+def _items(top: dict[str, yaml.Node], key: str, reader: _Reader) -> list[yaml.Node]:
+    return reader.sequence(top[key], key) if key in top else []
+
+
+def _compose(text: str, reader: _Reader) -> yaml.Node:
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if getattr(event, "anchor", None) is not None:
+                mark = event.start_mark
+                line = int(mark.line) + 1 if mark is not None else 1
+                raise reader.fail(line, "anchors and aliases are not supported")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = int(mark.line) + 1 if mark is not None else 1
+        raise reader.fail(line, f"YAML syntax error: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
+        position = int(getattr(exc, "position", 0) or 0)
+        raise reader.fail(
+            text[:position].count("\n") + 1, "a character YAML does not allow"
+        ) from None
+    except RecursionError:
+        raise reader.fail(1, "YAML nesting is too deep") from None
+    if root is None:
+        raise reader.fail(1, "file is empty: expected devices: and/or accepted:")
+    _check_tags(root, reader)
+    return root
+
+
+def _check_tags(root: yaml.Node, reader: _Reader) -> None:
+    stack = [root]
+    count = 0
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > _MAX_NODES:
+            raise reader.fail(node, f"file has more than {_MAX_NODES} YAML nodes")
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                raise reader.fail(node, f"unsupported YAML tag {_show(str(node.tag))}")
+        elif isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                raise reader.fail(node, f"unsupported YAML tag {_show(str(node.tag))}")
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            if node.tag != "tag:yaml.org,2002:map":
+                raise reader.fail(node, f"unsupported YAML tag {_show(str(node.tag))}")
+            for key, value in node.value:
+                stack.extend((key, value))
+
+
+def _device(node: yaml.Node, reader: _Reader) -> ExpectedDevice:
+    fields = reader.mapping(node, "a device", _DEVICE_KEYS)
+    if "ip" not in fields and "mac" not in fields:
+        raise reader.fail(node, "a device needs an ip or a mac (or both)")
+    return ExpectedDevice(
+        name=reader.text(fields["name"], "name") if "name" in fields else None,
+        ip=reader.ip(fields["ip"]) if "ip" in fields else None,
+        mac=reader.mac(fields["mac"]) if "mac" in fields else None,
+        line=_line(node),
+    )
+
+
+def _check_unique(devices: tuple[ExpectedDevice, ...], reader: _Reader) -> None:
+    seen: dict[str, int] = {}
+    for device in devices:
+        for kind, value in (("ip", device.ip), ("mac", device.mac), ("name", device.name)):
+            if value is None:
+                continue
+            key = f"{kind}={value}"
+            if key in seen:
+                raise reader.fail(
+                    device.line, f"{kind} {_show(value)} is already listed on line {seen[key]}"
+                )
+            seen[key] = device.line
+
+
+def _acceptance(node: yaml.Node, reader: _Reader, names: set[str]) -> Acceptance:
+    fields = reader.mapping(node, "an accepted finding", _ACCEPT_KEYS)
+    for required in ("finding", "reason", "expires"):
+        if required not in fields:
+            raise reader.fail(node, f"an accepted finding needs {required}:")
+    finding = reader.text(fields["finding"], "finding")
+    if not _FINDING_ID.match(finding):
+        raise reader.fail(fields["finding"], f"finding {_show(finding)} is not a finding id")
+    device: str | None = None
+    if "device" in fields:
+        device = _device_ref(fields["device"], reader, names)
+    return Acceptance(
+        finding=finding,
+        device=device,
+        port=reader.port(fields["port"]) if "port" in fields else None,
+        reason=reader.text(fields["reason"], "reason"),
+        expires=reader.day(fields["expires"]),
+        line=_line(node),
+    )
+
+
+def _device_ref(node: yaml.Node, reader: _Reader, names: set[str]) -> str:
+    value = reader.text(node, "device")
+    if value in names:
+        return value
+    if _MAC.match(value):
+        return normalize_mac(value) or value
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise reader.fail(
+            node, f"device {_show(value)} is not an ip, a mac or the name of a listed device"
+        ) from None
+
+
+# --- checking a report -------------------------------------------------------------------------
+
+
+class DeviceStatus(StrEnum):
+    EXPECTED = "expected"
+    UNEXPECTED = "unexpected"  # answered, but the inventory does not list it
+    MISSING = "missing"  # listed, but did not answer
+
+
+class FindingStatus(StrEnum):
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"  # was accepted, but the acceptance ran out before the scan
+    UNACCEPTED = "unaccepted"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCheck:
+    status: DeviceStatus
+    ip: str | None  # the device's address (for a missing device: the listed one, if any)
+    mac: str | None = None
+    name: str | None = None  # the inventory's name for it
+    label: str = ""  # what the scan identified it as
+    line: int | None = None  # inventory line of the entry
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCheck:
+    ip: str
+    id: str
+    port: int | None
+    severity: Severity
+    status: FindingStatus
+    reason: str | None = None
+    expires: date | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryCheck:
+    source: str
+    checked_on: date
+    devices: tuple[DeviceCheck, ...]
+    findings: tuple[FindingCheck, ...]
+    unused: tuple[Acceptance, ...]  # acceptances that matched nothing: candidates to remove
+    _index: dict[tuple[object, ...], object] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[tuple[object, ...], object] = {}
+        for d in self.devices:
+            if d.status is not DeviceStatus.MISSING and d.ip is not None:
+                index[("device", d.ip)] = d
+        for f in self.findings:
+            index[("finding", f.ip, f.id, f.port)] = f
+        object.__setattr__(self, "_index", index)
+
+    def device(self, ip: str) -> DeviceCheck | None:
+        found = self._index.get(("device", ip))
+        return found if isinstance(found, DeviceCheck) else None
+
+    def finding(self, ip: str, finding: Finding) -> FindingCheck | None:
+        found = self._index.get(("finding", ip, finding.id, finding.port))
+        return found if isinstance(found, FindingCheck) else None
+
+    def count(self, status: DeviceStatus | FindingStatus) -> int:
+        if isinstance(status, DeviceStatus):
+            return sum(d.status is status for d in self.devices)
+        return sum(f.status is status for f in self.findings)
+
+
+def scan_day(report: Report) -> date:
+    """The UTC day the scan started; today (UTC) if the report's timestamp cannot be read."""
+    try:
+        started = datetime.fromisoformat(report.started_at)  # 3.11+ reads "Z" too
+    except ValueError:
+        return datetime.now(UTC).date()
+    if started.tzinfo is not None:
+        started = started.astimezone(UTC)
+    return started.date()
+
+
+def _entry_for(host: Host, inventory: Inventory) -> ExpectedDevice | None:
+    mac = normalize_mac(host.mac)
+    for entry in inventory.devices:
+        if entry.mac is not None and mac is not None:
+            if entry.mac == mac:
+                return entry
+            continue  # both MACs known and different: not this entry, whatever the address
+        if entry.ip is not None and entry.ip == host.ip:
+            return entry
+    return None
+
+
+def _refers_to(ref: str | None, host: Host, entry: ExpectedDevice | None) -> bool:
+    if ref is None:
+        return True
+    return ref in (host.ip, normalize_mac(host.mac)) or (entry is not None and ref == entry.name)
+
+
+def check_inventory(inventory: Inventory, report: Report, on: date | None = None) -> InventoryCheck:
+    """Compare ``report`` with ``inventory`` as of day ``on`` (default: the scan's day)."""
+    day = scan_day(report) if on is None else on
+    devices: list[DeviceCheck] = []
+    findings: list[FindingCheck] = []
+    seen_entries: set[int] = set()
+    used: set[int] = set()
+    for host in sorted_hosts(report.hosts):
+        entry = _entry_for(host, inventory)
+        if entry is not None:
+            seen_entries.add(id(entry))
+        devices.append(
+            DeviceCheck(
+                DeviceStatus.UNEXPECTED if entry is None else DeviceStatus.EXPECTED,
+                host.ip,
+                host.mac,
+                None if entry is None else entry.name,
+                device_label(host),
+                None if entry is None else entry.line,
+            )
+        )
+        for finding in sorted_findings(host.findings):
+            matches = [
+                a
+                for a in inventory.accepted
+                if a.finding == finding.id
+                and (a.port is None or a.port == finding.port)
+                and _refers_to(a.device, host, entry)
+            ]
+            used.update(id(a) for a in matches)
+            if not matches:
+                findings.append(
+                    FindingCheck(
+                        host.ip,
+                        finding.id,
+                        finding.port,
+                        finding.severity,
+                        FindingStatus.UNACCEPTED,
+                    )
+                )
+                continue
+            # The acceptance that lasts longest decides: a renewed entry beats an old one.
+            best = max(matches, key=lambda a: (a.expires, -a.line))
+            status = FindingStatus.ACCEPTED if day <= best.expires else FindingStatus.EXPIRED
+            findings.append(
+                FindingCheck(
+                    host.ip,
+                    finding.id,
+                    finding.port,
+                    finding.severity,
+                    status,
+                    best.reason,
+                    best.expires,
+                    best.line,
+                )
+            )
+    devices.extend(
+        DeviceCheck(DeviceStatus.MISSING, entry.ip, entry.mac, entry.name, "", entry.line)
+        for entry in inventory.devices
+        if id(entry) not in seen_entries
+    )
+    unused = tuple(a for a in inventory.accepted if id(a) not in used)
+    return InventoryCheck(inventory.source, day, tuple(devices), tuple(findings), unused)
