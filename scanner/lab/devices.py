@@ -65,6 +65,53 @@ class ServiceSpec:
 
 
 @dataclass(frozen=True)
+class MdnsAnnouncement:
+    """One DNS-SD service instance the device announces (RFC 6763): type, name, port, TXT."""
+
+    service_type: str  # "_hap._tcp"
+    instance: str  # "Circle View Camera"
+    port: int
+    txt: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SsdpIdentity:
+    """What the device's UPnP description says (UPnP Device Architecture 1.1 s2.3)."""
+
+    uuid: str
+    manufacturer: str
+    model_name: str
+    model_number: str = ""
+    friendly_name: str = ""
+    serial: str = ""
+    firmware: str = ""  # vendors put it in a non-standard element; the lab uses firmwareVersion
+    device_type: str = "urn:schemas-upnp-org:device:Basic:1"
+    server: str = "Linux/3.0 UPnP/1.0 IPCamera/1.0"  # SERVER header of answers and NOTIFYs
+    description_port: int = 49152  # the HTTP port serving /description.xml
+
+
+@dataclass(frozen=True)
+class OnvifIdentity:
+    """What the device says in WS-Discovery (ONVIF Core s7.3): endpoint, Types, Scopes."""
+
+    uuid: str
+    scopes: tuple[str, ...]
+    types: tuple[str, ...] = ("dn:NetworkVideoTransmitter", "tds:Device")
+
+
+@dataclass(frozen=True)
+class DiscoveryIdentity:
+    """Optional LAN identity, used only by the namespace lab (``scanner.lab.netns``): the loopback
+    lab has no MACs and sends no multicast."""
+
+    mac: str | None = None
+    hostname: str | None = None  # mDNS host name, without ".local"
+    mdns: tuple[MdnsAnnouncement, ...] = ()
+    ssdp: SsdpIdentity | None = None
+    onvif: OnvifIdentity | None = None
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     key: str
     name: str
@@ -79,6 +126,7 @@ class DeviceSpec:
     credentials: dict[Protocol, tuple[str, str]]  # the real login of each service, for tests
     services: tuple[ServiceSpec, ...]
     lockout: Lockout | None = field(default=None)  # lock logins after N failures (all services)
+    discovery: DiscoveryIdentity = field(default_factory=DiscoveryIdentity)
 
     def __post_init__(self) -> None:
         if ipaddress.ip_address(self.ip) not in LOOPBACK:

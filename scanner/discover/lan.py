@@ -1,0 +1,528 @@
+"""The LAN discovery coordinator: which methods may run, running them at once, merging hosts.
+
+Broadcast and multicast discovery only make sense on the LAN of the targets: ARP, mDNS, SSDP and
+WS-Discovery run only on an attached, non-loopback IPv4 network of this network namespace that
+holds targets, and only out of that interface. Loopback targets (``camsweep demo``, tests) and
+routed targets get every LAN method marked skipped with the reason, so nothing is multicast for
+them. Every method has a deadline, can be switched off, and a failure becomes a line in the
+report, never an exception.
+
+Hosts are keyed by IPv4 address (what the report lists) and merged by MAC: one MAC answering for
+several addresses is noted on each of them. Only in-scope addresses are kept: a device that
+answers a multicast query from outside the targets is not reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
+from scanner.discover.base import Sighting
+from scanner.discover.identity import enrich_identification
+from scanner.discover.mdns import mdns_browse
+from scanner.discover.neighbours import Neighbour, read_neighbours
+from scanner.discover.oui import mac_vendor, oui
+from scanner.discover.passive import PassiveUnavailable, listen
+from scanner.discover.ssdp import ssdp_search
+from scanner.discover.wsdiscovery import wsd_probe
+from scanner.match.engine import SignatureSet
+from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
+from scanner.targets import TargetRange
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DiscoveryOptions",
+    "LanDiscovery",
+    "LanHost",
+    "Link",
+    "Methods",
+    "plan_links",
+]
+
+_MAX_SERVICES_PER_HOST = 64
+_MAX_HOSTNAMES = 8
+_MAX_NOTES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryOptions:
+    """Which LAN methods run, and for how long (seconds)."""
+
+    arp: bool = True
+    mdns: bool = True
+    ssdp: bool = True
+    wsd: bool = True
+    neighbours: bool = True  # read the kernel's table after each host's TCP sweep (sends nothing)
+    timeout: float = 3.0  # how long each active method listens for answers
+    passive: float | None = None  # listen this long and send nothing at all (no TCP sweep either)
+    service_types: tuple[str, ...] = ()  # extra mDNS types to browse (signature hints)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An attached network that holds targets: where LAN discovery may run."""
+
+    iface: str
+    ip: str  # our own address on it
+    network: ipaddress.IPv4Network
+
+
+@dataclass
+class LanHost:
+    """What LAN discovery learnt about one address (mutable while discovery runs)."""
+
+    ip: str
+    mac: str | None = None
+    mac_vendor: str | None = None
+    methods: list[str] = field(default_factory=list)
+    hostnames: list[str] = field(default_factory=list)
+    services: list[ServiceResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def host_fields(self) -> dict[str, str]:
+        """Host-level evidence for identification: the MAC's OUI and its owner."""
+        fields: dict[str, str] = {}
+        if self.mac:
+            fields["mac.oui"] = oui(self.mac)
+        if self.mac_vendor:
+            fields["mac.vendor"] = self.mac_vendor
+        return fields
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes and len(self.notes) < _MAX_NOTES:
+            self.notes.append(text)
+
+
+Discoverer = Callable[[Link, float], Awaitable[list[Sighting]]]
+
+
+@dataclass(frozen=True)
+class Methods:
+    """The discoverers, injectable so the coordinator is tested without a network."""
+
+    arp: Callable[[Link, Sequence[str], float], Awaitable[list[Sighting]]]
+    mdns: Callable[[Link, float, Callable[[str], bool], Sequence[str]], Awaitable[list[Sighting]]]
+    ssdp: Callable[[Link, float, Callable[[str], bool]], Awaitable[list[Sighting]]]
+    wsd: Callable[[Link, float, Callable[[str], bool]], Awaitable[list[Sighting]]]
+    passive: Callable[[Link, float, Callable[[str], bool]], Awaitable[list[Sighting]]]
+    neighbours: Callable[[], Mapping[str, Neighbour]]
+
+
+def _real_methods() -> Methods:
+    return Methods(
+        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t),
+        mdns=lambda link, t, scope, types: mdns_browse(
+            link.ip, timeout=t, in_scope=scope, extra_types=types
+        ),
+        ssdp=lambda link, t, scope: ssdp_search(link.ip, timeout=t, in_scope=scope),
+        wsd=lambda link, t, scope: wsd_probe(link.ip, timeout=t, in_scope=scope),
+        passive=lambda link, t, scope: listen(link.iface, link.network, seconds=t, in_scope=scope),
+        neighbours=read_neighbours,
+    )
+
+
+def plan_links(
+    interfaces: Mapping[str, Sequence[str]], ranges: Sequence[TargetRange]
+) -> tuple[list[Link], str]:
+    """The attached networks holding targets, or none and the reason LAN discovery is skipped.
+
+    ``interfaces`` maps interface names to CIDR addresses (``scanner.targets.read_interfaces``).
+    """
+    if ranges and all(r.first.is_loopback and r.last.is_loopback for r in ranges):
+        return [], (
+            "targets are on loopback: ARP, mDNS, SSDP and WS-Discovery only run on the LAN of "
+            "the targets"
+        )
+    links: list[Link] = []
+    attached: list[str] = []
+    for name, addresses in sorted(interfaces.items()):
+        for cidr in addresses:
+            try:
+                iface = ipaddress.IPv4Interface(cidr)
+            except ValueError:
+                continue
+            if iface.ip.is_loopback or iface.ip.is_link_local or iface.network.prefixlen >= 31:
+                continue
+            attached.append(str(iface.network))
+            net = iface.network
+            if any(
+                int(r.first) <= int(net.broadcast_address)
+                and int(r.last) >= int(net.network_address)
+                for r in ranges
+            ):
+                links.append(Link(name, str(iface.ip), net))
+    if links:
+        return links, ""
+    where = ", ".join(attached) or "none"
+    return [], (
+        f"no target is on a network this machine is attached to (attached: {where}); "
+        "LAN discovery cannot reach routed networks"
+    )
+
+
+def _in_ranges(ranges: Sequence[TargetRange]) -> Callable[[str], bool]:
+    spans = [(int(r.first), int(r.last)) for r in ranges]
+
+    def in_scope(ip: str) -> bool:
+        try:
+            value = int(ipaddress.IPv4Address(ip))
+        except ValueError:
+            return False
+        return any(first <= value <= last for first, last in spans)
+
+    return in_scope
+
+
+def _arp_targets(link: Link, ranges: Sequence[TargetRange], limit: int) -> tuple[list[str], int]:
+    """Targets on ``link`` to ARP (not its network, broadcast or our own address), capped."""
+    net = link.network
+    low, high = int(net.network_address) + 1, int(net.broadcast_address) - 1
+    own = int(ipaddress.IPv4Address(link.ip))
+    out: list[str] = []
+    total = 0
+    seen: set[int] = set()
+    for r in ranges:
+        for value in range(max(low, int(r.first)), min(high, int(r.last)) + 1):
+            if value == own or value in seen:
+                continue
+            seen.add(value)
+            total += 1
+            if len(out) < limit:
+                out.append(str(ipaddress.IPv4Address(value)))
+    return out, total
+
+
+@dataclass
+class _Outcome:
+    status: DiscoveryStatus
+    reason: str
+    ips: set[str] = field(default_factory=set)
+
+
+class LanDiscovery:
+    """Runs the LAN methods once (``run``); hosts ask for what was learnt (``host``)."""
+
+    def __init__(
+        self,
+        options: DiscoveryOptions,
+        ranges: Sequence[TargetRange],
+        *,
+        interfaces: Mapping[str, Sequence[str]] | None = None,
+        methods: Methods | None = None,
+    ) -> None:
+        self.options = options
+        self._ranges = tuple(ranges)
+        self._in_scope = _in_ranges(self._ranges)
+        self._methods = methods or _real_methods()
+        if interfaces is None:
+            from scanner.targets import read_interfaces  # noqa: PLC0415
+
+            interfaces = read_interfaces()
+        self.links, self._skip_reason = plan_links(interfaces, self._ranges)
+        self._hosts: dict[str, LanHost] = {}
+        self._outcomes: dict[str, _Outcome] = {}
+        self._neighbour_hits: set[str] = set()
+        self._done = asyncio.Event()
+        self._arp_done = asyncio.Event()
+        self._arp_asked: set[str] = set()
+        self._arp_answered: set[str] = set()
+        self._arp_ok = False
+        self._notes: list[str] = []
+
+    @property
+    def passive(self) -> bool:
+        return self.options.passive is not None
+
+    # --- running --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run every enabled method on every link, concurrently; never raises."""
+        try:
+            if self.links:
+                await self._run_methods()
+        finally:
+            self._arp_done.set()
+            self._merge_by_mac()
+            self._done.set()
+
+    async def _run_methods(self) -> None:
+        opts = self.options
+        jobs: dict[str, Callable[[], Awaitable[list[Sighting]]]] = {}
+        t = opts.timeout
+        scope = self._in_scope
+        m = self._methods
+        if self.passive or not opts.arp:
+            self._arp_done.set()
+        if self.passive:
+            seconds = float(opts.passive or 0)
+            jobs["passive"] = lambda: self._each_link(lambda link: m.passive(link, seconds, scope))
+        else:
+            if opts.arp:
+                jobs["arp"] = self._arp
+            if opts.mdns:
+                types = opts.service_types
+                jobs["mdns"] = lambda: self._each_link(lambda link: m.mdns(link, t, scope, types))
+            if opts.ssdp:
+                jobs["ssdp"] = lambda: self._each_link(lambda link: m.ssdp(link, t, scope))
+            if opts.wsd:
+                jobs["ws-discovery"] = lambda: self._each_link(lambda link: m.wsd(link, t, scope))
+        async with asyncio.TaskGroup() as group:
+            for name, job in jobs.items():
+                group.create_task(self._guarded(name, job))
+
+    async def _each_link(self, call: Callable[[Link], Awaitable[list[Sighting]]]) -> list[Sighting]:
+        results = await asyncio.gather(*(call(link) for link in self.links))
+        return [s for batch in results for s in batch]
+
+    async def _arp(self) -> list[Sighting]:
+        out: list[Sighting] = []
+        try:
+            for link in self.links:
+                ips, total = _arp_targets(link, self._ranges, MAX_ARP_TARGETS)
+                if total > len(ips):
+                    self._notes.append(
+                        f"ARP covered the first {len(ips)} of {total} targets on {link.network}"
+                    )
+                found = await self._methods.arp(link, ips, self.options.timeout)
+                self._arp_asked.update(ips)
+                self._arp_answered.update(s.ip for s in found)
+                out.extend(found)
+            self._arp_ok = True
+        finally:
+            self._arp_done.set()
+        return out
+
+    def _deadline(self, name: str) -> float:
+        opts = self.options
+        if name == "passive":
+            return float(opts.passive or 0) + 5.0
+        if name == "arp":
+            # Two rounds of requests 1 ms apart, each followed by a wait for answers.
+            return 2 * (MAX_ARP_TARGETS * INTER + MAX_WAIT) + 5.0
+        # mDNS browses then resolves within the timeout; SSDP then reads descriptions.
+        return 2 * opts.timeout + 2.0
+
+    async def _guarded(self, name: str, job: Callable[[], Awaitable[list[Sighting]]]) -> None:
+        where = ", ".join(f"{link.iface} ({link.network})" for link in self.links)
+        try:
+            async with asyncio.timeout(self._deadline(name)):
+                sightings = await job()
+        except ArpUnavailable as exc:
+            fallback = (
+                "; fell back to the kernel neighbour table after the TCP sweep"
+                if self.options.neighbours
+                else ""
+            )
+            self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, f"{exc}{fallback}")
+            return
+        except PassiveUnavailable as exc:
+            self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, str(exc))
+            return
+        except TimeoutError:
+            self._outcomes[name] = _Outcome(
+                DiscoveryStatus.FAILED, f"did not finish within {self._deadline(name):g}s"
+            )
+            return
+        except OSError as exc:
+            self._outcomes[name] = _Outcome(
+                DiscoveryStatus.FAILED, f"cannot use {where}: {exc.strerror or exc}"
+            )
+            return
+        except Exception as exc:  # a discoverer bug must not end the scan
+            log.debug("discovery method %s failed", name, exc_info=True)
+            self._outcomes[name] = _Outcome(
+                DiscoveryStatus.FAILED, f"internal error: {type(exc).__name__}"
+            )
+            return
+        ips: set[str] = set()
+        for sighting in sightings:
+            if self._add(sighting):
+                ips.add(sighting.ip)
+        self._outcomes[name] = _Outcome(DiscoveryStatus.RAN, self._ran_reason(name, where), ips)
+
+    def _ran_reason(self, name: str, where: str) -> str:
+        t = self.options.timeout
+        return {
+            "arp": f"ARP requests to the targets on {where} (silent ones asked twice)",
+            "mdns": f"DNS-SD service enumeration and resolution on {where}, {t:g}s",
+            "ssdp": f"M-SEARCH ssdp:all on {where}, {t:g}s, then each device description",
+            "ws-discovery": f"ONVIF Probe for NetworkVideoTransmitter on {where}, {t:g}s",
+            "passive": (
+                f"listened on {where} for {float(self.options.passive or 0):g}s; nothing was sent"
+            ),
+        }.get(name, where)
+
+    # --- merging --------------------------------------------------------------------------
+
+    def _add(self, sighting: Sighting) -> bool:
+        if not self._in_scope(sighting.ip):
+            return False
+        host = self._hosts.get(sighting.ip)
+        if host is None:
+            host = self._hosts[sighting.ip] = LanHost(sighting.ip)
+        if sighting.method not in host.methods:
+            host.methods.append(sighting.method)
+        if sighting.mac is not None:
+            if host.mac is None:
+                host.mac = sighting.mac
+                host.mac_vendor = mac_vendor(sighting.mac)
+            elif host.mac != sighting.mac:
+                host._note(
+                    f"{sighting.method} saw MAC {sighting.mac} for this address, besides "
+                    f"{host.mac}: two devices answer for it (a proxy, a duplicate address, "
+                    "or spoofing)"
+                )
+        for name in sighting.hostnames:
+            if name and name not in host.hostnames and len(host.hostnames) < _MAX_HOSTNAMES:
+                host.hostnames.append(name)
+        service = sighting.service
+        if service is not None and len(host.services) < _MAX_SERVICES_PER_HOST:
+            key = (service.protocol, tuple(sorted(service.fields.items())))
+            if all(key != (s.protocol, tuple(sorted(s.fields.items()))) for s in host.services):
+                host.services.append(service)
+        if sighting.note:
+            host._note(sighting.note)
+        return True
+
+    def _merge_by_mac(self) -> None:
+        by_mac: dict[str, list[str]] = {}
+        for host in self._hosts.values():
+            if host.mac:
+                by_mac.setdefault(host.mac, []).append(host.ip)
+        for ips in by_mac.values():
+            if len(ips) < 2:
+                continue
+            for ip in ips:
+                others = ", ".join(i for i in ips if i != ip)
+                self._hosts[ip]._note(
+                    f"same MAC as {others}: one device with several addresses, or a router "
+                    "answering for them"
+                )
+
+    # --- what the scan asks -------------------------------------------------------------------
+
+    def _on_link(self, ip: str) -> bool:
+        try:
+            address = ipaddress.IPv4Address(ip)
+        except ValueError:
+            return False
+        return any(address in link.network for link in self.links)
+
+    async def absent(self, ip: str) -> bool:
+        """ARP asked ``ip`` (twice) and nobody answered: no host is there, skip its TCP sweep.
+
+        Every IPv4 host on a LAN must answer ARP to talk at all (RFC 826), so this is as sure
+        as a sweep that times out, and much faster (nmap's ARP ping works the same way). Waits
+        for the ARP sweep only; False whenever ARP did not run or did not cover ``ip``.
+        """
+        await self._arp_done.wait()
+        return self._arp_ok and ip in self._arp_asked and ip not in self._arp_answered
+
+    async def host(self, ip: str) -> LanHost | None:
+        """What discovery knows about ``ip``; waits for the methods (they are time-bounded).
+
+        Call after the address's TCP sweep: the kernel neighbour table then holds its MAC if it
+        is on-link and alive, even when every port is closed.
+        """
+        await self._done.wait()
+        host = self._hosts.get(ip)
+        if self.passive or not self.options.neighbours or not self._on_link(ip):
+            return host
+        if host is not None and host.mac is not None:
+            return host
+        try:
+            entry = self._methods.neighbours().get(ip)
+        except Exception:
+            log.debug("neighbour table not readable", exc_info=True)
+            entry = None
+        if entry is None or not self._add(Sighting(ip, "neighbours", mac=entry.mac)):
+            return host
+        self._neighbour_hits.add(ip)
+        return self._hosts[ip]
+
+    @staticmethod
+    def identify(
+        signatures: SignatureSet,
+        lan_host: LanHost,
+        services: Sequence[ServiceResult],
+        open_ports: Collection[int],
+    ) -> Identification:
+        """Fingerprints over the probes' and discovery's evidence (with the MAC as host-level
+        evidence), then the gaps filled from what the device says about itself."""
+        ident = signatures.identify(services, open_ports, lan_host.host_fields())
+        return enrich_identification(
+            ident,
+            services,
+            signatures,
+            mac_oui=oui(lan_host.mac) if lan_host.mac else None,
+            mac_vendor=lan_host.mac_vendor,
+        )
+
+    @staticmethod
+    def finish_host(host: Host, lan_host: LanHost | None, *, swept: bool) -> Host:
+        """The report's host with its MAC, vendor, names, methods and discovery notes."""
+        if lan_host is None:
+            return host
+        methods = (("tcp",) if swept else ()) + tuple(lan_host.methods)
+        return replace(
+            host,
+            mac=lan_host.mac or host.mac,
+            mac_vendor=lan_host.mac_vendor or host.mac_vendor,
+            hostnames=tuple(dict.fromkeys((*host.hostnames, *lan_host.hostnames))),
+            discovered_by=methods,
+            notes=(*host.notes, *lan_host.notes),
+        )
+
+    def heard(self) -> dict[str, LanHost]:
+        """Every in-scope host discovery saw (passive mode reports exactly these)."""
+        return dict(self._hosts)
+
+    def runs(self) -> tuple[DiscoveryRun, ...]:
+        """One line per LAN method for the report: ran, skipped or failed, and why."""
+        opts = self.options
+        runs: list[DiscoveryRun] = []
+        names = ["arp", "neighbours", "mdns", "ssdp", "ws-discovery"]
+        if self.passive:
+            names.append("passive")
+        switches = {"arp": opts.arp, "neighbours": opts.neighbours, "mdns": opts.mdns}
+        switches |= {"ssdp": opts.ssdp, "ws-discovery": opts.wsd}
+        flags = {"arp": "--no-arp", "mdns": "--no-mdns", "ssdp": "--no-ssdp"}
+        flags |= {"ws-discovery": "--no-wsd", "neighbours": "(neighbours off)"}
+        for name in names:
+            if not self.links:
+                runs.append(DiscoveryRun(name, DiscoveryStatus.SKIPPED, self._skip_reason))
+            elif self.passive and name != "passive":
+                runs.append(
+                    DiscoveryRun(name, DiscoveryStatus.SKIPPED, "passive mode: nothing is sent")
+                )
+            elif name != "passive" and not switches[name]:
+                runs.append(
+                    DiscoveryRun(name, DiscoveryStatus.SKIPPED, f"switched off ({flags[name]})")
+                )
+            elif name == "neighbours":
+                runs.append(
+                    DiscoveryRun(
+                        name,
+                        DiscoveryStatus.RAN,
+                        "kernel neighbour table read after each host's TCP sweep (sends nothing)",
+                        len(self._neighbour_hits),
+                    )
+                )
+            else:
+                outcome = self._outcomes.get(name)
+                if outcome is None:
+                    runs.append(DiscoveryRun(name, DiscoveryStatus.FAILED, "did not run"))
+                else:
+                    runs.append(
+                        DiscoveryRun(name, outcome.status, outcome.reason, len(outcome.ips))
+                    )
+        return tuple(runs)
+
+    def notes(self) -> tuple[str, ...]:
+        """Scan-wide remarks (an ARP sweep capped below the number of targets)."""
+        return tuple(self._notes)
