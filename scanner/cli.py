@@ -1,7 +1,9 @@
 """The command line: argv, profiles, exit codes. The only module that prints.
 
-Exit codes: 0 the scan completed; 1 a finding at or above --fail-on; 2 usage, target or signature
-error (one line, no traceback); 3 the scan itself failed; 130 interrupted.
+Exit codes (docs/ci.md): 0 the scan completed; 1 a gate was crossed (a finding at or above
+--fail-on that the inventory does not accept, --fail-on-new, --fail-on-unexpected); 2 usage,
+target, signature, inventory or report-file error (one line, no traceback); 3 the scan itself
+failed or a report could not be written; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,10 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -22,12 +22,34 @@ from typing import NoReturn, TextIO
 from scanner import __version__
 from scanner.config import Limits, ScanConfig, Timeouts
 from scanner.credentials.custom import CredentialFileError, read_creds
+from scanner.discover.lan import DiscoveryOptions, LanDiscovery
+from scanner.discover.mdns import signature_service_types
 from scanner.lab import RunningLab, default_devices, describe, start_lab
+from scanner.lab.hostile import describe_personas, start_hostile
+from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
+from scanner.match.oui import camera_oui_class
 from scanner.models import Host, Report, Severity
+from scanner.nmap import (
+    NmapOptions,
+    NmapScan,
+    NmapSupport,
+    find_nmap,
+    plan_targets,
+    read_nmap_report,
+)
 from scanner.pipeline import ScanObserver, scan, with_profile_defaults
-from scanner.report.json_report import render_json
-from scanner.report.text import render_text
+from scanner.report.formats import FORMATS as REPORT_FORMATS
+from scanner.report.formats import (
+    RenderOptions,
+    default_filename,
+    format_for_path,
+    render_to_string,
+)
+from scanner.report.inventory import Inventory, InventoryError, load_inventory
+from scanner.report.json_report import ReportFormatError, read_json
+from scanner.report.output import write_atomically
+from scanner.report.review import gate, make_review
 from scanner.targets import (
     TargetError,
     TargetSet,
@@ -40,7 +62,7 @@ from scanner.targets import (
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-FORMATS = ("text", "json")
+FORMATS = tuple(REPORT_FORMATS)
 PROFILES = ("guest", "owner", "lab")
 
 
@@ -57,29 +79,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _wants_color(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR"):
+    # https://no-color.org: any non-empty NO_COLOR turns colour off; TERM=dumb cannot show it.
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return stream.isatty()
-
-
-def _render(report: Report, fmt: str, out: TextIO, *, color: bool, debug: bool) -> None:
-    if fmt == "json":
-        render_json(report, out)
-    else:
-        render_text(report, out, color=color, show_debug=debug)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Temp file beside the target, then rename: a crash never leaves half a report."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path())
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
 
 
 def _check_output_path(path: Path | None) -> None:
@@ -94,30 +97,126 @@ def _check_output_path(path: Path | None) -> None:
         raise UsageError(f"cannot write {path}: folder {parent} is not writable")
 
 
+def _plan_outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    """Pair each requested format with its file (None: standard output); docs/report.md.
+
+    ``--format F -o FILE`` pairs by position (repeat both for several reports); ``-o FILE``
+    alone takes the format from the extension (``.sarif``, ``.html`` ...; text otherwise);
+    ``--output-dir DIR`` names the files ``camsweep-report.<ext>``; ``-o -`` is stdout.
+    """
+    formats: list[str] = list(args.format or [])
+    outputs: list[str] = list(args.output or [])
+    if args.output_dir is not None:
+        if outputs:
+            raise UsageError("use -o FILE or --output-dir DIR, not both")
+        if not formats:
+            raise UsageError("--output-dir needs at least one --format")
+        if not args.output_dir.is_dir():
+            raise UsageError(f"--output-dir {args.output_dir} is not an existing folder")
+        plan: list[tuple[str, Path | None]] = [
+            (fmt, args.output_dir / default_filename(fmt)) for fmt in dict.fromkeys(formats)
+        ]
+    elif outputs:
+        if formats and len(formats) != len(outputs):
+            raise UsageError(
+                f"{len(formats)} --format but {len(outputs)} -o: give one -o per --format "
+                "(in the same order) or use --output-dir"
+            )
+        plan = []
+        for i, name in enumerate(outputs):
+            path = None if name == "-" else Path(name)
+            guessed = None if path is None else format_for_path(path)
+            plan.append((formats[i] if formats else guessed or "text", path))
+    else:
+        if len(formats) > 1:
+            raise UsageError("several --format need -o FILE for each, or --output-dir DIR")
+        plan = [(formats[0] if formats else "text", None)]
+    files = [path for _, path in plan if path is not None]
+    if len(files) != len({p.resolve() for p in files}):
+        raise UsageError("two reports would be written to the same file")
+    if len(plan) - len(files) > 1:
+        raise UsageError("only one report can go to standard output (-o -)")
+    for path in files:
+        _check_output_path(path)
+    return plan
+
+
+def _read_review_inputs(args: argparse.Namespace) -> tuple[Report | None, Inventory | None]:
+    """--baseline and --inventory are read before the scan: a typo costs a second, not a scan."""
+    if args.fail_on_new and args.baseline is None:
+        raise UsageError("--fail-on-new needs --baseline FILE (a JSON report of an earlier scan)")
+    if args.fail_on_unexpected and args.inventory is None:
+        raise UsageError("--fail-on-unexpected needs --inventory FILE")
+    baseline = None
+    if args.baseline is not None:
+        try:
+            with args.baseline.open(encoding="utf-8") as handle:
+                baseline = read_json(handle)
+        except OSError as exc:
+            raise UsageError(f"cannot read --baseline {args.baseline}: {exc.strerror}") from None
+        except ReportFormatError as exc:
+            raise UsageError(f"--baseline {args.baseline}: {exc}") from None
+    inventory = None
+    if args.inventory is not None:
+        try:
+            inventory = load_inventory(args.inventory)
+        except InventoryError as exc:
+            raise UsageError(f"inventory: {exc}") from None
+    return baseline, inventory
+
+
+def _prepare_outputs(args: argparse.Namespace) -> None:
+    args.plan = _plan_outputs(args)
+    args.baseline_report, args.inventory_data = _read_review_inputs(args)
+
+
 def _emit(report: Report, args: argparse.Namespace) -> None:
-    if args.output is not None:
-        buffer = io.StringIO()
-        _render(report, args.format, buffer, color=False, debug=args.debug)
-        write_atomically(args.output, buffer.getvalue())
+    """Render every requested format, then write each file atomically (docs/report.md)."""
+    args.review = make_review(report, baseline=args.baseline_report, inventory=args.inventory_data)
+    failed: list[str] = []
+    for fmt, path in args.plan:
+        options = RenderOptions(
+            review=args.review,
+            fail_on=args.fail_on,
+            color=path is None and fmt == "text" and _wants_color(sys.stdout),
+            show_debug=args.debug,
+        )
+        text = render_to_string(report, fmt, options)
+        if path is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            continue
+        try:
+            write_atomically(path, text)
+        except OSError as exc:
+            # The other reports are still written: one full disk must not lose them all.
+            failed.append(f"{path}: {exc.strerror or exc}")
+            continue
         if not args.quiet:
             s = report.summary
             print(
-                f"camsweep: report written to {args.output} ({s.hosts_up} hosts with open ports, "
-                f"{s.cameras} cameras, {s.recorders} recorders, "
+                f"camsweep: {fmt} report written to {path} ({s.hosts_up} hosts with open "
+                f"ports, {s.cameras} cameras, {s.recorders} recorders, "
                 f"{sum(s.findings_by_severity.values())} findings)",
                 file=sys.stderr,
             )
-        return
-    _render(report, args.format, sys.stdout, color=_wants_color(sys.stdout), debug=args.debug)
+    if failed:
+        raise OSError(f"could not write {len(failed)} report(s): {'; '.join(failed)}")
 
 
-def _exit_code(report: Report, fail_on: Severity | None) -> int:
-    if fail_on is None:
+def _exit_code(report: Report, args: argparse.Namespace) -> int:
+    reasons = gate(
+        report,
+        getattr(args, "review", None),
+        fail_on=args.fail_on,
+        fail_on_new=args.fail_on_new,
+        fail_on_unexpected=args.fail_on_unexpected,
+    )
+    if not reasons:
         return EXIT_OK
-    for host in report.hosts:
-        if any(f.severity.rank >= fail_on.rank for f in host.findings):
-            return EXIT_FINDINGS
-    return EXIT_OK
+    if not args.quiet:
+        print(f"camsweep: failing (exit 1): {'; '.join(reasons)}", file=sys.stderr)
+    return EXIT_FINDINGS
 
 
 # --- progress ---------------------------------------------------------------------------------
@@ -205,10 +304,68 @@ def _scan_config(
 
 
 def _run_scan(
-    config: ScanConfig, sigs: SignatureSet, targets: TargetSet, args: argparse.Namespace
+    config: ScanConfig,
+    sigs: SignatureSet,
+    targets: TargetSet,
+    args: argparse.Namespace,
+    nmap: NmapSupport | None = None,
+    *,
+    lan: LanDiscovery | None = None,
 ) -> Report:
     with _observer(args) as observer:
-        return asyncio.run(scan(config, sigs, targets, len(targets), observer=observer))
+        return asyncio.run(
+            scan(
+                config,
+                sigs,
+                targets,
+                len(targets),
+                observer=observer,
+                nmap=nmap,
+                lan=lan,
+                scan_timeout=args.scan_timeout,
+            )
+        )
+
+
+def _lan_discovery(
+    args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet
+) -> LanDiscovery:
+    """ARP, mDNS, SSDP, WS-Discovery, --passive (docs/discovery.md): only on the targets' LAN."""
+    if args.passive is not None and getattr(args, "nmap", False):
+        raise UsageError("--passive sends nothing, so it cannot be combined with --nmap")
+    options = DiscoveryOptions(
+        arp=not args.no_arp,
+        mdns=not args.no_mdns,
+        ssdp=not args.no_ssdp,
+        wsd=not args.no_wsd,
+        timeout=args.discovery_timeout,
+        passive=args.passive,
+        service_types=signature_service_types(sigs.fingerprints),
+    )
+    return LanDiscovery(options, targets.ranges)
+
+
+def _nmap_support(
+    args: argparse.Namespace, sigs: SignatureSet, imported: NmapScan | None, notes: tuple[str, ...]
+) -> NmapSupport | None:
+    """--nmap and --from-nmap (docs/nmap.md); a missing nmap binary costs one line, not the scan."""
+    if not args.nmap and imported is None:
+        return None
+    binary = find_nmap() if args.nmap else None
+    if args.nmap and binary is None:
+        print(
+            "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
+            file=sys.stderr,
+        )
+    options = NmapOptions(
+        enrich=args.nmap,
+        binary=binary,
+        intensity=args.nmap_intensity,
+        imported=imported,
+        source=args.from_nmap.name if args.from_nmap else "",
+        import_notes=notes,
+    )
+    return NmapSupport(options, sigs)
 
 
 def _auto_targets(args: argparse.Namespace) -> TargetSet:
@@ -226,19 +383,32 @@ def _auto_targets(args: argparse.Namespace) -> TargetSet:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    _check_output_path(args.output)
+    _prepare_outputs(args)
     sigs = _signatures(args)
-    auto = not args.targets
+    auto = not args.targets and args.from_nmap is None
+    imported: NmapScan | None = None
+    import_notes: tuple[str, ...] = ()
     if auto:
         targets = _auto_targets(args)
+    elif args.from_nmap is not None:
+        targets, imported, import_notes = plan_targets(
+            read_nmap_report(args.from_nmap),
+            args.targets,
+            allow_public=args.allow_public,
+            allow_large=args.allow_large,
+            source=args.from_nmap.name,
+        )
     else:
         targets = resolve_targets(
             args.targets, allow_public=args.allow_public, allow_large=args.allow_large
         )
     config = _scan_config(args, targets, sigs, auto=auto)
-    report = _run_scan(config, sigs, targets, args)
+    if args.from_nmap is not None:
+        config = replace(config, target_specs=(*args.targets, f"--from-nmap {args.from_nmap}"))
+    nmap = _nmap_support(args, sigs, imported, import_notes)
+    report = _run_scan(config, sigs, targets, args, nmap, lan=_lan_discovery(args, targets, sigs))
     _emit(report, args)
-    return _exit_code(report, args.fail_on)
+    return _exit_code(report, args)
 
 
 async def _scan_lab(
@@ -251,11 +421,20 @@ async def _scan_lab(
             ports=tuple(lab.ports()),
             port_protocols=lab.port_protocols(),
         )
-        return await scan(config, sigs, targets, len(targets), observer=observer)
+        lan = _lan_discovery(args, targets, sigs)
+        return await scan(
+            config,
+            sigs,
+            targets,
+            len(targets),
+            observer=observer,
+            lan=lan,
+            scan_timeout=args.scan_timeout,
+        )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _check_output_path(args.output)
+    _prepare_outputs(args)
     sigs = _signatures(args)
     args.ports = None
     if not args.quiet:
@@ -267,7 +446,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with _observer(args) as observer:
         report = asyncio.run(_scan_lab(args, sigs, observer))
     _emit(report, args)
-    return _exit_code(report, args.fail_on)
+    return _exit_code(report, args)
 
 
 def _print_lab(lab: RunningLab) -> None:
@@ -294,7 +473,44 @@ async def _serve_lab(args: argparse.Namespace, ready: Callable[[RunningLab], Non
         await stop.wait()
 
 
+async def _serve_hostile(args: argparse.Namespace) -> None:
+    async with await start_hostile() as lab:
+        print("camsweep lab --hostile: hostile and broken devices on loopback (Ctrl-C stops them)")
+        for running in lab.personas:
+            print(f"  {running.ip:<15} {running.persona.key:<20} {running.persona.summary}")
+        print(f"watched out-of-scope address (a scanner must never connect): {lab.elsewhere}")
+        targets = " ".join(lab.targets())
+        print(f"scan it with: camsweep scan {targets} --ports {lab.ports_argument()}")
+        sys.stdout.flush()
+        try:
+            stop = asyncio.Event()
+            if args.seconds is not None:
+                asyncio.get_running_loop().call_later(args.seconds, stop.set)
+            await stop.wait()
+        finally:
+            count = sum(lab.out_of_scope.values())
+            print(f"camsweep lab --hostile: {count} connection(s) to {lab.elsewhere}", flush=True)
+
+
+def _hostile_lab(args: argparse.Namespace) -> int:
+    """``lab --hostile``: scanner.lab.hostile's personas, for testing a scanner's robustness."""
+    if args.list:
+        for line in describe_personas():
+            print(line)
+        return EXIT_OK
+    asyncio.run(_serve_hostile(args))
+    return EXIT_OK
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
+    if args.hostile:
+        return _hostile_lab(args)
+    if args.netns:
+        try:
+            run_netns_lab(args.seconds, print)
+        except NetnsError as exc:
+            raise UsageError(f"lab --netns: {exc}") from None
+        return EXIT_OK
     if args.list:
         for line in describe(default_devices()):
             print(line)
@@ -326,8 +542,10 @@ def cmd_signatures(args: argparse.Namespace) -> int:
         print(f"all examples pass ({len(sigs.fingerprints)} fingerprints)")
         return EXIT_OK
     if args.action == "stats":
-        for key, value in sigs.stats().items():
-            print(f"{key:<24} {value}")
+        # The OUI class is derived from scapy's copy of the IEEE registry (scanner/match/oui.py).
+        counts = {**sigs.stats(), "camera_oui_prefixes": len(camera_oui_class(sigs))}
+        for key, value in counts.items():
+            print(f"{key:<28} {value}")
         return EXIT_OK
     # list
     print(f"fingerprints ({len(sigs.fingerprints)}):")
@@ -336,11 +554,26 @@ def cmd_signatures(args: argparse.Namespace) -> int:
     print(f"vulnerabilities ({len(sigs.vulnerabilities)}):")
     for vuln in sigs.vulnerabilities:
         cves = ", ".join(vuln.cves) or "-"
-        print(f"  {vuln.id:<36} {vuln.severity:<9} {cves}")
+        flag = "  (unverified)" if vuln.unverified else ""
+        print(f"  {vuln.id:<36} {vuln.severity:<9} {cves}{flag}")
     print(f"credential sets ({len(sigs.credentials)}):")
     for cred in sigs.credentials:
         print(f"  {cred.vendor:<16} {cred.protocol:<7} {len(cred.pairs)} pairs")
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``report convert``: the same renderers, review and exit codes as a scan (docs/report.md)."""
+    _prepare_outputs(args)
+    try:
+        with args.report.open(encoding="utf-8") as handle:
+            report = read_json(handle, show_secrets=args.show_secrets)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.report}: {exc.strerror or exc}") from None
+    except ReportFormatError as exc:
+        raise UsageError(f"{args.report}: {exc}") from None
+    _emit(report, args)
+    return _exit_code(report, args)
 
 
 # --- argv -------------------------------------------------------------------------------------
@@ -353,6 +586,19 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not 0 < value <= 3600:
         raise argparse.ArgumentTypeError(f"seconds must be in (0, 3600]: {text!r}")
+    return value
+
+
+def _scan_seconds(text: str) -> float | None:
+    """--scan-timeout: seconds in (0, 86400], or 0 for no scan-wide deadline (None)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value == 0:
+        return None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"seconds must be 0 or in (0, 86400]: {text!r}")
     return value
 
 
@@ -369,20 +615,55 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=FORMATS, default="text", help="report format")
-    p.add_argument("-o", "--output", type=Path, help="write the report to this file")
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    """Formats, files and CI gates: shared by scan, demo and report convert (docs/report.md)."""
+    p.add_argument(
+        "--format",
+        action="append",
+        choices=FORMATS,
+        help="report format (repeatable, one -o each): " + ", ".join(FORMATS),
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        metavar="FILE",
+        help="write a report to FILE (repeatable; '-' is standard output; without --format "
+        "the extension picks it: .json .sarif .xml .html .md .csv .txt)",
+    )
+    p.add_argument(
+        "--output-dir", type=Path, metavar="DIR", help="write camsweep-report.<ext> per --format"
+    )
     p.add_argument(
         "--fail-on",
         type=Severity,
         choices=list(Severity),
         metavar="SEVERITY",
-        help="exit 1 on a finding at or above: critical, high, medium, low or info",
+        help="exit 1 on a finding at or above: critical, high, medium, low or info "
+        "(findings the inventory accepts do not count)",
+    )
+    p.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="JSON report of an earlier scan: mark changes"
+    )
+    p.add_argument(
+        "--fail-on-new",
+        action="store_true",
+        help="exit 1 when a device, open service or finding is new since --baseline",
+    )
+    p.add_argument("--inventory", type=Path, metavar="FILE", help="lab inventory YAML (docs/ci.md)")
+    p.add_argument(
+        "--fail-on-unexpected",
+        action="store_true",
+        help="exit 1 when a device that is not in --inventory answers",
     )
     p.add_argument("--show-secrets", action="store_true", help="show found passwords unmasked")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or status lines")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show tracebacks of probe bugs")
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    _add_report_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--signatures",
         action="append",
@@ -393,6 +674,24 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=PROFILES, help="guest: no logins; owner: default logins")
+    lan = p.add_argument_group("LAN discovery (only when the targets are on an attached network)")
+    lan.add_argument("--no-arp", action="store_true", help="no ARP sweep")
+    lan.add_argument("--no-mdns", action="store_true", help="no mDNS / DNS-SD queries")
+    lan.add_argument("--no-ssdp", action="store_true", help="no SSDP M-SEARCH")
+    lan.add_argument("--no-wsd", action="store_true", help="no ONVIF WS-Discovery probe")
+    lan.add_argument(
+        "--discovery-timeout",
+        type=_positive,
+        default=3.0,
+        metavar="S",
+        help="seconds each discovery method waits for answers (default 3)",
+    )
+    lan.add_argument(
+        "--passive",
+        type=_positive,
+        metavar="SECONDS",
+        help="send nothing at all: listen this long and report who announced themselves",
+    )
     p.add_argument("--no-credentials", action="store_true", help="never try default passwords")
     p.add_argument(
         "--confirm-streams",
@@ -408,6 +707,14 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connect-timeout", type=_positive, default=1.5, metavar="S")
     p.add_argument("--read-timeout", type=_positive, default=3.0, metavar="S")
     p.add_argument("--host-timeout", type=_positive, default=60.0, metavar="S")
+    p.add_argument(
+        "--scan-timeout",
+        type=_scan_seconds,
+        default=3600.0,
+        metavar="S",
+        help="deadline of the whole scan (default 3600, 0 for none); hosts still in progress "
+        "then are reported with what they answered",
+    )
     p.add_argument("--concurrency", type=_whole(1, 4096), default=256, help="sockets open at once")
     p.add_argument(
         "--max-login-failures",
@@ -433,6 +740,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_scan.add_argument("--ports", help="ports to sweep, e.g. 23,80,554,10554:rtsp")
     p_scan.add_argument("--allow-public", action="store_true", help="allow public addresses")
     p_scan.add_argument("--allow-large", action="store_true", help="allow > 4096 addresses")
+    p_scan.add_argument(
+        "--nmap",
+        action="store_true",
+        help="ask nmap -sV about ports camsweep cannot identify (sends nmap's own probes)",
+    )
+    p_scan.add_argument(
+        "--nmap-intensity",
+        type=_whole(0, 9),
+        default=2,
+        metavar="N",
+        help="nmap --version-intensity for --nmap (0-9, default 2: fewer probes, faster)",
+    )
+    p_scan.add_argument(
+        "--from-nmap",
+        type=Path,
+        metavar="FILE",
+        help="start from the hosts, MACs and open ports of an nmap XML report (nmap -oX)",
+    )
     _add_output_options(p_scan)
     _add_scan_options(p_scan)
     p_scan.set_defaults(func=cmd_scan)
@@ -447,6 +772,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_lab.add_argument("--list", action="store_true", help="describe the devices and exit")
     p_lab.add_argument("--high-ports", action="store_true", help="never bind ports below 1024")
     p_lab.add_argument("--seconds", type=_positive, help="stop after this many seconds")
+    p_lab.add_argument(
+        "--hostile",
+        action="store_true",
+        help="run hostile and broken devices (127.66.0.x) instead, to test a scanner against",
+    )
+    p_lab.add_argument(
+        "--netns",
+        action="store_true",
+        help="build a LAN of network namespaces (198.18.0.0/24) with emulated cameras (root)",
+    )
     p_lab.set_defaults(func=cmd_lab)
 
     p_sig = sub.add_parser("signatures", help="lint, test, list or count the signatures")
@@ -462,6 +797,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("paths", nargs="*", metavar="PATH")
         p.add_argument("--signatures", action="append", metavar="DIR", help="extra folder")
     p_sig.set_defaults(func=cmd_signatures)
+
+    p_report = sub.add_parser("report", help="work with saved reports")
+    report_sub = p_report.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p_convert = report_sub.add_parser(
+        "convert", help="render a saved JSON report again, in any format"
+    )
+    p_convert.add_argument("report", type=Path, metavar="REPORT.json")
+    _add_report_options(p_convert)
+    p_convert.set_defaults(func=cmd_report)
     return parser
 
 

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol as TypingProtocol
 
 from scanner import __version__
@@ -28,6 +29,7 @@ from scanner.credentials.adapters import (
     telnet_attempt,
 )
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
+from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.tcp import sweep_host
 from scanner.match.engine import SignatureSet
 from scanner.models import (
@@ -45,7 +47,7 @@ from scanner.models import (
 from scanner.nmap import NmapSupport
 from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
-from scanner.probe.onvif import probe_onvif
+from scanner.probe.onvif import is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp
 from scanner.probe.rtsp_stream import StreamState, confirm_stream
 from scanner.probe.telnet import probe_telnet
@@ -57,6 +59,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1.0"
 
 _MAX_CONFIRMED_ROUTES = 4
+# Seconds past --scan-timeout before the scan is cut hard: every host already ends at the
+# deadline by itself, so this is only for a stage that overran it.
+_SCAN_GRACE = 5.0
 _PROFILE_CREDENTIALS = {"guest": False, "owner": True, "lab": True}
 
 
@@ -88,6 +93,7 @@ class _HostWork:
     ident: Identification = field(default_factory=Identification)
     refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
     started: float = field(default_factory=time.monotonic)  # the host's deadline counts from here
+    lan: LanHost | None = None  # what ARP, mDNS, SSDP, WS-Discovery (or listening) saw of it
 
 
 def _now() -> str:
@@ -103,14 +109,23 @@ class Scanner:
         connector: Connector | None = None,
         observer: ScanObserver | None = None,
         nmap: NmapSupport | None = None,
+        lan: LanDiscovery | None = None,
+        scan_timeout: float | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
         self.connector: Connector = connector or TcpConnector()
         self.observer: ScanObserver = observer or _NullObserver()
         self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
+        self.lan = lan  # ARP, mDNS, SSDP, WS-Discovery, passive mode (scanner/discover/lan.py)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
+        # --scan-timeout: the whole scan's deadline (loop time), set when run() starts. Hosts
+        # started before it end at it with what they found; later targets are not started.
+        # (A stand-in for a Timeouts.scan field, which config.py does not have yet.)
+        self._scan_timeout = scan_timeout
+        self._deadline: float | None = None
+        self._started_hosts = 0
 
     # --- the scan ------------------------------------------------------------------------------
 
@@ -120,9 +135,29 @@ class Scanner:
         hosts: list[Host] = []
         iterator = iter(targets)
         workers = max(1, min(self.config.limits.hosts, total))
-        async with asyncio.TaskGroup() as group:
-            for _ in range(workers):
-                group.create_task(self._worker(iterator, hosts))
+        loop = asyncio.get_running_loop()
+        if self._scan_timeout is not None:
+            self._deadline = loop.time() + self._scan_timeout
+        stop_notes: list[str] = []
+        try:
+            # The hosts end at the deadline by themselves (scan_host); this outer stop, a little
+            # later, only catches a stage that ignored it, so the report still gets written.
+            hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
+            async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
+                if self.lan is not None:
+                    group.create_task(self.lan.run())  # at once with the TCP sweep
+                for _ in range(workers):
+                    group.create_task(self._worker(iterator, hosts))
+        except TimeoutError:
+            stop_notes.append(
+                f"the scan was stopped {_SCAN_GRACE:g}s after its {self._scan_timeout:g}s "
+                "deadline; hosts still in progress then are missing from this report"
+            )
+        if self._deadline is not None and self._started_hosts < total:
+            stop_notes.append(
+                f"the scan reached its {self._scan_timeout:g}s deadline: "
+                f"{total - self._started_hosts} of {total} addresses were not scanned"
+            )
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         return Report(
             schema_version=SCHEMA_VERSION,
@@ -134,15 +169,18 @@ class Scanner:
             profile=self.config.profile,
             hosts=tuple(hosts),
             summary=summarize(hosts, total),
-            notes=self._report_notes(),
+            notes=(*self._report_notes(), *stop_notes),
             show_secrets=self.config.show_secrets,
             discovery=(
                 DiscoveryRun(
                     "tcp",
                     DiscoveryStatus.RAN,
                     f"connect sweep of {len(self.config.ports)} ports",
-                    len(hosts),
-                ),
+                    sum(1 for h in hosts if "tcp" in h.discovered_by),
+                )
+                if self.lan is None or not self.lan.passive
+                else DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent"),
+                *(self.lan.runs() if self.lan else ()),
                 *(self.nmap.discovery_runs() if self.nmap else ()),
             ),
         )
@@ -151,11 +189,19 @@ class Scanner:
         notes = ["discovery: TCP connect sweep of " + ", ".join(map(str, self.config.ports))]
         if not self._credentials_enabled():
             notes.append(f"profile {self.config.profile}: no login attempts were made")
+        if self.nmap is not None:
+            notes.extend(self.nmap.notes())
+        if self.lan is not None:
+            notes.extend(self.lan.notes())
         return tuple(notes)
 
     async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
         # Single-threaded event loop: next() on the shared iterator cannot race.
+        loop = asyncio.get_running_loop()
         for ip in targets:
+            if self._deadline is not None and loop.time() >= self._deadline:
+                return  # the scan deadline: later targets are counted, not started
+            self._started_hosts += 1
             host = await self.scan_host(ip)
             if host is not None:
                 hosts.append(host)
@@ -163,18 +209,37 @@ class Scanner:
 
     async def scan_host(self, ip: str) -> Host | None:
         work = _HostWork(ip)
+        loop = asyncio.get_running_loop()
+        host_deadline = loop.time() + self.config.timeouts.host
+        # The scan deadline shortens the host's own: what it found until then is kept.
+        cut_by_scan = self._deadline is not None and self._deadline < host_deadline
         try:
-            async with asyncio.timeout(self.config.timeouts.host):
+            async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline):
                 await self._scan_host(work)
         except TimeoutError:
             work.notes.append(
-                f"the host did not finish within {self.config.timeouts.host:g}s; "
+                f"the scan reached its {self._scan_timeout:g}s deadline while this host was "
+                "being scanned; results are what it answered before that"
+                if cut_by_scan
+                else f"the host did not finish within {self.config.timeouts.host:g}s; "
                 "results are what it answered before that"
+            )
+            # An open port whose probe the deadline cut still belongs in the report.
+            probed = {s.port for s in work.services if s.transport == "tcp"}
+            work.services.extend(
+                ServiceResult(
+                    port=port,
+                    protocol=self._port_protocols.get(port, Protocol.TCP),
+                    status=ProbeStatus.TIMEOUT,
+                    reason="open; its probe had not finished at the deadline",
+                )
+                for port in work.open_ports
+                if port not in probed
             )
         except Exception as exc:  # a bug must not end the whole scan
             log.debug("host %s failed", ip, exc_info=True)
             work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
-        if not work.open_ports:
+        if not work.open_ports and work.lan is None:
             return None
         inferred = []
         seen = {f.id for f in work.findings}
@@ -189,7 +254,7 @@ class Scanner:
             else:
                 inferred.append(finding)
         findings = _dedupe(work.findings + inferred)
-        return Host(
+        host = Host(
             ip=ip,
             discovered_by=("tcp",),
             identification=work.ident,
@@ -198,18 +263,35 @@ class Scanner:
             risk=score_host(findings, work.ident.device_type),
             notes=tuple(work.notes),
         )
+        if self.lan is not None:
+            host = self.lan.finish_host(host, work.lan, swept=bool(work.open_ports))
+        return self.nmap.finish_host(host) if self.nmap else host
 
     async def _scan_host(self, work: _HostWork) -> None:
         cfg = self.config
-        sweep = await sweep_host(
-            self.connector,
-            work.ip,
-            cfg.ports,
-            timeout=cfg.timeouts.connect,
-            sockets=self._sockets,
-        )
-        work.open_ports = sweep.open_ports
-        if not sweep.open_ports:
+        lan = self.lan
+        if lan is not None and lan.passive:
+            # Passive mode sends nothing: what was heard is identified, nothing is probed.
+            work.lan = await lan.host(work.ip)
+            if work.lan is not None:
+                work.services.extend(work.lan.services)
+                work.ident = lan.identify(self.signatures, work.lan, work.services, ())
+            return
+        # On the LAN, an address that did not answer ARP holds no host: no TCP sweep for it.
+        if lan is None or not await lan.absent(work.ip):
+            sweep = await sweep_host(
+                self.connector,
+                work.ip,
+                self.nmap.ports_for(work.ip, cfg.ports) if self.nmap else cfg.ports,
+                timeout=cfg.timeouts.connect,
+                sockets=self._sockets,
+            )
+            work.open_ports = sweep.open_ports
+        if lan is not None:
+            work.lan = await lan.host(work.ip)  # after the sweep: the neighbour table is filled
+            if work.lan is not None:
+                work.services.extend(work.lan.services)
+        if not work.open_ports and work.lan is None:
             return
         per_host = asyncio.Semaphore(cfg.limits.per_host)
 
@@ -228,15 +310,39 @@ class Scanner:
                         timeouts=cfg.timeouts,
                         limits=cfg.limits,
                     )
-                if onvif.status is ProbeStatus.OK:
+                # Kept when it answered, or answered SOAP we refused (an XML bomb): a note.
+                if onvif.status is ProbeStatus.OK or is_malformed_soap(onvif):
                     work.services.append(onvif)
 
         async with asyncio.TaskGroup() as group:
-            for port in sweep.open_ports:
+            for port in work.open_ports:
                 group.create_task(probe(port))
+        if lan is not None and work.lan is not None:
+            work.ident = lan.identify(self.signatures, work.lan, work.services, work.open_ports)
+        else:
+            work.ident = self.signatures.identify(work.services, work.open_ports)
+        if self.nmap is not None:
+            # Before the checks and logins, so they act on the identification nmap helped make.
+            # asyncio's loop time is time.monotonic(): one clock for both deadlines.
+            deadline = work.started + cfg.timeouts.host
+            step = await self.nmap.after_probes(
+                work.ip,
+                tuple(work.services),
+                work.open_ports,
+                work.ident,
+                deadline=deadline if self._deadline is None else min(deadline, self._deadline),
+                identify=(
+                    partial(LanDiscovery.identify, self.signatures, work.lan)
+                    if work.lan is not None
+                    else None
+                ),
+            )
+            work.services.extend(step.services)
+            work.notes.extend(step.notes)
+            work.ident = step.ident
+        await self._vendor_routes(work, per_host)
         if cfg.confirm_streams:
             await self._confirm_streams(work, per_host)
-        work.ident = self.signatures.identify(work.services, sweep.open_ports)
         work.findings.extend(exposure_findings(work.ident, work.services))
         active = await run_active_checks(
             self.signatures,
@@ -252,6 +358,35 @@ class Scanner:
         work.notes.extend(active.notes)
         if self._credentials_enabled():
             await self._check_credentials(work)
+
+    async def _vendor_routes(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
+        """DESCRIBE the identified vendor's own stream routes that the generic pass did not try,
+        on RTSP services that did not ask for a password, and merge what opens."""
+        if work.ident.vendor is None:
+            return
+        tried = set(self.signatures.routes_for(None))
+        extra = [r for r in self.signatures.routes_for(work.ident.vendor) if r not in tried]
+        if not extra:
+            return
+        cfg = self.config
+        for index, svc in enumerate(work.services):
+            needs_login = svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST)
+            if svc.protocol is not Protocol.RTSP or svc.status is not ProbeStatus.OK:
+                continue
+            if needs_login or svc.accepts_any_route:
+                continue
+            async with per_host, self._sockets:
+                more = await probe_rtsp(
+                    self.connector,
+                    work.ip,
+                    svc.port,
+                    routes=extra,
+                    timeouts=cfg.timeouts,
+                    limits=cfg.limits,
+                )
+            if more.open_routes and not more.accepts_any_route:
+                routes = tuple(dict.fromkeys(svc.open_routes + more.open_routes))
+                work.services[index] = replace(svc, open_routes=routes)
 
     async def _confirm_streams(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
         """Record, per open RTSP route, whether video really flows (--confirm-streams)."""
@@ -436,10 +571,20 @@ async def scan(
     *,
     connector: Connector | None = None,
     observer: ScanObserver | None = None,
+    nmap: NmapSupport | None = None,
+    lan: LanDiscovery | None = None,
+    scan_timeout: float | None = None,
 ) -> Report:
-    return await Scanner(config, signatures, connector=connector, observer=observer).run(
-        targets, total
+    scanner = Scanner(
+        config,
+        signatures,
+        connector=connector,
+        observer=observer,
+        nmap=nmap,
+        lan=lan,
+        scan_timeout=scan_timeout,
     )
+    return await scanner.run(targets, total)
 
 
 def with_profile_defaults(config: ScanConfig) -> ScanConfig:

@@ -99,3 +99,40 @@ async def test_http_that_accepts_any_password_is_not_a_default_password(lab: Run
     ids = [f.id for f in host.findings]
     assert ids.count("accepts-any-credentials-http") == 1
     assert not any(i.startswith("default-credentials") for i in ids)
+
+
+VENDOR_ROUTE_ONLY = (
+    ServiceSpec(
+        80,
+        Protocol.HTTP,
+        HttpConfig(server="App-webs/", routes=(HttpRoute("/", body=b"<title>x</title>"),)),
+    ),
+    ServiceSpec(
+        554,
+        Protocol.RTSP,
+        RtspConfig(server=None, routes=(RtspRoute("/h264/ch1/sub/av_stream", auth=False),)),
+    ),
+)
+
+
+@pytest.mark.asyncio
+async def test_the_identified_vendors_own_routes_are_tried_after_the_generic_ones() -> None:
+    device = DeviceSpec(
+        key="hik-sub-only",
+        name="hik",
+        ip="127.77.3.3",
+        vendor="Hikvision",
+        model=None,
+        firmware=None,
+        device_type=DeviceType.CAMERA,
+        description="serves only a Hikvision sub-stream route, without a password",
+        problems=(),
+        expected_findings=(),
+        credentials={},
+        services=VENDOR_ROUTE_ONLY,
+    )
+    async with await start_lab((device,), standard_ports=False) as running:
+        host = await scan_one(running, "hik-sub-only")
+    assert host.identification.vendor == "Hikvision"
+    finding = next(f for f in host.findings if f.id == "rtsp-unauthenticated-stream")
+    assert "/h264/ch1/sub/av_stream" in finding.evidence

@@ -149,6 +149,7 @@ def test_no_target_scans_the_attached_subnet_with_the_guest_profile(
         total: int,
         *,
         observer: ScanObserver | None = None,
+        **options: object,
     ) -> Report:
         seen["config"] = config
         seen["targets"] = list(targets)
