@@ -29,7 +29,6 @@ __all__ = [
     "mac_vendor_fingerprints",
     "manufacturer_database",
     "normalise_oui",
-    "organisation_for",
 ]
 
 _OUI = re.compile(r"[0-9A-F]{2}:[0-9A-F]{2}:[0-9A-F]{2}")
@@ -71,12 +70,6 @@ def manufacturer_database() -> Mapping[str, str]:
             if isinstance(name, str) and name:
                 out[key] = name
     return out
-
-
-def organisation_for(mac: str) -> str | None:
-    """The organisation the MAC's OUI is registered to (for ``mac.vendor``), or None."""
-    oui = normalise_oui(mac)
-    return manufacturer_database().get(oui) if oui else None
 
 
 def mac_vendor_fingerprints(sigset: SignatureSet) -> list[Fingerprint]:

@@ -45,6 +45,7 @@ from scanner.models import (
 )
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
 from scanner.report.review import Review, review_to_dict
+from scanner.report.words import BLIND_SPOTS
 from scanner.report.sanitize import clean_text
 from scanner.report.schema import report_validator
 
@@ -181,6 +182,8 @@ def report_to_dict(report: Report, review: Review | None = None) -> dict[str, An
             }
             for run in report.discovery
         ],
+        # Said plainly in every format: what no LAN scan can see (docs/discovery.md).
+        "blind_spots": BLIND_SPOTS,
     }
     if review is not None:
         document["review"] = review_to_dict(review)

@@ -280,8 +280,12 @@ _REPORT: dict[str, Any] = {
     ),
     "$defs": {"host": _HOST, "service": _SERVICE, "finding": _FINDING, "summary": _SUMMARY},
 }
-# Optional (not in "required"): a minor addition, so 1.0 readers and documents stay valid.
+# Optional (not in "required"): minor additions, so 1.0 readers and documents stay valid.
 _REPORT["properties"]["review"] = _REVIEW
+_REPORT["properties"]["blind_spots"] = {
+    "type": "string",
+    "description": "What a LAN scan cannot see, in plain words.",
+}
 
 Draft202012Validator.check_schema(_REPORT)  # fail at import, not at the first report read
 _VALIDATOR = Draft202012Validator(_REPORT, format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -10,7 +10,6 @@ from scanner.match.oui import (
     mac_vendor_fingerprints,
     manufacturer_database,
     normalise_oui,
-    organisation_for,
 )
 
 SIGS = load_signatures()
@@ -90,6 +89,3 @@ def test_normalise_oui(text: str, oui: str | None) -> None:
     assert normalise_oui(text) == oui
 
 
-def test_organisation_for() -> None:
-    assert organisation_for("00:40:8c:aa:bb:cc") == "Axis Communications AB"
-    assert organisation_for("not a mac") is None

@@ -50,6 +50,7 @@ def test_top_level_and_nested_key_order() -> None:
         "summary",
         "notes",
         "discovery",
+        "blind_spots",
     ]
     assert doc["tool"] == {"name": "camsweep", "version": "0.1.0"}
     dahua = next(h for h in doc["hosts"] if h["ip"] == "127.77.0.12")
