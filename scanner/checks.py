@@ -72,6 +72,67 @@ def _label(ident: Identification) -> str:
     return " ".join(parts) if parts else f"this {_device_word(ident)}"
 
 
+# Vendor control ports: what their exposure means, in plain words. 9530 (Xiongmai's Telnet
+# unlock) is a signature of its own (xiongmai-telnet-unlock-9530).
+_VENDOR_PORTS: dict[int, tuple[Severity, str, str]] = {
+    34567: (
+        Severity.MEDIUM,
+        "Xiongmai DVRIP control port (XMEye app, CMS) is reachable",
+        "It carries logins, live video and configuration for the XMEye app and CMS software, "
+        "and answers to the undocumented accounts and blank admin passwords Xiongmai firmware "
+        "ships with.",
+    ),
+    9527: (
+        Severity.HIGH,
+        "Xiongmai debug console port 9527 is reachable",
+        "It is a maintenance console that gives a shell to whoever logs in, with the same "
+        "fixed root passwords as Telnet.",
+    ),
+    37777: (
+        Severity.LOW,
+        "Dahua private SDK port 37777 is reachable",
+        "Dahua's apps (SmartPSS, DMSS, DSS) log in and stream video over it; it is a second "
+        "login surface beside the web page, with its own history of flaws.",
+    ),
+    8000: (
+        Severity.LOW,
+        "Hikvision SDK port 8000 is reachable",
+        "Hikvision's iVMS and SDK clients log in and stream video over it; it is a second "
+        "login surface beside the web page.",
+    ),
+}
+_VENDOR_PORT_FIX = (
+    "Keep this port off the internet: remove any port-forward for it on your router and turn "
+    "off UPnP there, so the device cannot open it by itself. If you use the vendor's phone "
+    "app only at home, also turn off the device's cloud (P2P) service."
+)
+
+
+def vendor_port_findings(ident: Identification, open_ports: Sequence[int]) -> list[Finding]:
+    """Open vendor control ports on a camera or recorder: what each exposure means.
+
+    The port number alone names the service here (these ports say nothing first), so the
+    confidence is firm, not confirmed.
+    """
+    if ident.device_type not in (DeviceType.CAMERA, DeviceType.RECORDER):
+        return []
+    findings = []
+    for port in sorted(set(open_ports) & set(_VENDOR_PORTS)):
+        severity, title, meaning = _VENDOR_PORTS[port]
+        findings.append(
+            Finding(
+                id=f"vendor-port-{port}",
+                title=title,
+                severity=severity,
+                confidence=Confidence.FIRM,
+                evidence=f"port {port} accepted a connection. {meaning}",
+                remediation=_VENDOR_PORT_FIX,
+                port=port,
+            )
+        )
+    return findings
+
+
 def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) -> list[Finding]:
     """Telnet open, RTSP streams served without a password, RTSP servers that answer anything."""
     findings: list[Finding] = []

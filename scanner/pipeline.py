@@ -20,7 +20,7 @@ from typing import Protocol as TypingProtocol
 
 from scanner import __version__
 from scanner.active import run_active_checks
-from scanner.checks import credential_findings, exposure_findings
+from scanner.checks import credential_findings, exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.credentials.adapters import (
     http_attempt,
@@ -344,6 +344,7 @@ class Scanner:
         if cfg.confirm_streams:
             await self._confirm_streams(work, per_host)
         work.findings.extend(exposure_findings(work.ident, work.services))
+        work.findings.extend(vendor_port_findings(work.ident, work.open_ports))
         active = await run_active_checks(
             self.signatures,
             work.ident,

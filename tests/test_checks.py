@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanner.checks import exposure_findings
+from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.models import (
     AuthScheme,
     DeviceType,
@@ -69,3 +69,13 @@ def test_rtsp_open_routes_and_accept_anything_are_told_apart() -> None:
     )
     assert ids([open_routes]) == {"rtsp-unauthenticated-stream": Severity.HIGH}
     assert ids([anything]) == {"rtsp-accepts-any-route": Severity.MEDIUM}
+
+
+def test_vendor_control_ports_on_cameras_say_what_their_exposure_means() -> None:
+    xm = Identification(vendor="Xiongmai", device_type=DeviceType.RECORDER)
+    found = {f.id: f for f in vendor_port_findings(xm, [80, 34567, 9527, 23])}
+    assert set(found) == {"vendor-port-34567", "vendor-port-9527"}
+    assert found["vendor-port-9527"].severity is Severity.HIGH
+    assert "port-forward" in found["vendor-port-34567"].remediation
+    printer = Identification(vendor="HP", device_type=DeviceType.OTHER)
+    assert vendor_port_findings(printer, [8000]) == []
