@@ -138,7 +138,9 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
     findings: list[Finding] = []
     camera_like = ident.device_type in (DeviceType.CAMERA, DeviceType.RECORDER, DeviceType.UNKNOWN)
     for svc in services:
-        if svc.protocol is Protocol.TELNET and camera_like and svc.status == "ok":
+        # A port mapped to Telnet that never said anything is not proven to be Telnet.
+        spoke = bool(svc.fields.get("telnet.banner")) or svc.login_prompt
+        if svc.protocol is Protocol.TELNET and camera_like and svc.status == "ok" and spoke:
             prompt = svc.fields.get("telnet.prompt", "").rstrip()
             shell = bool(prompt) and prompt.endswith(_SHELL_PROMPT_ENDINGS) and svc.login_prompt
             severity = (

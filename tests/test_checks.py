@@ -79,3 +79,8 @@ def test_vendor_control_ports_on_cameras_say_what_their_exposure_means() -> None
     assert "port-forward" in found["vendor-port-34567"].remediation
     printer = Identification(vendor="HP", device_type=DeviceType.OTHER)
     assert vendor_port_findings(printer, [8000]) == []
+
+
+def test_a_silent_port_mapped_to_telnet_is_not_reported_as_telnet() -> None:
+    silent = ServiceResult(port=23, protocol=Protocol.TELNET, reason="no text before the deadline")
+    assert ids([silent]) == {}

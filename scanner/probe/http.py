@@ -37,7 +37,14 @@ from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import Challenge, parse_www_authenticate
 from scanner.probe.headers import HeaderLookup
-from scanner.probe.transport import ConnectTimeout, ReadTimeout, Refused, Reset, TransportError
+from scanner.probe.transport import (
+    ConnectTimeout,
+    ReadTimeout,
+    Refused,
+    Reset,
+    TlsFailed,
+    TransportError,
+)
 
 __all__ = [
     "HttpProtocolError",
@@ -230,7 +237,7 @@ def _map_httpx(exc: httpx.HTTPError, timeout: float) -> TransportError:
     if any(isinstance(c, ConnectionResetError | BrokenPipeError) for c in causes):
         return Reset("connection reset by peer")
     if any(isinstance(c, ssl.SSLError) for c in causes):
-        return TransportError(f"TLS failed: {exc}")
+        return TlsFailed(f"TLS failed: {exc}")
     if isinstance(exc, httpx.RemoteProtocolError):
         if "disconnected" in str(exc).lower():
             # httpcore reports a peer that closed before any status line this way: nothing

@@ -56,6 +56,15 @@ class OnvifError(Exception):
     """An answer that is not a usable SOAP envelope."""
 
 
+class OnvifMalformed(OnvifError):
+    """An answer labelled XML that is not a usable envelope (an entity bomb, an external entity,
+    broken XML): the port speaks SOAP, and what it said is a malformed response to report."""
+
+
+# probe_onvif's reason starts with this when every answer was a malformed SOAP response.
+MALFORMED_SOAP = "malformed SOAP answer"
+
+
 @dataclass(frozen=True, slots=True)
 class UsernameToken:
     username: str
@@ -266,12 +275,19 @@ def same_origin_path(xaddr: str | None, default: str) -> str:
     return path if path.startswith("/") else default
 
 
+def is_malformed_soap(result: ServiceResult) -> bool:
+    """True for a probe_onvif result whose port answered SOAP that could not be read: worth
+    keeping in the report, unlike a web server that simply is not ONVIF."""
+    return result.status is ProbeStatus.MALFORMED and result.reason.startswith(MALFORMED_SOAP)
+
+
 @dataclass
 class _Seen:
     fields: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     auth_required: bool = False
     answered: bool = False
+    malformed: list[str] = field(default_factory=list)  # answers labelled XML we could not read
 
 
 async def soap_call(
@@ -298,7 +314,14 @@ async def soap_call(
     )
     if response.status == 401:
         return 401, SoapAnswer(None, "http:401", "HTTP authentication required")
-    return response.status, parse_answer(response.body)
+    try:
+        return response.status, parse_answer(response.body)
+    except OnvifError as exc:
+        if "xml" in (response.get("Content-Type") or "").lower():
+            # A web server's HTML 404 is just "no ONVIF here"; a body the device labels XML
+            # that cannot be read is a malformed response from a SOAP endpoint.
+            raise OnvifMalformed(str(exc)) from exc
+        raise
 
 
 async def _run(
@@ -309,6 +332,10 @@ async def _run(
             _, answer = await soap_call(
                 host, port, p, request, tls=tls, timeouts=timeouts, limits=limits
             )
+        except OnvifMalformed as exc:
+            seen.malformed.append(f"{what}: {exc}")
+            seen.notes.append(f"{what}: malformed response: {exc}")
+            return None
         except OnvifError as exc:
             seen.notes.append(f"{what}: {exc}")
             return None
@@ -370,7 +397,10 @@ async def probe_onvif(
             reason=f"probe bug: {type(exc).__name__}",
             debug=traceback.format_exc(),
         )
-    if status is ProbeStatus.OK and not seen.answered:
+    if status is ProbeStatus.OK and not seen.answered and seen.malformed:
+        status = ProbeStatus.MALFORMED
+        reason = f"{MALFORMED_SOAP}: " + "; ".join(seen.malformed)[:300]
+    elif status is ProbeStatus.OK and not seen.answered:
         status, reason = ProbeStatus.MALFORMED, "; ".join(seen.notes) or "no SOAP answer"
     elif seen.notes and not reason:
         reason = "; ".join(seen.notes)[:300]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
+import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -71,6 +72,22 @@ def interleaved_frame(buf: bytes) -> tuple[int, bytes, bytes] | None:
     if len(buf) < 4 + length:
         return None
     return channel, buf[4 : 4 + length], buf[4 + length :]
+
+
+def same_server(url: str, host: str, port: int) -> bool:
+    """True when ``url`` is ``rtsp://`` on exactly ``host:port``, without userinfo. A prefix test
+    would take ``rtsp://host:5540/`` or ``rtsp://host:554@elsewhere/`` (RFC 3986 s3.2.1: the
+    host follows the ``@``) for the same server. Never raises."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        return (
+            parts.scheme.lower() == "rtsp"
+            and "@" not in parts.netloc
+            and (parts.hostname or "") == host.lower()
+            and (parts.port or 554) == port  # RFC 2326 s3.2: 554 when the port is absent
+        )
+    except ValueError:
+        return False
 
 
 def is_rtp(packet: bytes) -> bool:
@@ -170,10 +187,10 @@ async def _confirm(
         return StreamCheck(StreamState.REFUSED, f"DESCRIBE answered {described.status}")
     base = url
     content_base = described.get("Content-Base")
-    if content_base and content_base.startswith(rtsp_url(host, port, "/").rstrip("/")):
+    if content_base and same_server(content_base, host, port):
         base = content_base  # only a base on the same host: we never follow another one
     track = control_url(described.body.decode("utf-8", "replace"), base)
-    if not track.startswith(rtsp_url(host, port, "/").rstrip("/")):
+    if not same_server(track, host, port):
         track = url  # a control URL naming another host is not followed
     setup = await link.request(
         "SETUP", track, [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")]

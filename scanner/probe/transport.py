@@ -40,6 +40,13 @@ class Reset(TransportError):
     status = ProbeStatus.RESET
 
 
+class TlsFailed(TransportError):
+    """The TLS handshake or a TLS record failed: the peer's answer could not be read (garbage,
+    a fatal alert, a protocol we do not speak), which is not a bug of ours."""
+
+    status = ProbeStatus.MALFORMED
+
+
 class Connection(TypingProtocol):
     async def send(self, data: bytes) -> None: ...
 
@@ -89,7 +96,9 @@ class _StreamConnection:
             return await self._reader.read(max_bytes)
         except ConnectionResetError as exc:
             raise Reset("connection reset by peer") from exc
-        except (OSError, ssl.SSLError) as exc:
+        except ssl.SSLError as exc:  # an OSError too: caught first
+            raise TlsFailed(f"TLS failed: {exc}") from exc
+        except OSError as exc:
             raise TransportError(f"read failed: {exc}") from exc
 
     async def close(self) -> None:
@@ -118,7 +127,9 @@ class TcpConnector:
             raise Refused("connection refused") from exc
         except ConnectionResetError as exc:
             raise Reset("connection reset during connect") from exc
-        except (OSError, ssl.SSLError) as exc:
+        except ssl.SSLError as exc:  # an OSError too: caught first
+            raise TlsFailed(f"TLS failed: {exc}") from exc
+        except OSError as exc:
             raise TransportError(f"connect failed: {exc}") from exc
         return _StreamConnection(reader, writer)
 

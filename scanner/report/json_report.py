@@ -45,9 +45,9 @@ from scanner.models import (
 )
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
 from scanner.report.review import Review, review_to_dict
-from scanner.report.words import BLIND_SPOTS
 from scanner.report.sanitize import clean_text
 from scanner.report.schema import report_validator
+from scanner.report.words import BLIND_SPOTS
 
 __all__ = [
     "MAX_REPORT_BYTES",
@@ -190,13 +190,34 @@ def report_to_dict(report: Report, review: Review | None = None) -> dict[str, An
     return document
 
 
+_TERMINAL_UNSAFE = {
+    code: f"\\u{code:04x}"
+    for code in (
+        0x7F,
+        *range(0x80, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x2028,
+        0x2029,
+    )
+}
+
+
 def render_json(report: Report, out: TextIO, *, review: Review | None = None) -> None:
     """Write the report as indented UTF-8 JSON followed by a newline.
 
     ``allow_nan=False``: NaN and Infinity are not JSON (RFC 8259 section 6); a non-finite score
     is a caller bug and raises ValueError rather than producing a file other tools reject.
     """
-    json.dump(report_to_dict(report, review), out, indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(report_to_dict(report, review), indent=2, ensure_ascii=False, allow_nan=False)
+    # JSON escapes C0 controls by its grammar (RFC 8259 s7) but leaves DEL, C1 controls (8-bit
+    # CSI U+009B acts in xterm), bidi overrides and line separators raw: `cat report.json` must
+    # not let a device drive the reader's terminal. They can only occur inside strings, so
+    # escaping them keeps the document valid and its data unchanged.
+    out.write(text.translate(_TERMINAL_UNSAFE))
     out.write("\n")
 
 
