@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanner.lab.devices import LOOPBACK
+from scanner.lab.runner import shut_down
 from scanner.lab.wire import (
     LabProtocolError,
     LabStream,
@@ -927,17 +928,7 @@ class HostileLab:
     async def close(self) -> None:
         self._closed = True
         servers, self._servers = self._servers, []
-        for server in servers:
-            server.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=5.0)
-        for server in servers:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await server.wait_closed()
+        await shut_down(servers, self._tasks)
 
     async def __aenter__(self) -> HostileLab:
         return self

@@ -58,6 +58,21 @@ class RunningDevice:
         return self.ports[standard]
 
 
+async def shut_down(servers: Sequence[asyncio.Server], tasks: set[asyncio.Task[None]]) -> None:
+    """Stop listening, cancel every connection task, and wait (bounded) until all are gone."""
+    for server in servers:
+        server.close()
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=5.0)
+    for server in servers:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await server.wait_closed()
+
+
 class RunningLab:
     """The live lab. Use ``async with await start_lab(...) as lab`` or call ``close()``."""
 
@@ -97,17 +112,7 @@ class RunningLab:
         """Stop listening, end every open connection, and wait (bounded) until they are gone."""
         self._closed = True
         servers, self._servers = self._servers, []
-        for server in servers:
-            server.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=5.0)
-        for server in servers:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await server.wait_closed()
+        await shut_down(servers, self._tasks)
 
     async def __aenter__(self) -> RunningLab:
         return self
