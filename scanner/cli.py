@@ -14,10 +14,10 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, TypeVar
 
 from scanner import __version__
 from scanner.config import Limits, ScanConfig, Timeouts
@@ -64,6 +64,20 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 
 
 FORMATS = tuple(REPORT_FORMATS)
 PROFILES = ("guest", "owner", "lab")
+
+
+_T = TypeVar("_T")
+
+
+def run_async(main: Coroutine[object, object, _T]) -> _T:
+    """Run the scan on uvloop when it is installed: scanning many hosts is mostly event-loop
+    work, and uvloop's loop does it in about half the CPU time of asyncio's."""
+    try:
+        import uvloop  # noqa: PLC0415  (optional speed-up)
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 class UsageError(Exception):
@@ -313,7 +327,7 @@ def _run_scan(
     lan: LanDiscovery | None = None,
 ) -> Report:
     with _observer(args) as observer:
-        return asyncio.run(
+        return run_async(
             scan(
                 config,
                 sigs,
@@ -444,7 +458,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     with _observer(args) as observer:
-        report = asyncio.run(_scan_lab(args, sigs, observer))
+        report = run_async(_scan_lab(args, sigs, observer))
     _emit(report, args)
     return _exit_code(report, args)
 
@@ -498,7 +512,7 @@ def _hostile_lab(args: argparse.Namespace) -> int:
         for line in describe_personas():
             print(line)
         return EXIT_OK
-    asyncio.run(_serve_hostile(args))
+    run_async(_serve_hostile(args))
     return EXIT_OK
 
 
@@ -515,7 +529,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         for line in describe(default_devices()):
             print(line)
         return EXIT_OK
-    asyncio.run(_serve_lab(args, _print_lab))
+    run_async(_serve_lab(args, _print_lab))
     return EXIT_OK
 
 

@@ -195,7 +195,8 @@ def _tls_context() -> ssl.SSLContext:
     return ctx
 
 
-def _client(timeouts: Timeouts) -> httpx.AsyncClient:
+def http_client(timeouts: Timeouts) -> httpx.AsyncClient:
+    """The client every probe uses: our TLS context, no proxies, no redirects, one connection."""
     return httpx.AsyncClient(
         verify=_tls_context(),
         trust_env=False,
@@ -213,7 +214,7 @@ async def _borrowed(
     if client is not None:
         yield client
         return
-    async with _client(timeouts) as own:
+    async with http_client(timeouts) as own:
         yield own
 
 
@@ -474,7 +475,7 @@ async def probe_http(
     protocol = Protocol.HTTPS if tls else Protocol.HTTP
     ev = _Evidence()
     try:
-        async with asyncio.timeout(timeouts.probe), _client(timeouts) as client:
+        async with asyncio.timeout(timeouts.probe), http_client(timeouts) as client:
             await _run_probe(client, host, port, tls=tls, timeouts=timeouts, limits=limits, ev=ev)
     except TimeoutError:
         if ev.final is None:

@@ -30,7 +30,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
-from scanner.probe.http import http_fetch
+from scanner.probe.http import http_client, http_fetch
 from scanner.probe.transport import TransportError
 
 DEVICE_PATH = "/onvif/device_service"
@@ -299,6 +299,7 @@ async def soap_call(
     tls: bool,
     timeouts: Timeouts,
     limits: Limits,
+    client: httpx.AsyncClient | None = None,
 ) -> tuple[int, SoapAnswer]:
     """POST one SOAP request. Raises TransportError or OnvifError."""
     response = await http_fetch(
@@ -311,6 +312,7 @@ async def soap_call(
         method="POST",
         content=request,
         headers={"Content-Type": CONTENT_TYPE},
+        client=client,
     )
     if response.status == 401:
         return 401, SoapAnswer(None, "http:401", "HTTP authentication required")
@@ -327,10 +329,27 @@ async def soap_call(
 async def _run(
     host: str, port: int, path: str, *, tls: bool, timeouts: Timeouts, limits: Limits, seen: _Seen
 ) -> None:
+    async with http_client(timeouts) as client:
+        await _ask(
+            host, port, path, tls=tls, timeouts=timeouts, limits=limits, seen=seen, client=client
+        )
+
+
+async def _ask(
+    host: str,
+    port: int,
+    path: str,
+    *,
+    tls: bool,
+    timeouts: Timeouts,
+    limits: Limits,
+    seen: _Seen,
+    client: httpx.AsyncClient,
+) -> None:
     async def call(p: str, request: bytes, what: str) -> SoapAnswer | None:
         try:
             _, answer = await soap_call(
-                host, port, p, request, tls=tls, timeouts=timeouts, limits=limits
+                host, port, p, request, tls=tls, timeouts=timeouts, limits=limits, client=client
             )
         except OnvifMalformed as exc:
             seen.malformed.append(f"{what}: {exc}")
@@ -351,6 +370,8 @@ async def _run(
     info = await call(path, get_device_information(), "GetDeviceInformation")
     if info is not None:
         seen.fields.update(device_information(info))
+    if not seen.answered and not seen.malformed:
+        return  # no SOAP endpoint on this port: one request was enough to tell
     caps = await call(path, get_capabilities(), "GetCapabilities")
     media_path = path
     if caps is not None:
@@ -358,6 +379,8 @@ async def _run(
         if xaddr:
             seen.fields["onvif.xaddrs"] = xaddr
             media_path = same_origin_path(xaddr, path)
+    if info is None and seen.auth_required:
+        return  # the media calls need the same login (READ_MEDIA): asking is pointless
     profiles = await call(media_path, get_profiles(), "GetProfiles")
     token = first_profile(profiles) if profiles is not None else None
     if token is None:
