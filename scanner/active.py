@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scanner.config import Limits, Timeouts
 from scanner.match import SignatureSet
@@ -28,6 +28,7 @@ PROFILE_SAFETY: dict[str, frozenset[Safety]] = {
     "lab": frozenset({Safety.SAFE, Safety.INTRUSIVE}),
 }
 _GENERIC = "generic"
+_CHECK_BODY_BYTES = 16 * 1024
 _MAX_BODY_FIELD = 64 * 1024
 
 
@@ -64,8 +65,15 @@ def check_matches(check: Check, fields: dict[str, str]) -> list[str] | None:
     return said if ok and results else None
 
 
-def _applies(vuln: Vulnerability, vendor_id: str | None) -> bool:
-    return vuln.vendor == _GENERIC or (vendor_id is not None and vuln.vendor == vendor_id)
+def _applies(vuln: Vulnerability, lineage: Sequence[str], ident: Identification) -> bool:
+    """The entry is for this device's vendor (or its OEM maker, whose firmware it runs), for its
+    model when the entry names models and the model is known, and for one of the fingerprints
+    the entry requires."""
+    if vuln.vendor != _GENERIC and vuln.vendor not in lineage:
+        return False
+    if vuln.models and ident.model and not any(r.matches(ident.model) for r in vuln.models):
+        return False
+    return not vuln.fingerprints or any(f in ident.fingerprint_ids for f in vuln.fingerprints)
 
 
 def _ports_for(check: Check, services: Sequence[ServiceResult]) -> list[ServiceResult]:
@@ -88,11 +96,13 @@ async def run_active_checks(
     outcome = CheckOutcome()
     allowed = PROFILE_SAFETY.get(profile, frozenset())
     info = signatures.vendor(ident.vendor) if ident.vendor else None
-    vendor_id = info.id if info is not None else None
+    lineage = [v for v in (info.id, info.family) if v] if info is not None else []
+    # A check matches on the head of the answer; some answers never end (an audio stream).
+    limits = replace(limits, max_body_bytes=min(limits.max_body_bytes, _CHECK_BODY_BYTES))
     held_back = 0
     for vuln in signatures.vulnerabilities:
         check = vuln.check
-        if check is None or not _applies(vuln, vendor_id):
+        if check is None or not _applies(vuln, lineage, ident):
             continue
         if vuln.safety not in allowed:
             held_back += 1

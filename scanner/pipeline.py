@@ -248,8 +248,8 @@ class Scanner:
                 continue  # an active check confirmed it: the inferred copy adds nothing
             if finding.id in work.refuted:
                 work.notes.append(
-                    f"{finding.id}: the firmware version is in the affected range, but the "
-                    "active check found the flaw fixed (vendors backport fixes)"
+                    f"{finding.id}: what the device announces suggested it, but the active "
+                    "check found the flaw absent (vendors fix flaws without changing banners)"
                 )
             else:
                 inferred.append(finding)
