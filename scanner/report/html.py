@@ -36,7 +36,7 @@ from scanner.report.words import (
     change_words,
     device_status_words,
     discovery_words,
-    mac_words,
+    host_facts,
     plural,
 )
 
@@ -197,14 +197,7 @@ def _device(host: Host, report: Report, review: Review | None) -> str:
         marks += _mark("new", change_words(review.device_change(host.ip), "device"))
         marks += _mark("unexpected", device_status_words(review.device_status(host.ip)))
     facts = [DEVICE_WORDS[ident.device_type]]
-    if ident.firmware:
-        facts.append(f"firmware {_e(ident.firmware)}")
-    if host.mac:
-        facts.append(f"MAC {_e(mac_words(host))}")
-    if host.hostnames:
-        facts.append(f"also known as {_e(', '.join(host.hostnames), _LINE)}")
-    if host.discovered_by:
-        facts.append(f"found by {_e(', '.join(host.discovered_by))}")
+    facts.extend(f"{label} {_e(text, _LINE)}" for label, text in host_facts(host))
     parts = [
         f'<section class="device" id="{_anchor(host.ip)}" data-ip="{_e(host.ip)}" '
         f'data-risk="{host.risk.level.value}">',

@@ -28,7 +28,7 @@ from scanner.report.words import (
     change_words,
     device_status_words,
     discovery_words,
-    mac_words,
+    host_facts,
     plural,
 )
 
@@ -119,14 +119,7 @@ def _host_section(host: Host, report: Report, review: Review | None) -> list[str
     heading = f"### {md(host.ip, _SHORT)}: {md(name, _SHORT)} ({DEVICE_WORDS[ident.device_type]})"
     lines = [heading, ""]
     facts: list[str] = [f"Risk: **{_risk(host)}**"]
-    if ident.firmware:
-        facts.append(f"firmware {md(ident.firmware, _SHORT)}")
-    if host.mac:
-        facts.append(f"MAC {md(mac_words(host), _SHORT)}")
-    if host.hostnames:
-        facts.append(f"names {md(', '.join(host.hostnames), _SHORT)}")
-    if host.discovered_by:
-        facts.append(f"found by {md(', '.join(host.discovered_by), _SHORT)}")
+    facts.extend(f"{label} {md(text, _SHORT)}" for label, text in host_facts(host))
     facts.append(f"open services: {_services(host, review)}")
     if review is not None:
         change = change_words(review.device_change(host.ip), "device")

@@ -41,7 +41,7 @@ from scanner.report.words import (
     change_words,
     device_status_words,
     discovery_words,
-    mac_words,
+    host_facts,
 )
 from scanner.report.words import plural as _count
 
@@ -209,14 +209,8 @@ def _host_title(host: Host) -> Text:
         title.append("  unidentified device")
     if ident.device_type is not DeviceType.UNKNOWN:
         title.append(f" ({_DEVICE_WORDS[ident.device_type]})")
-    if ident.firmware:
-        title.append(f", firmware {clean_text(ident.firmware, _SHORT)}")
-    if host.hostnames:
-        title.append(f", also known as {clean_text(', '.join(host.hostnames), 2 * _SHORT)}")
-    if host.mac:
-        title.append(f", MAC {clean_text(mac_words(host), 2 * _SHORT)}")
-    if host.discovered_by:
-        title.append(f", found by {clean_text(', '.join(host.discovered_by), 2 * _SHORT)}")
+    for label, text in host_facts(host):
+        title.append(f", {label} {clean_text(text, 2 * _SHORT)}")
     return title
 
 

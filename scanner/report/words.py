@@ -89,6 +89,21 @@ def discovery_words(run: DiscoveryRun) -> str:
     return text
 
 
+def host_facts(host: Host) -> list[tuple[str, str]]:
+    """(label, device text) pairs every format shows under a device, in one order; each
+    renderer escapes the text for its own format."""
+    facts: list[tuple[str, str]] = []
+    if host.identification.firmware:
+        facts.append(("firmware", host.identification.firmware))
+    if host.mac:
+        facts.append(("MAC", mac_words(host)))
+    if host.hostnames:
+        facts.append(("also known as", ", ".join(host.hostnames)))
+    if host.discovered_by:
+        facts.append(("found by", ", ".join(host.discovered_by)))
+    return facts
+
+
 def mac_words(host: Host) -> str:
     """``00:11:22:33:44:55 (Vendor)``, or "" when the scan saw no MAC."""
     if not host.mac:
