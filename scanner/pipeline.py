@@ -546,6 +546,19 @@ class Scanner:
                 timeouts=t,
                 limits=lim,
             )
+        login_paths = self.signatures.http_login_paths(ident.vendor)
+        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS) and login_paths:
+            # The home page is a script-driven form: the vendor's own login endpoint takes
+            # Basic/Digest (its scheme is learnt from the first, credential-less, answer).
+            return http_attempt(
+                ip,
+                svc.port,
+                login_paths[0],
+                tls=svc.protocol is Protocol.HTTPS,
+                scheme=None,
+                timeouts=t,
+                limits=lim,
+            )
         if svc.protocol is Protocol.ONVIF and svc.auth is AuthScheme.UNKNOWN:
             return onvif_attempt(ip, svc.port, tls=svc.tls, timeouts=t, limits=lim)
         if svc.protocol is Protocol.TELNET and svc.login_prompt:

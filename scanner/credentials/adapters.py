@@ -12,7 +12,7 @@ import httpx
 from scanner.config import Limits, Timeouts
 from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
 from scanner.models import ServiceResult
-from scanner.probe.auth import AuthError
+from scanner.probe.auth import AuthError, parse_www_authenticate, strongest
 from scanner.probe.http import http_fetch
 from scanner.probe.onvif import (
     DEVICE_PATH,
@@ -65,20 +65,40 @@ def rtsp_attempt(
 
 
 def http_attempt(
-    host: str, port: int, path: str, *, tls: bool, scheme: str, timeouts: Timeouts, limits: Limits
+    host: str,
+    port: int,
+    path: str,
+    *,
+    tls: bool,
+    scheme: str | None,
+    timeouts: Timeouts,
+    limits: Limits,
 ) -> Attempt:
+    """Basic or Digest on one path. ``scheme=None``: learn it from the challenge the request
+    without credentials gets (the checker always sends that one first)."""
+    chosen = scheme
+
     async def attempt(pair: Pair | None) -> AttemptResult:
+        nonlocal chosen
         auth: httpx.Auth | None = None
         if pair is not None:
-            auth = httpx.DigestAuth(*pair) if scheme == "digest" else httpx.BasicAuth(*pair)
+            auth = httpx.DigestAuth(*pair) if chosen == "digest" else httpx.BasicAuth(*pair)
         try:
             response = await http_fetch(
                 host, port, path, tls=tls, timeouts=timeouts, limits=limits, auth=auth
             )
         except (httpx.HTTPError, TransportError) as exc:
             return AttemptResult(Outcome.UNREACHABLE, f"{type(exc).__name__}: {exc}"[:200])
+        if pair is None and chosen is None and response.status == 401:
+            best = strongest(parse_www_authenticate(response.get_all("WWW-Authenticate")))
+            if best is None:
+                return AttemptResult(Outcome.UNCLEAR, "401 with no challenge we can answer")
+            chosen = best.scheme.value
         body = response.body[:2048].decode("utf-8", "replace")
-        return _status_outcome(response.status, pair, body)
+        result = _status_outcome(response.status, pair, body)
+        if pair is None:  # name the request once, in the first step of the evidence
+            return AttemptResult(result.outcome, f"GET {path} answered {result.detail}")
+        return result
 
     return attempt
 

@@ -430,6 +430,15 @@ class SignatureSet:
         routes.extend(self.routes.generic)
         return list(dict.fromkeys(routes))
 
+    def http_login_paths(self, vendor: str | None) -> list[str]:
+        """Where the vendor's web server takes Basic/Digest logins (its OEM family's too)."""
+        paths: list[str] = []
+        for vid in self._lineage(vendor):
+            for table in self.routes.vendors:
+                if table.vendor == vid:
+                    paths.extend(table.http_login)
+        return list(dict.fromkeys(paths))
+
     def default_ports(self) -> tuple[int, ...]:
         return tuple(sorted(p.port for p in self.ports))
 

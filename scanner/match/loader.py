@@ -1196,12 +1196,15 @@ class _Parser:
 
     def vendor_routes(self, r: _Reader, node: yaml.Node) -> VendorRoutes | None:
         n0 = len(r.errors)
-        m = r.mapping(node, "vendor routes", ("vendor", "main"), ("sub", "reference", "note"))
+        m = r.mapping(
+            node, "vendor routes", ("vendor", "main"), ("sub", "http_login", "reference", "note")
+        )
         if m is None:
             return None
         vendor = self.vendor_ref(r, m.get("vendor"))
         main = self.route_list(r, m.get("main"), "main")
         sub = self.route_list(r, m.get("sub"), "sub")
+        http_login = self.route_list(r, m.get("http_login"), "http_login")
         if "reference" in m:
             r.url(m.get("reference"), "reference")
         if "note" in m:
@@ -1216,7 +1219,7 @@ class _Parser:
             return None
         if not self._unique(r, m["vendor"], "route table for vendor", vendor):
             return None
-        return VendorRoutes(vendor, tuple(main), tuple(sub), r.source(node))
+        return VendorRoutes(vendor, tuple(main), tuple(sub), r.source(node), tuple(http_login))
 
     def routes(self, r: _Reader, node: yaml.Node) -> None:
         m = r.mapping(node, "routes", (), ("generic", "vendors"))

@@ -236,6 +236,9 @@ class VendorRoutes:
     main: tuple[str, ...]
     sub: tuple[str, ...]
     source: Source
+    # Web paths that answer 401 and take Basic/Digest credentials even when the home page is a
+    # script-driven login form (Hikvision's ISAPI userCheck): where HTTP logins are checked.
+    http_login: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

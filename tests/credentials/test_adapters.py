@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -30,6 +31,7 @@ from scanner.lab import (
     TelnetConfig,
     start_lab,
 )
+from scanner.lab.devices import hikvision_old
 from scanner.lab.onvifd import OnvifConfig
 from scanner.match import load_signatures
 from scanner.models import DeviceType, ProbeStatus, Protocol, ServiceResult
@@ -245,3 +247,29 @@ async def test_a_pair_from_the_users_list_is_tried_first_and_named_as_such(
     assert "listed-credentials-rtsp" in by_id
     assert by_id["listed-credentials-rtsp"].secret == "Str0ng-and-unique"
     assert not any(i.startswith("default-credentials") for i in by_id)
+
+
+@pytest.mark.asyncio
+async def test_hikvision_web_login_is_checked_on_its_isapi_endpoint() -> None:
+    # Hikvision's home page is a script-driven form (200 without a login); the password is
+    # checked on /ISAPI/Security/userCheck with Basic, which signatures/routes.yaml names.
+    spec = dataclasses.replace(
+        hikvision_old("hik-default", "127.77.8.20"),
+        credentials={Protocol.HTTP: ("admin", "12345"), Protocol.RTSP: ("admin", "12345")},
+    )
+    async with await start_lab((spec,), standard_ports=False) as running:
+        dev = running.device("hik-default")
+        config = ScanConfig(
+            targets=(),
+            target_specs=(dev.ip,),
+            ports=tuple(dev.ports.values()),
+            port_protocols=running.port_protocols(),
+            timeouts=TIMEOUTS,
+        )
+        report = await scan(config, load_signatures(), [dev.ip], 1)
+    by_id = {f.id: f for f in report.hosts[0].findings}
+    assert by_id["default-credentials-http"].secret == "12345"
+    assert (
+        "GET /ISAPI/Security/userCheck answered 401" in by_id["default-credentials-http"].evidence
+    )
+    assert "default-credentials-rtsp" in by_id
