@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from scanner.lab.auth import AuthKind, AuthPolicy, DigestOptions, Lockout
 from scanner.lab.httpd import HttpConfig, HttpRoute, redirect
+from scanner.lab.onvifd import OnvifConfig
 from scanner.lab.rtspd import RtspConfig, RtspRoute
 from scanner.lab.silent import SilentConfig
 from scanner.lab.telnetd import TelnetConfig
@@ -291,9 +292,22 @@ def dahua_default(key: str, ip: str) -> DeviceSpec:
         '<script type="text/javascript" src="/jsCore/rpcCore.js"></script>\n',
         '<div id="login_wrapper"></div>\n',
     )
+    # ONVIF with its login check switched off (a setting on Dahua cameras): it tells anyone the
+    # model, firmware and stream addresses.
+    onvif = OnvifConfig(
+        manufacturer="Dahua",
+        model="IPC-HDW4431C-A",
+        firmware="2.622.0000000.31.R",
+        serial="4K01234PAZ00000",
+        hardware_id="1.00",
+        open_access=True,
+        stream_path="/cam/realmonitor?channel=1&subtype=0",
+        snapshot_path="/onvifsnapshot/media_service/snapshot?channel=1&subtype=0",
+    )
     http = HttpConfig(
         server=None,
         routes=(HttpRoute("/", body=page), _favicon_route((0xE6, 0x21, 0x2A))),
+        onvif=onvif,
     )
     rtsp = RtspConfig(
         server="Dahua Rtsp Server",
@@ -324,12 +338,19 @@ def dahua_default(key: str, ip: str) -> DeviceSpec:
         ip=ip,
         vendor="Dahua",
         model="IPC-HDW4431C-A",
-        firmware=None,
+        firmware="2.622.0000000.31.R",
         device_type=DeviceType.CAMERA,
-        description="Dahua dome camera still on its factory login",
-        problems=("RTSP still accepts the factory login admin/admin",),
-        expected_findings=("default-credentials-rtsp",),
-        credentials={Protocol.RTSP: ("admin", "admin")},
+        description="Dahua dome camera still on its factory login, ONVIF login check off",
+        problems=(
+            "RTSP still accepts the factory login admin/admin",
+            "ONVIF answers anyone: model, firmware and the stream addresses",
+        ),
+        expected_findings=(
+            "default-credentials-rtsp",
+            "onvif-unauthenticated-info",
+            "onvif-unauthenticated-media",
+        ),
+        credentials={Protocol.RTSP: ("admin", "admin"), Protocol.HTTP: ("admin", "admin")},
         services=(
             ServiceSpec(80, Protocol.HTTP, http),
             ServiceSpec(554, Protocol.RTSP, rtsp),

@@ -31,7 +31,8 @@ DOCUMENTED = {
     "hikvision-old": (11, {80: Protocol.HTTP, 554: Protocol.RTSP, 8000: Protocol.TCP},
                       ("hikvision-cve-2017-7921",), DeviceType.CAMERA),
     "dahua-default": (12, {80: Protocol.HTTP, 554: Protocol.RTSP, 37777: Protocol.TCP},
-                      ("default-credentials-rtsp",), DeviceType.CAMERA),
+                      ("default-credentials-rtsp", "onvif-unauthenticated-info",
+                       "onvif-unauthenticated-media"), DeviceType.CAMERA),
     "xiongmai-dvr": (13, {23: Protocol.TELNET, 80: Protocol.HTTP, 34567: Protocol.TCP},
                      ("telnet-open", "default-credentials-telnet"), DeviceType.RECORDER),
     "open-rtsp": (14, {554: Protocol.RTSP, 80: Protocol.HTTP},
@@ -79,7 +80,10 @@ def test_documented_wire_facts() -> None:
     assert http("axis-hardened").server == "Apache"
     assert rtsp("axis-hardened").server == "GStreamer RTSP server"
     assert (http("printer").server or "").startswith("HP HTTP Server; HP LaserJet Pro M404dn")
-    assert by_key["dahua-default"].credentials == {Protocol.RTSP: ("admin", "admin")}
+    assert by_key["dahua-default"].credentials == {
+        Protocol.RTSP: ("admin", "admin"),
+        Protocol.HTTP: ("admin", "admin"),
+    }
     assert by_key["xiongmai-dvr"].credentials == {Protocol.TELNET: ("root", "xc3511")}
     # "Strong password": none of the factory pairs the scanner will try.
     for key in ("hikvision-old", "axis-hardened"):
