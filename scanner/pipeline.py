@@ -532,33 +532,18 @@ class Scanner:
         if svc.protocol is Protocol.RTSP and svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
             routes = self.signatures.routes_for(ident.vendor) or ["/"]
             return rtsp_attempt(self.connector, ip, svc.port, routes[0], timeouts=t, limits=lim)
-        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS) and svc.auth in (
-            AuthScheme.BASIC,
-            AuthScheme.DIGEST,
-        ):
-            path = svc.fields.get("http.path", "/")
-            return http_attempt(
-                ip,
-                svc.port,
-                path,
-                tls=svc.protocol is Protocol.HTTPS,
-                scheme=svc.auth.value,
-                timeouts=t,
-                limits=lim,
-            )
-        login_paths = self.signatures.http_login_paths(ident.vendor)
-        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS) and login_paths:
-            # The home page is a script-driven form: the vendor's own login endpoint takes
-            # Basic/Digest (its scheme is learnt from the first, credential-less, answer).
-            return http_attempt(
-                ip,
-                svc.port,
-                login_paths[0],
-                tls=svc.protocol is Protocol.HTTPS,
-                scheme=None,
-                timeouts=t,
-                limits=lim,
-            )
+        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS):
+            # The page that asked for a password, else (the home page is a script-driven form)
+            # the vendor's own login endpoint; Basic or Digest is learnt from its challenge.
+            if svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
+                path = svc.fields.get("http.path", "/")
+            else:
+                login_paths = self.signatures.http_login_paths(ident.vendor)
+                if not login_paths:
+                    return None
+                path = login_paths[0]
+            tls = svc.protocol is Protocol.HTTPS
+            return http_attempt(ip, svc.port, path, tls=tls, timeouts=t, limits=lim)
         if svc.protocol is Protocol.ONVIF and svc.auth is AuthScheme.UNKNOWN:
             return onvif_attempt(ip, svc.port, tls=svc.tls, timeouts=t, limits=lim)
         if svc.protocol is Protocol.TELNET and svc.login_prompt:

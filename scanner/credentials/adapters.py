@@ -70,9 +70,9 @@ def http_attempt(
     path: str,
     *,
     tls: bool,
-    scheme: str | None,
     timeouts: Timeouts,
     limits: Limits,
+    scheme: str | None = None,
 ) -> Attempt:
     """Basic or Digest on one path. ``scheme=None``: learn it from the challenge the request
     without credentials gets (the checker always sends that one first)."""
