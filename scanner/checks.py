@@ -281,34 +281,22 @@ def credential_findings(
     are reported as "a login from your list", not as a factory default."""
     name = "http" if protocol is Protocol.HTTPS else protocol.value
     fix = _ACCOUNT_FIX.get(ident.vendor or "", _GENERIC_ACCOUNT_FIX)
-    if check.status is CheckStatus.FOUND and check.pair in custom:
-        user, password = check.pair
-        return [
-            Finding(
-                id=f"listed-credentials-{name}",
-                title=f"A login from your list works on {protocol.value.upper()} ({user})",
-                severity=_CREDENTIAL_SEVERITY[protocol],
-                confidence=Confidence.CONFIRMED,
-                evidence=(
-                    f"port {port}: {check.evidence}. The login {user} / {mask(password)} "
-                    "from the --creds list is accepted"
-                ),
-                remediation=fix,
-                port=port,
-                secret=password,
-            )
-        ]
     if check.status is CheckStatus.FOUND and check.pair is not None:
         user, password = check.pair
+        if check.pair in custom:
+            kind, title = "listed", f"A login from your list works on {protocol.value.upper()}"
+            why = "from the --creds list is accepted"
+        else:
+            kind, title = "default", f"Factory default login works on {protocol.value.upper()}"
+            why = "is a published default: anyone on this network can use it"
         return [
             Finding(
-                id=f"default-credentials-{name}",
-                title=f"Factory default login works on {protocol.value.upper()} ({user})",
+                id=f"{kind}-credentials-{name}",
+                title=f"{title} ({user})",
                 severity=_CREDENTIAL_SEVERITY[protocol],
                 confidence=Confidence.CONFIRMED,
                 evidence=(
-                    f"port {port}: {check.evidence}. The login {user} / {mask(password)} "
-                    "is a published default: anyone on this network can use it"
+                    f"port {port}: {check.evidence}. The login {user} / {mask(password)} {why}"
                 ),
                 remediation=fix,
                 port=port,
