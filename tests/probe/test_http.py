@@ -443,12 +443,13 @@ async def test_probe_keeps_evidence_when_redirect_target_times_out() -> None:
 
 @pytest.fixture
 def self_signed(tmp_path: Path) -> ssl.SSLContext:
-    # cryptography is not a camsweep dependency: the HTTPS test runs where it is installed.
+    # cryptography is in the test extra only (it makes the certificate); import each submodule
+    # by name, as a package import does not load them.
     x509 = pytest.importorskip("cryptography.x509")
-    primitives = pytest.importorskip("cryptography.hazmat.primitives")
+    hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
+    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
     ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-    oid = pytest.importorskip("cryptography.x509.oid")
-    hashes, serialization, name_oid = primitives.hashes, primitives.serialization, oid.NameOID
+    name_oid = pytest.importorskip("cryptography.x509.oid").NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(name_oid.COMMON_NAME, "IPC")])
