@@ -21,13 +21,11 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import functools
 import hashlib
 import html
 import re
 import ssl
 import traceback
-import warnings
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +42,7 @@ from scanner.probe.transport import (
     Reset,
     TlsFailed,
     TransportError,
+    insecure_tls_context,
 )
 
 __all__ = [
@@ -178,27 +177,10 @@ def _set_cookie_names(values: list[str]) -> str:
 # --- httpx plumbing --------------------------------------------------------------------------
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Same policy as the transport seam: old cameras speak TLS 1.0 with weak ciphers and
-    # self-signed certificates; we want to read their pages, not to trust them.
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with contextlib.suppress(ssl.SSLError):
-        ctx.set_ciphers("ALL:@SECLEVEL=0")
-    # Python deprecates TLS 1.0 as a minimum; reading a 2014 camera's login page is exactly the
-    # case that still needs it, so the warning is silenced here and only here.
-    with warnings.catch_warnings(), contextlib.suppress(ValueError, ssl.SSLError):
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
-    return ctx
-
-
 def http_client(timeouts: Timeouts) -> httpx.AsyncClient:
     """The client every probe uses: our TLS context, no proxies, no redirects, one connection."""
     return httpx.AsyncClient(
-        verify=_tls_context(),
+        verify=insecure_tls_context(),
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect),

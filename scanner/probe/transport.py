@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ssl
 import warnings
 from collections.abc import Callable, Sequence
@@ -63,13 +64,18 @@ class Connector(TypingProtocol):
     ) -> Connection: ...
 
 
-def _insecure_tls_context() -> ssl.SSLContext:
-    # Cameras ship self-signed certificates; we identify them, we do not trust them.
+@functools.cache
+def insecure_tls_context() -> ssl.SSLContext:
+    """The one TLS policy of every probe (the seam and httpx alike), built once.
+
+    Cameras ship self-signed certificates and old ones speak only TLS 1.0 with weak ciphers: we
+    read their pages to identify them, we do not trust them. Python warns that TLS 1.0 is
+    deprecated as a minimum; this is the one place that needs it, so the warning is silenced
+    here only."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    # Old cameras speak only TLS 1.0; Python warns that the version is deprecated, and we know.
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.suppress(ValueError, ssl.SSLError):
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = ssl.TLSVersion.TLSv1
     with contextlib.suppress(ssl.SSLError):
@@ -110,16 +116,11 @@ class _StreamConnection:
 class TcpConnector:
     """The real network: asyncio streams, optionally wrapped in TLS without verification."""
 
-    def __init__(self) -> None:
-        self._tls: ssl.SSLContext | None = None
-
     async def open(self, host: str, port: int, *, timeout: float, tls: bool = False) -> Connection:
         try:
             async with asyncio.timeout(timeout):
-                if tls and self._tls is None:
-                    self._tls = _insecure_tls_context()
                 reader, writer = await asyncio.open_connection(
-                    host, port, ssl=self._tls if tls else None, limit=64 * 1024
+                    host, port, ssl=insecure_tls_context() if tls else None, limit=64 * 1024
                 )
         except TimeoutError as exc:
             raise ConnectTimeout(f"no answer to connect within {timeout:g}s") from exc
