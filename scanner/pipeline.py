@@ -29,6 +29,7 @@ from scanner.credentials.adapters import (
     telnet_attempt,
 )
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
+from scanner.credentials.order import candidate_pairs, credential_note, telnet_budget, vendor_claims
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.tcp import sweep_host
 from scanner.match.engine import SignatureSet
@@ -481,6 +482,8 @@ class Scanner:
         # about five): one budget of failed logins is shared by all services of the host.
         remaining = cfg.limits.credential_attempts
 
+        claims = vendor_claims(self.signatures, work.ident, self._host_fields(work))
+
         async def run(svc: ServiceResult, protocol: Protocol, attempt: Attempt) -> None:
             nonlocal remaining
             name = "http" if protocol is Protocol.HTTPS else protocol.value
@@ -489,22 +492,32 @@ class Scanner:
                 for pair in cfg.custom_credentials
                 if pair.applies_to(name)
             ]
-            shipped = [
-                (pair.username, pair.password)
-                for pair in self.signatures.credentials_for(work.ident.vendor, name)
-            ]
-            candidates = list(dict.fromkeys(custom + shipped))
-            check = await check_credentials(
-                attempt,
-                candidates,
-                budget=remaining,
-                pause=cfg.timeouts.credential_pause,
+            listed = candidate_pairs(self.signatures, claims, name, custom)
+            budget, why = remaining, f"{remaining} (the per-device budget of failed logins)"
+            if protocol is Protocol.TELNET:
+                budget, why = telnet_budget(remaining, work.ident, listed)
+            try:
+                check = await check_credentials(
+                    attempt,
+                    listed.pairs,
+                    budget=budget,
+                    pause=cfg.timeouts.credential_pause,
+                )
+            finally:
+                closer = getattr(attempt, "aclose", None)
+                if closer is not None:
+                    await closer()
+            # Telnet's own botnet-sized budget does not spend the other services' share.
+            remaining -= min(check.attempts, remaining) if protocol is Protocol.TELNET else (
+                check.attempts
             )
-            remaining -= check.attempts
             work.findings.extend(
                 credential_findings(
                     work.ident, protocol, svc.port, check, custom=frozenset(custom)
                 )
+            )
+            work.notes.append(
+                credential_note(protocol, svc.port, check, listed, budget_why=why)
             )
             if check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE):
                 work.notes.append(
@@ -523,6 +536,14 @@ class Scanner:
                 )
                 break
             await run(svc, protocol, attempt)
+
+    @staticmethod
+    def _host_fields(work: _HostWork) -> dict[str, str]:
+        fields = work.lan.host_fields() if work.lan is not None else {}
+        for svc in work.services:
+            if "mac.vendor" in svc.fields:
+                fields.setdefault("mac.vendor", svc.fields["mac.vendor"])
+        return fields
 
     def _attempt_for(self, ip: str, svc: ServiceResult, ident: Identification) -> Attempt | None:
         cfg = self.config

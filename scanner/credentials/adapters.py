@@ -11,6 +11,7 @@ import httpx
 
 from scanner.config import Limits, Timeouts
 from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
+from scanner.credentials.telnet_session import TelnetLogin
 from scanner.models import ServiceResult
 from scanner.probe.auth import AuthError, parse_www_authenticate, strongest
 from scanner.probe.http import http_fetch
@@ -22,7 +23,6 @@ from scanner.probe.onvif import (
     username_token,
 )
 from scanner.probe.rtsp import RtspParseError, rtsp_describe
-from scanner.probe.telnet import LoginOutcome, telnet_login
 from scanner.probe.transport import Connector, TransportError
 
 _LOCK_WORDS = ("locked", "lock out", "lockout", "too many", "blocked")
@@ -144,24 +144,6 @@ def telnet_attempt(
     *,
     timeouts: Timeouts,
     limits: Limits,
-) -> Attempt:
-    async def attempt(pair: Pair | None) -> AttemptResult:
-        if pair is None:
-            # The probe already connected without credentials: what did it get?
-            prompt = probe.fields.get("telnet.prompt", "").rstrip()
-            if prompt.endswith(("#", "$", ">")):
-                return AttemptResult(Outcome.ACCEPTED, f"a shell prompt {prompt!r}")
-            if probe.login_prompt:
-                return AttemptResult(Outcome.REFUSED, f"a login prompt {prompt!r}")
-            return AttemptResult(Outcome.UNCLEAR, "no login prompt")
-        result = await telnet_login(
-            host, port, pair[0], pair[1], timeouts=timeouts, limits=limits, connector=connector
-        )
-        outcome = {
-            LoginOutcome.SUCCESS: Outcome.ACCEPTED,
-            LoginOutcome.FAILURE: Outcome.REFUSED,
-            LoginOutcome.LOCKED: Outcome.LOCKED,
-        }.get(result.outcome, Outcome.UNREACHABLE)
-        return AttemptResult(outcome, result.detail)
-
-    return attempt
+) -> TelnetLogin:
+    """Telnet logins that keep the connection while the device re-prompts; ``aclose()`` it."""
+    return TelnetLogin(connector, host, port, probe, timeouts=timeouts, limits=limits)
