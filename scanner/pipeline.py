@@ -48,6 +48,7 @@ from scanner.models import (
 from scanner.nmap import NmapSupport
 from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
+from scanner.probe.http_surface import login_surfaces
 from scanner.probe.onvif import is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp
 from scanner.probe.rtsp_stream import StreamState, confirm_stream
@@ -473,8 +474,17 @@ class Scanner:
     async def _check_credentials(self, work: _HostWork) -> None:
         cfg = self.config
         jobs: list[tuple[ServiceResult, Protocol, Attempt]] = []
+        claims = vendor_claims(self.signatures, work.ident, self._host_fields(work))
+        surfaces, surface_notes = await login_surfaces(
+            work.ip,
+            work.services,
+            self.signatures.http_protected_paths([c.vendor for c in claims]),
+            timeouts=cfg.timeouts,
+            limits=cfg.limits,
+        )
+        work.notes.extend(surface_notes)
         for svc in work.services:
-            attempt = self._attempt_for(work.ip, svc, work.ident)
+            attempt = self._attempt_for(work.ip, svc, work.ident, surfaces.get(svc.port))
             if attempt is not None:
                 jobs.append((svc, svc.protocol, attempt))
 
@@ -482,7 +492,6 @@ class Scanner:
         # about five): one budget of failed logins is shared by all services of the host.
         remaining = cfg.limits.credential_attempts
 
-        claims = vendor_claims(self.signatures, work.ident, self._host_fields(work))
 
         async def run(svc: ServiceResult, protocol: Protocol, attempt: Attempt) -> None:
             nonlocal remaining
@@ -545,7 +554,9 @@ class Scanner:
                 fields.setdefault("mac.vendor", svc.fields["mac.vendor"])
         return fields
 
-    def _attempt_for(self, ip: str, svc: ServiceResult, ident: Identification) -> Attempt | None:
+    def _attempt_for(
+        self, ip: str, svc: ServiceResult, ident: Identification, surface: str | None = None
+    ) -> Attempt | None:
         cfg = self.config
         if svc.status is not ProbeStatus.OK:
             return None
@@ -558,6 +569,8 @@ class Scanner:
             # the vendor's own login endpoint; Basic or Digest is learnt from its challenge.
             if svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
                 path = svc.fields.get("http.path", "/")
+            elif surface is not None:
+                path = surface  # a page behind the open home page answered 401
             else:
                 login_paths = self.signatures.http_login_paths(ident.vendor)
                 if not login_paths:

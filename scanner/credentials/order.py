@@ -136,9 +136,7 @@ def candidate_pairs(
 def telnet_budget(base: int, ident: Identification, candidates: CandidateList) -> tuple[int, str]:
     """The Telnet budget and why: the botnet's 10 tries on a camera or recorder (by its type, or
     a vendor with Telnet defaults named by the evidence), else the device budget."""
-    iot = ident.device_type in (DeviceType.CAMERA, DeviceType.RECORDER) or bool(
-        candidates.vendors
-    )
+    iot = ident.device_type in (DeviceType.CAMERA, DeviceType.RECORDER) or bool(candidates.vendors)
     if iot and base < BOTNET_TELNET_BUDGET:
         return (
             BOTNET_TELNET_BUDGET,

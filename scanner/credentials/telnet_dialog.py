@@ -37,8 +37,7 @@ __all__ = [
 
 # Lockout words come first: "Account locked due to 4 failed logins" is a lockout, not a refusal.
 _LOCKED = re.compile(
-    r"locked|lock(?:ed)? out|too many|try again later|temporarily (?:disabled|blocked)|blocked"
-    r"|maximum number of tries",
+    r"locked|lock(?:ed)? out|too many|try again later|temporarily (?:disabled|blocked)|blocked",
     re.IGNORECASE,
 )
 # Refusal wordings seen in the field: shadow/BusyBox "Login incorrect", util-linux "Login
@@ -46,13 +45,18 @@ _LOCKED = re.compile(
 # password", "Authentication failed", "Permission denied", "bad password".
 _REFUSED = re.compile(
     r"incorrect|fail|denied|invalid|wrong|bad password|not authori[sz]ed|unknown user"
-    r"|authentication error",
+    r"|authentication error"
+    # shadow login's per-connection retry limit: this try was refused, then the line closed
+    r"|maximum number of tries|tries exceeded",
     re.IGNORECASE,
 )
 
 
 def is_lockout(text: str) -> bool:
-    return _LOCKED.search(text) is not None
+    """Lockout words in what the device *said*: the pending prompt line is left out, since it
+    is often just the host name (a DVR called "blocked-cam" is not locked)."""
+    said = text if text.endswith("\n") else text.rsplit("\n", 1)[0] if "\n" in text else ""
+    return _LOCKED.search(said) is not None
 
 
 def is_refusal(text: str) -> bool:
