@@ -505,17 +505,9 @@ class Scanner:
             budget, why = remaining, f"{remaining} (the per-device budget of failed logins)"
             if protocol is Protocol.TELNET:
                 budget, why = telnet_budget(remaining, work.ident, listed)
-            try:
-                check = await check_credentials(
-                    attempt,
-                    listed.pairs,
-                    budget=budget,
-                    pause=cfg.timeouts.credential_pause,
-                )
-            finally:
-                closer = getattr(attempt, "aclose", None)
-                if closer is not None:
-                    await closer()
+            check = await check_credentials(
+                attempt, listed.pairs, budget=budget, pause=cfg.timeouts.credential_pause
+            )
             # Telnet's own botnet-sized budget does not spend the other services' share.
             remaining -= min(check.attempts, remaining) if protocol is Protocol.TELNET else (
                 check.attempts

@@ -156,5 +156,5 @@ def credential_note(
     return (
         f"{protocol.value}/{port}: {tried} {plural} tried with credentials (the random control "
         f"pair included) of {len(listed.pairs)} candidates; budget {budget_why}; vendor lists "
-        f"merged: {vendors}; result: {check.status}"
+        f"merged: {vendors}; result: {check.status}; answers: {check.evidence}"
     )

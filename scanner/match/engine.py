@@ -437,7 +437,7 @@ class SignatureSet:
             for vid in self._lineage(vendor):
                 for table in self.routes.vendors:
                     if table.vendor == vid:
-                        paths.extend((*table.http_protected, *table.http_login))
+                        paths.extend((*table.http_login, *table.http_protected))
         return list(dict.fromkeys(paths))
 
     def http_login_paths(self, vendor: str | None) -> list[str]:
