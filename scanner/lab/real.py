@@ -388,6 +388,9 @@ class RealLab(NetnsLab):
         super().start()
         return self
 
+    def __enter__(self) -> RealLab:
+        return self.start()
+
     def _start_devices(self) -> None:
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": root}

@@ -8,6 +8,8 @@ network namespace) from Debian 12's inetutils-telnetd 2:2.4-2+deb12u3 handing ov
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from scanner.credentials.telnet_dialog import (
     DialogState,
     LoginDialog,
+    Verdict,
     VerdictKind,
     classify_after_password,
     is_lockout,
@@ -35,7 +38,9 @@ BUSYBOX_REFUSAL = b"\r\nLogin incorrect\r\nhi3518 login: "
 BUSYBOX_LAST = b"\r\nLogin incorrect\r\n"
 
 
-def run(dialog: LoginDialog, chunks: list[bytes], *, closed: bool = False) -> tuple[bytes, object]:
+def run(
+    dialog: LoginDialog, chunks: list[bytes], *, closed: bool = False
+) -> tuple[bytes, Verdict | None]:
     for chunk in chunks:
         dialog.feed(chunk)
     return dialog.settle(closed=closed)
@@ -53,24 +58,28 @@ def test_refusal_then_success_on_one_connection(greeting: bytes, refusal: bytes)
     line, verdict = run(dialog, [b"root\r\n", b"Password: "])  # the echo, then the prompt
     assert (line, verdict) == (b"wrong\r\n", None)
     _, verdict = run(dialog, [b"\r\n", refusal])
-    assert verdict is not None and verdict.kind is VerdictKind.FAILURE
+    assert verdict is not None
+    assert verdict.kind is VerdictKind.FAILURE
     assert "Login incorrect" in verdict.detail
     assert dialog.state is DialogState.AT_LOGIN  # re-prompted: the next pair goes here
     dialog.begin("root", "xc3511")
     run(dialog, [b"root\r\nPassword: "])
     _, verdict = run(dialog, [INETUTILS_SUCCESS])
-    assert verdict is not None and verdict.kind is VerdictKind.SUCCESS
+    assert verdict is not None
+    assert verdict.kind is VerdictKind.SUCCESS
     assert "xc3511" not in dialog.transcript()
 
 
 def test_busybox_closes_after_its_third_refusal() -> None:
     verdict, state = classify_after_password(BUSYBOX_LAST.decode(), closed=True)
-    assert verdict.kind is VerdictKind.FAILURE and state is DialogState.CLOSED
+    assert verdict.kind is VerdictKind.FAILURE
+    assert state is DialogState.CLOSED
 
 
 def test_shadow_retry_limit_is_a_refusal_not_a_lockout() -> None:
     verdict, state = classify_after_password(INETUTILS_LAST_TRY.decode(), closed=True)
-    assert verdict.kind is VerdictKind.FAILURE and state is DialogState.CLOSED
+    assert verdict.kind is VerdictKind.FAILURE
+    assert state is DialogState.CLOSED
 
 
 def test_a_host_name_with_lock_words_is_not_a_lockout() -> None:
@@ -114,14 +123,16 @@ def test_a_re_asked_password_keeps_the_user() -> None:
     dialog.begin("admin", "x")
     run(dialog, [b"admin\r\nPassword: "])
     _, verdict = run(dialog, [b"\r\nWrong password\r\nPassword: "])
-    assert verdict is not None and verdict.kind is VerdictKind.FAILURE
-    assert dialog.can_take("admin") and not dialog.can_take("root")
+    assert verdict is not None
+    assert verdict.kind is VerdictKind.FAILURE
+    assert dialog.can_take("admin")
+    assert not dialog.can_take("root")
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
     edges = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return [data[a:b] for a, b in itertools.pairwise(edges) if b > a]
 
 
 @settings(max_examples=150, deadline=None)

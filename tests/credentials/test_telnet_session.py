@@ -51,7 +51,8 @@ async def test_a_fail_delay_longer_than_a_read_timeout_is_a_refusal() -> None:
         pairs = [("root", "a"), ("admin", "b"), ("root", "xc3511")]
         check = await check_credentials(login, pairs, budget=5, pause=0.0)
         await login.aclose()
-    assert check.status is CheckStatus.FOUND and check.pair == ("root", "xc3511")
+    assert check.status is CheckStatus.FOUND
+    assert check.pair == ("root", "xc3511")
     # Two tries per connection: a, b on the first; the good pair on a second; the random
     # control on a third (a shell is no use for another pair).
     assert server.connections == 3
