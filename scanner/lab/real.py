@@ -29,6 +29,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -36,9 +37,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.lab.devices import DiscoveryIdentity
 from scanner.lab.netns import NetnsDevice, NetnsError, NetnsLab, _quiet, netns_unavailable
@@ -50,6 +52,7 @@ __all__ = [
     "RealLab",
     "real_hosts",
     "real_lab_unavailable",
+    "refusal_waits",
 ]
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -359,6 +362,22 @@ def real_hosts() -> tuple[RealHost, ...]:
         RealHost("lockout", "198.18.0.27", "02:00:5e:12:00:27", "vault", _lockout,
                  (23,), f"pam_faillock deny={FAILLOCK_DENY}: must not be locked after a scan"),
     )  # fmt: skip
+
+
+_REFUSAL_WAIT = re.compile(r"refused \('[^']*'\)(?:, [a-z ]+)? after (\d+\.\d+)s")
+
+
+def refusal_waits(report: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Per host of a JSON report: how long each refused login waited for its answer (the
+    login program's fail delay), read from the credential notes' answers."""
+    waits: dict[str, list[float]] = {}
+    for host in report.get("hosts", []):
+        found: list[float] = []
+        for note in host.get("notes", []):
+            if "tried with credentials" in note:
+                found.extend(float(x) for x in _REFUSAL_WAIT.findall(note))
+        waits[host["ip"]] = found
+    return waits
 
 
 class RealLab(NetnsLab):

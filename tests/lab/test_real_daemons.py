@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from scanner.lab.real import FAILLOCK_DENY, RealLab, real_lab_unavailable
+from scanner.lab.real import FAILLOCK_DENY, RealLab, real_lab_unavailable, refusal_waits
 
 _WHY = real_lab_unavailable()
 pytestmark = [pytest.mark.netns, pytest.mark.skipif(_WHY is not None, reason=f"{_WHY}")]
@@ -122,20 +122,20 @@ def test_no_account_is_locked(scanned: tuple[RealLab, Any, float]) -> None:
 
 
 @pytest.mark.timeout(200)
-def test_scan_time_against_the_daemons_own_delays(
+def test_every_refusal_waited_for_the_fail_delay(
     scanned: tuple[RealLab, Any, float], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Speed itself is measured by benchmarks/real_lab_bench.py; here: no refusal was cut short
+    # (PAM randomises 3 s to 2.25-3.75 s; BusyBox waits 3 s), and the longest chain of delays
+    # (the lockout host: three refusals) bounds the scan from below.
     _, report, took = scanned
-    per_host = {}
-    for h in report["hosts"]:
-        texts = [f["evidence"] for f in h["findings"]] + list(h["notes"])
-        # Each answer appears in the finding (or stop note) and in the summary note: once each.
-        seen = [t for t in texts if "pairs tried" in t or "pair tried" in t] or texts[:1]
-        waits = [float(x) for t in seen for x in re.findall(r"incorrect'\) after (\d+\.\d)s", t)]
-        per_host[h["ip"]] = round(sum(waits), 1)
-    floor = max(per_host.values())
+    waits = refusal_waits(report)
+    flat = [w for ws in waits.values() for w in ws]
+    assert flat
+    assert all(2.0 <= w <= 4.5 for w in flat), waits
+    assert len(waits["198.18.0.27"]) == 3
+    floor = max(sum(ws) for ws in waits.values())
     with capsys.disabled():
-        print(f"\nreal lab: scan {took:.1f}s, longest host fail delays {floor:.1f}s, "
-              f"ratio {took / floor:.2f}; per host {per_host}")  # fmt: skip
-    assert floor >= 2.0  # the delays were waited for, not cut short
-    assert took < floor + 15.0
+        print(f"\nreal lab: scan {took:.1f}s (interpreter start and LAN discovery included), "
+              f"longest chain of fail delays {floor:.1f}s; per host {waits}")  # fmt: skip
+    assert took >= floor
