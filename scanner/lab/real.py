@@ -115,9 +115,10 @@ class RealHost:
 # --- files -------------------------------------------------------------------------------------
 
 
-def _sha512_crypt(password: str) -> str:
-    out = subprocess.run(
-        ["/usr/bin/openssl", "passwd", "-6", "-stdin"],
+def _openssl_passwd(scheme: str, password: str) -> str:
+    """A password hash by ``openssl passwd -<scheme>`` (6: SHA-512 crypt, apr1: htpasswd)."""
+    out = subprocess.run(  # noqa: S603  (fixed argv)
+        ["/usr/bin/openssl", "passwd", f"-{scheme}", "-stdin"],
         input=password,
         capture_output=True,
         text=True,
@@ -132,9 +133,8 @@ def _accounts(d: Path, root_password: str) -> list[str]:
     (d / "passwd").write_text(
         "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
     )
-    (d / "shadow").write_text(
-        f"root:{_sha512_crypt(root_password)}:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n"
-    )
+    hashed = _openssl_passwd("6", root_password)
+    (d / "shadow").write_text(f"root:{hashed}:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n")
     (d / "shadow").chmod(0o600)
     (d / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     return [_bind(d / name, f"/etc/{name}") for name in ("passwd", "shadow", "group")]
@@ -249,15 +249,7 @@ auth.require = (
 
 
 def _htpasswd(user: str, password: str) -> str:
-    out = subprocess.run(
-        ["/usr/bin/openssl", "passwd", "-apr1", "-stdin"],
-        input=password,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=10,
-    )
-    return f"{user}:{out.stdout.strip()}\n"
+    return f"{user}:{_openssl_passwd('apr1', password)}\n"
 
 
 def _nginx(host: RealHost, d: Path, *, protected: str, password: str, home: str) -> list[str]:
