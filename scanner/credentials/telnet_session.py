@@ -27,12 +27,13 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from scanner.config import Limits, Timeouts
+from scanner.config import Timeouts
 from scanner.credentials.checker import AttemptResult, Outcome, Pair
 from scanner.credentials.telnet_dialog import DialogState, LoginDialog, Verdict, VerdictKind
 from scanner.models import ServiceResult
+from scanner.probe.context import ProbeContext
 from scanner.probe.telnet import IacParser, PromptKind, prompt_kind
-from scanner.probe.transport import Connection, Connector, TcpConnector, TransportError
+from scanner.transport import Connection, TransportError
 
 __all__ = ["FAIL_DELAY_ALLOWANCE", "StageWait", "TelnetLogin", "TelnetStages"]
 
@@ -132,20 +133,11 @@ _OUTCOMES = {
 class TelnetLogin:
     """The checker's attempt callable for one Telnet service (see the module docstring)."""
 
-    def __init__(
-        self,
-        connector: Connector | None,
-        host: str,
-        port: int,
-        probe: ServiceResult,
-        *,
-        timeouts: Timeouts,
-        limits: Limits,
-    ) -> None:
-        self.connector = connector if connector is not None else TcpConnector()
+    def __init__(self, ctx: ProbeContext, host: str, port: int, probe: ServiceResult) -> None:
+        self.connector = ctx.connector
         self.host, self.port, self.probe = host, port, probe
-        self.stages = TelnetStages.from_timeouts(timeouts)
-        self.max_text = limits.max_banner_bytes * 4
+        self.stages = TelnetStages.from_timeouts(ctx.timeouts)
+        self.max_text = ctx.limits.max_banner_bytes * 4
         self.stage_log: list[StageWait] = []
         self.connections = 0
         self._conn: _Conn | None = None

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import parse_www_authenticate, strongest
+from scanner.probe.context import ProbeContext
 from scanner.probe.http import HttpResponse, http_fetch
-from scanner.probe.transport import TransportError
+from scanner.transport import TransportError
 
 __all__ = [
     "GENERIC_PATHS",
@@ -150,6 +150,7 @@ class SurfaceSearch:
 
 
 async def find_login_surface(
+    ctx: ProbeContext,
     host: str,
     port: int,
     *,
@@ -157,8 +158,6 @@ async def find_login_surface(
     home_body: str,
     home_path: str,
     vendor_paths: Sequence[str],
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> SurfaceSearch:
     """GET, without credentials, the paths above until one answers 401 with a challenge."""
     requested: list[str] = []
@@ -168,7 +167,7 @@ async def find_login_surface(
             return None
         requested.append(path)
         try:
-            return await http_fetch(host, port, path, tls=tls, timeouts=timeouts, limits=limits)
+            return await http_fetch(ctx, host, port, path, tls=tls)
         except TransportError:
             return None
 
@@ -200,12 +199,10 @@ async def find_login_surface(
 
 
 async def login_surfaces(
+    ctx: ProbeContext,
     host: str,
     services: Sequence[ServiceResult],
     vendor_paths: Sequence[str],
-    *,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> tuple[dict[int, str], list[str]]:
     """For every web port whose home page asked for nothing: the path that answered 401 (per
     port), and one note per port saying which path asked and how it was found."""
@@ -218,14 +215,13 @@ async def login_surfaces(
         if svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
             continue  # the home page itself asks
         search = await find_login_surface(
+            ctx,
             host,
             svc.port,
             tls=svc.protocol is Protocol.HTTPS,
             home_body=svc.fields.get("http.body", ""),
             home_path=svc.fields.get("http.path", "/"),
             vendor_paths=vendor_paths,
-            timeouts=timeouts,
-            limits=limits,
         )
         where = f"{svc.protocol.value}/{svc.port}"
         if search.surface is None:

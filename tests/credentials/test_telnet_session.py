@@ -10,10 +10,12 @@ from scanner.config import Limits, Timeouts
 from scanner.credentials.checker import CheckStatus, Outcome, check_credentials
 from scanner.credentials.telnet_session import TelnetLogin, TelnetStages
 from scanner.models import Protocol, ServiceResult
-from scanner.probe.transport import ScriptedConnector
+from scanner.probe.context import ProbeContext
+from scanner.transport import ScriptedConnector
 from tests.probe.servers import LoopbackServer, TurnServer
 
 FAST = Timeouts(connect=1.0, banner=0.3, read=0.5, probe=5.0)
+CTX = ProbeContext(timeouts=FAST, limits=Limits())
 PROBE = ServiceResult(
     port=23, protocol=Protocol.TELNET, fields={"telnet.prompt": "dvr login:"}, login_prompt=True
 )
@@ -47,7 +49,7 @@ class SlowLogin(LoopbackServer):
 async def test_a_fail_delay_longer_than_a_read_timeout_is_a_refusal() -> None:
     # The delay (0.9 s) is longer than timeouts.read (0.5 s): the verdict stage allows it.
     async with SlowLogin(delay=0.9, tries=2) as server:
-        login = TelnetLogin(None, "127.0.0.1", server.port, PROBE, timeouts=FAST, limits=Limits())
+        login = TelnetLogin(CTX, "127.0.0.1", server.port, PROBE)
         pairs = [("root", "a"), ("admin", "b"), ("root", "xc3511")]
         check = await check_credentials(login, pairs, budget=5, pause=0.0)
         await login.aclose()
@@ -78,7 +80,7 @@ def test_stage_deadlines_allow_the_fail_delay() -> None:
 )
 async def test_turn_outcomes(turns: list[bytes], outcome: Outcome) -> None:
     async with TurnServer(turns) as server:
-        login = TelnetLogin(None, "127.0.0.1", server.port, PROBE, timeouts=FAST, limits=Limits())
+        login = TelnetLogin(CTX, "127.0.0.1", server.port, PROBE)
         result = await login(("root", "pw"))
         await login.aclose()
     assert result.outcome is outcome, result
@@ -86,5 +88,7 @@ async def test_turn_outcomes(turns: list[bytes], outcome: Outcome) -> None:
 
 @pytest.mark.asyncio
 async def test_unreachable_is_not_a_refusal() -> None:
-    login = TelnetLogin(ScriptedConnector({}), "h", 23, PROBE, timeouts=FAST, limits=Limits())
+    login = TelnetLogin(
+        ProbeContext(connector=ScriptedConnector({}), timeouts=FAST), "h", 23, PROBE
+    )
     assert (await login(("root", "pw"))).outcome is Outcome.UNREACHABLE

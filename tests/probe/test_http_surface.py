@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
+from scanner.probe.context import ProbeContext
 from scanner.probe.http_surface import (
     GENERIC_PATHS,
     MAX_REQUESTS,
@@ -19,6 +20,7 @@ from scanner.probe.http_surface import (
 from tests.probe.servers import HttpReply, HttpServer, Request
 
 FAST = Timeouts(connect=1.0, banner=0.2, read=1.0, probe=5.0)
+CTX = ProbeContext(timeouts=FAST, limits=Limits())
 H = "127.0.0.1"
 
 
@@ -71,8 +73,8 @@ async def test_a_script_of_the_home_page_leads_to_the_login() -> None:
     pages = {"/js/app.js": b"location.href = '/settings/index.html';"}
     async with _site({"/settings/": "digest"}, pages) as server:
         search = await find_login_surface(
-            H, server.port, tls=False, home_body='<script src="/js/app.js"></script>',
-            home_path="/", vendor_paths=(), timeouts=FAST, limits=Limits(),
+            CTX, H, server.port, tls=False, home_body='<script src="/js/app.js"></script>',
+            home_path="/", vendor_paths=(),
         )  # fmt: skip
     assert search.surface is not None
     assert (search.surface.path, search.surface.scheme) == ("/settings/index.html", "digest")
@@ -83,8 +85,8 @@ async def test_a_script_of_the_home_page_leads_to_the_login() -> None:
 async def test_vendor_endpoints_before_the_generic_list_and_a_hard_cap() -> None:
     async with _site({"/ISAPI/": "basic"}, {}) as server:
         found = await find_login_surface(
-            H, server.port, tls=False, home_body="", home_path="/",
-            vendor_paths=["/ISAPI/System/deviceInfo"], timeouts=FAST, limits=Limits(),
+            CTX, H, server.port, tls=False, home_body="", home_path="/",
+            vendor_paths=["/ISAPI/System/deviceInfo"],
         )  # fmt: skip
     assert found.surface is not None
     assert found.surface.found_by.startswith("the vendor's")
@@ -92,8 +94,8 @@ async def test_vendor_endpoints_before_the_generic_list_and_a_hard_cap() -> None
     links = "".join(f'<a href="/p{i}.html">x</a>' for i in range(50))
     async with _site({}, {}) as server:
         nothing = await find_login_surface(
-            H, server.port, tls=False, home_body=links, home_path="/",
-            vendor_paths=[f"/v{i}.cgi" for i in range(50)], timeouts=FAST, limits=Limits(),
+            CTX, H, server.port, tls=False, home_body=links, home_path="/",
+            vendor_paths=[f"/v{i}.cgi" for i in range(50)],
         )  # fmt: skip
         asked = len(server.requests)
     assert nothing.surface is None
@@ -111,9 +113,7 @@ async def test_notes_say_which_path_asked_and_skip_pages_that_already_ask() -> N
             port=server.port + 1, protocol=Protocol.HTTP, status=ProbeStatus.OK,
             auth=AuthScheme.BASIC,
         )  # fmt: skip
-        found, notes = await login_surfaces(
-            H, [open_home, asks], (), timeouts=FAST, limits=Limits()
-        )
+        found, notes = await login_surfaces(CTX, H, [open_home, asks], ())
     assert found == {server.port: "/view/"}
     assert notes == [
         f"http/{server.port}: /view/ asked for a password (Basic, realm 'cam'), found through "
