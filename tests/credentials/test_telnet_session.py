@@ -92,3 +92,58 @@ async def test_unreachable_is_not_a_refusal() -> None:
         ProbeContext(connector=ScriptedConnector({}), timeouts=FAST), "h", 23, PROBE
     )
     assert (await login(("root", "pw"))).outcome is Outcome.UNREACHABLE
+
+
+LOGIN = b"\r\nlogin: "
+PASSWORD = b"admin\r\nPassword: "
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("turns", "then_close", "expected"),
+    [
+        # Password echoed back by a device that ignores echo suppression, then a shell.
+        ([LOGIN, PASSWORD, b"s3cret!\r\n# "], False, Outcome.ACCEPTED),
+        # Silent after the password: no verdict.
+        ([LOGIN, PASSWORD], False, Outcome.UNCLEAR),
+        # Closed after the password: no verdict either.
+        ([LOGIN, PASSWORD], True, Outcome.UNCLEAR),
+        # No prompt at all.
+        ([b"hello\r\n"], False, Outcome.UNCLEAR),
+        # A shell without any login.
+        ([b"# "], False, Outcome.ACCEPTED),
+        # Refusal words without a new prompt.
+        ([LOGIN, PASSWORD, b"\r\nAccess denied\r\n"], False, Outcome.REFUSED),
+        # A shell after a "Last failed login" line is still a success.
+        ([LOGIN, PASSWORD, b"\r\nLast failed login: x\r\n$ "], False, Outcome.ACCEPTED),
+        # No user asked: password straight away, then a new password prompt.
+        ([b"Password: ", b"\r\nPassword: "], False, Outcome.REFUSED),
+        # A shell right after the user name.
+        ([LOGIN, b"admin\r\n# "], False, Outcome.ACCEPTED),
+        # Lockout announced before any prompt.
+        ([b"Too many connections, try again later\r\n"], False, Outcome.LOCKED),
+        # Lockout announced after the password.
+        ([LOGIN, PASSWORD, b"\r\nToo many failures: account locked for 300 s\r\n"], False,
+         Outcome.LOCKED),
+    ],
+)  # fmt: skip
+async def test_login_verdicts(turns: list[bytes], then_close: bool, expected: Outcome) -> None:
+    async with TurnServer(turns, then_close=then_close) as server:
+        login = TelnetLogin(CTX, server.host, server.port, PROBE)
+        result = await login(("admin", "s3cret!"))
+        await login.aclose()
+    assert result.outcome is expected, result
+    assert "s3cret!" not in login.transcript  # an echoed password is masked
+    assert result.detail
+
+
+@pytest.mark.asyncio
+async def test_login_sends_credentials_as_lines_and_refuses_line_breaks() -> None:
+    async with TurnServer([LOGIN, PASSWORD, b"\r\n# "]) as server:
+        login = TelnetLogin(CTX, server.host, server.port, PROBE)
+        await login(("admin", "s3cret!"))
+        broken = await login(("a\r\nb", "c"))
+        await login.aclose()
+    assert server.lines == [b"admin", b"s3cret!"]
+    assert broken.outcome is Outcome.UNCLEAR
+    assert server.connections == 1  # nothing was opened for an unsendable pair
