@@ -147,3 +147,18 @@ async def test_login_sends_credentials_as_lines_and_refuses_line_breaks() -> Non
     assert server.lines == [b"admin", b"s3cret!"]
     assert broken.outcome is Outcome.UNCLEAR
     assert server.connections == 1  # nothing was opened for an unsendable pair
+
+
+@pytest.mark.asyncio
+async def test_options_renegotiated_mid_login_are_answered_and_refused() -> None:
+    # Like inetutils telnetd: WILL ECHO at the start, then mid-login the server turns echo off
+    # and on again and asks for the terminal type (which we refuse: WONT TTYPE).
+    iac, will, wont, do, echo, ttype = 255, 251, 252, 253, 1, 24
+    greeting = bytes((iac, will, echo)) + LOGIN
+    renegotiate = bytes((iac, wont, echo, iac, will, echo, iac, do, ttype))
+    async with TurnServer([greeting, b"admin\r\n" + renegotiate + b"Password: ", b"\r\n# "]) as s:
+        login = TelnetLogin(CTX, s.host, s.port, PROBE)
+        result = await login(("admin", "s3cret!"))
+        await login.aclose()
+    assert result.outcome is Outcome.ACCEPTED, result
+    assert s.lines == [b"admin", b"s3cret!"]  # our answers never broke a line
