@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 from scanner.lab.real import RealLab, real_lab_unavailable, refusal_waits  # noqa: E402
 
 AIM = 1.2
+SETTLE = 0.1  # scanner/credentials/telnet_session.py: _SETTLE
 TARGETS = "198.18.0.21-198.18.0.27"
 NO_DISCOVERY = ("--no-arp", "--no-mdns", "--no-ssdp", "--no-wsd")
 
@@ -59,15 +60,16 @@ def main() -> int:
         waits = refusal_waits(json.loads(out.read_text()))
         full = _timed(lab, scan)
         full_waits = refusal_waits(json.loads(out.read_text()))
-    floor = max(sum(w) for w in waits.values())
-    full_floor = max(sum(w) for w in full_waits.values())
+    # A recorded wait includes our 0.1 s settle after the new prompt: not the daemon's delay.
+    floor = max(sum(max(w - SETTLE, 0.0) for w in ws) for ws in waits.values())
+    full_floor = max(sum(max(w - SETTLE, 0.0) for w in ws) for ws in full_waits.values())
     net = quiet - start_up
     ratio = net / floor
     print(f"interpreter start + import scanner.cli: {start_up:6.2f} s")
     for ip, ws in waits.items():
         print(f"  {ip}: refusals waited {', '.join(f'{w:.2f}' for w in ws) or '-'}")
     print(f"scan, LAN discovery off:              {quiet:6.2f} s (net of start-up {net:.2f} s)")
-    print(f"longest chain of fail delays:         {floor:6.2f} s")
+    print(f"longest chain of fail delays:         {floor:6.2f} s (our 0.1 s settles excluded)")
     print(f"ratio net scan / fail delays:         {ratio:6.2f} (aim <= {AIM})")
     print(f"scan, LAN discovery on (3 s window):  {full:6.2f} s (its chain {full_floor:.2f} s)")
     return 0 if ratio <= AIM else 1

@@ -455,9 +455,10 @@ class Scanner:
             budget, why = remaining, f"{remaining} (the per-device budget of failed logins)"
             if protocol is Protocol.TELNET:
                 budget, why = telnet_budget(remaining, work.ident, listed)
-            check = await check_credentials(
-                attempt, listed.pairs, budget=budget, pause=cfg.timeouts.credential_pause
-            )
+            # Telnet spaces its own passwords (the pause counts from the last password sent, so
+            # the login program's fail delay already covers it).
+            pause = 0.0 if protocol is Protocol.TELNET else cfg.timeouts.credential_pause
+            check = await check_credentials(attempt, listed.pairs, budget=budget, pause=pause)
             # Telnet's own botnet-sized budget does not spend the other services' share.
             remaining -= (
                 min(check.attempts, remaining) if protocol is Protocol.TELNET else (check.attempts)

@@ -43,6 +43,7 @@ FAIL_DELAY_ALLOWANCE = 4.0
 # After a prompt appears, wait this long for more text before believing it ("Last login:" can
 # arrive split right after its colon and look like a login prompt).
 _SETTLE = 0.1
+_SHORT_SETTLE = 0.03
 _RECV = 4096
 _RAW_FACTOR = 4  # raw bytes (commands included) read per text byte allowed
 
@@ -89,7 +90,7 @@ class _Conn:
         async with asyncio.timeout(timeout):
             await self.conn.send(data)
 
-    async def read_stage(self, limit: float, reprompt: float) -> str:
+    async def read_stage(self, limit: float, reprompt: float, settle: float = _SETTLE) -> str:
         """Read until a prompt settles, the stream ends, the stage's deadline passes or a byte
         budget is spent. Negotiation is answered as it arrives (also mid-login)."""
         loop = asyncio.get_running_loop()
@@ -106,7 +107,7 @@ class _Conn:
             if remaining <= 0:
                 return "prompt" if settling else "deadline"
             try:
-                async with asyncio.timeout(min(remaining, _SETTLE) if settling else remaining):
+                async with asyncio.timeout(min(remaining, settle) if settling else remaining):
                     chunk = await self.conn.recv(_RECV)
             except TimeoutError:
                 if settling:
@@ -137,6 +138,10 @@ class TelnetLogin:
         self.connector = ctx.connector
         self.host, self.port, self.probe = host, port, probe
         self.stages = TelnetStages.from_timeouts(ctx.timeouts)
+        # At least this long between two passwords sent (the checker's pause, applied here so
+        # that a refusal's own fail delay counts towards it: pass the checker pause=0).
+        self.gap = ctx.timeouts.credential_pause
+        self._last_password = float("-inf")
         self.max_text = ctx.limits.max_banner_bytes * 4
         self.stage_log: list[StageWait] = []
         self.connections = 0
@@ -175,9 +180,9 @@ class TelnetLogin:
         await self._stage(self._conn, "greeting", self.stages.greeting)
         return self._conn
 
-    async def _stage(self, c: _Conn, name: str, limit: float) -> str:
+    async def _stage(self, c: _Conn, name: str, limit: float, settle: float = _SETTLE) -> str:
         started = time.monotonic()
-        ended = await c.read_stage(limit, self.stages.reprompt)
+        ended = await c.read_stage(limit, self.stages.reprompt, settle)
         self.stage_log.append(StageWait(name, time.monotonic() - started, ended))
         return ended
 
@@ -189,13 +194,16 @@ class TelnetLogin:
             if verdict is not None:  # no prompt, a lockout notice, or a shell for nobody
                 return await self._finish(c, verdict, first=True)
         reused = c.dialog.pairs_tried > 0
+        await asyncio.sleep(max(0.0, self.gap - (time.monotonic() - self._last_password)))
         await c.send(c.dialog.begin(user, password), self.stages.password_prompt)
         if c.dialog.state is DialogState.USER_SENT:
-            await self._stage(c, "password_prompt", self.stages.password_prompt)
+            # "Password:" cannot be mistaken for anything else: a short settle is enough.
+            await self._stage(c, "password_prompt", self.stages.password_prompt, _SHORT_SETTLE)
             line, verdict = c.dialog.settle(closed=c.closed)
             if verdict is not None:
                 return await self._finish(c, verdict, first=not reused)
             await c.send(line, self.stages.password_prompt)
+        self._last_password = time.monotonic()
         ended = await self._stage(c, "verdict", self.stages.verdict)
         _, verdict = c.dialog.settle(closed=c.closed)
         assert verdict is not None  # PASSWORD_SENT always decides
