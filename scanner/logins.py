@@ -19,12 +19,12 @@ from scanner.credentials.order import (
     telnet_budget,
     vendor_claims,
 )
-from scanner.enrich import HostWork
 from scanner.match.engine import SignatureSet
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.probe.http_surface import login_surfaces
 from scanner.probe.registry import PortJob, ProbeRegistry
+from scanner.work import HostWork
 
 __all__ = ["check_host_credentials"]
 
