@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
 
 from scanner import __version__
-from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
+from scanner.config import ARP_RATE, DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
 from scanner.credentials.custom import CredentialFileError, read_creds
+from scanner.discover.lan import large_network_lines, plan_links
 from scanner.discover.mdns import signature_service_types
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
@@ -49,13 +50,17 @@ from scanner.report.json_report import ReportFormatError, read_json
 from scanner.report.output import write_atomically
 from scanner.report.review import gate, make_review
 from scanner.targets import (
+    LARGE_SCAN,
+    LIVENESS_PORTS,
     TargetError,
     TargetSet,
     attached_network,
+    expand_specs,
     parse_ports,
     read_default_interface,
     read_interfaces,
     resolve_targets,
+    routed_count,
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -239,12 +244,19 @@ class _RichProgress:
 
     def __init__(self) -> None:
         from rich.console import Console  # noqa: PLC0415  (only on a terminal)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+        from rich.progress import (  # noqa: PLC0415
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self._progress = Progress(
             TextColumn("scanning"),
             BarColumn(),
             MofNCompleteColumn(),
+            TimeRemainingColumn(),
             TextColumn("{task.fields[state]}"),
             console=Console(file=sys.stderr),
             transient=True,
@@ -263,10 +275,12 @@ class _RichProgress:
 
     def progress(self, state: ScanProgress) -> None:
         text = f"{state.found} found, {state.probed} probed, {state.pending} pending"
-        self._progress.update(self._task, state=text)
+        # Addresses swept (by TCP, or asked by ARP) or found: the estimate follows the sweep.
+        done = min(state.addresses, state.swept + state.pending)
+        self._progress.update(self._task, completed=done, state=text)
 
-    def host_finished(self, ip: str, host: Host | None) -> None:  # noqa: ARG002
-        self._progress.update(self._task, advance=1)
+    def host_finished(self, ip: str, host: Host | None) -> None:
+        pass
 
 
 @contextlib.contextmanager
@@ -316,7 +330,29 @@ def _scan_config(
         discovery=_discovery_options(args, sigs),
         scope=targets.ranges,
     )
-    return with_profile_defaults(config)
+    return with_profile_defaults(_large_plan(config, targets, args))
+
+
+def _large_plan(config: ScanConfig, targets: TargetSet, args: argparse.Namespace) -> ScanConfig:
+    """A large scan (docs/discovery.md, "Large networks"): on an attached network ARP decides,
+    and the user is told how long it takes; a large routed range gets the two-stage sweep."""
+    if len(targets) <= LARGE_SCAN or config.discovery is None:
+        return config
+    links, _ = plan_links(read_interfaces(), targets.ranges)
+    if not args.quiet:
+        for line in large_network_lines(links, targets.ranges, config.discovery):
+            print(f"camsweep: {line}", file=sys.stderr)
+    routed = routed_count(targets.ranges, [link.network for link in links])
+    if routed <= LARGE_SCAN:
+        return config
+    if not args.quiet:
+        print(
+            f"camsweep: {routed} addresses are not on an attached network: a two-stage sweep "
+            f"(a connect to {', '.join(map(str, LIVENESS_PORTS))} first, every camera port "
+            "only where something answered)",
+            file=sys.stderr,
+        )
+    return replace(config, liveness=LIVENESS_PORTS)
 
 
 def _run_scan(
@@ -337,6 +373,7 @@ def _discovery_options(args: argparse.Namespace, sigs: SignatureSet) -> Discover
         wsd=not args.no_wsd,
         timeout=args.discovery_timeout,
         passive=args.passive,
+        arp_rate=args.arp_rate,
         service_types=signature_service_types(sigs.fingerprints),
     )
 
@@ -372,8 +409,13 @@ def _auto_targets(args: argparse.Namespace) -> TargetSet:
             "with the guest profile: no passwords are tried",
             file=sys.stderr,
         )
+    # The attached network is swept by ARP (or, without raw sockets, not swept address by
+    # address at all): its size costs no TCP, so no --allow-large.
     return resolve_targets(
-        [str(network)], allow_public=args.allow_public, allow_large=args.allow_large
+        [str(network)],
+        allow_public=args.allow_public,
+        allow_large=args.allow_large,
+        attached=[network],
     )
 
 
@@ -394,8 +436,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
             source=args.from_nmap.name,
         )
     else:
+        links, _ = plan_links(read_interfaces(), expand_specs(args.targets))
         targets = resolve_targets(
-            args.targets, allow_public=args.allow_public, allow_large=args.allow_large
+            args.targets,
+            allow_public=args.allow_public,
+            allow_large=args.allow_large,
+            attached=[link.network for link in links],
         )
     config = _scan_config(args, targets, sigs, auto=auto)
     if args.from_nmap is not None:
@@ -575,6 +621,17 @@ def _positive(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    """--arp-rate: requests per second in [1, 100000]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: requests per second from 1 to 100000")
+    return value
+
+
 def _scan_seconds(text: str) -> float | None:
     """--scan-timeout: seconds in (0, 86400], or 0 for no scan-wide deadline (None)."""
     try:
@@ -666,6 +723,13 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     lan.add_argument("--no-ssdp", action="store_true", help="no SSDP M-SEARCH")
     lan.add_argument("--no-wsd", action="store_true", help="no ONVIF WS-Discovery probe")
     lan.add_argument(
+        "--arp-rate",
+        type=_rate,
+        default=ARP_RATE,
+        metavar="PPS",
+        help=f"ARP requests per second (default {ARP_RATE:g}: a /16 in about 46s, 2 Mbit/s)",
+    )
+    lan.add_argument(
         "--discovery-timeout",
         type=_positive,
         default=3.0,
@@ -725,7 +789,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_scan.add_argument("--ports", help="ports to sweep, e.g. 23,80,554,10554:rtsp")
     p_scan.add_argument("--allow-public", action="store_true", help="allow public addresses")
-    p_scan.add_argument("--allow-large", action="store_true", help="allow > 4096 addresses")
+    p_scan.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="allow > 4096 addresses off the attached network (attached ones are swept by ARP)",
+    )
     p_scan.add_argument(
         "--nmap",
         action="store_true",

@@ -37,11 +37,19 @@ class Profile(StrEnum):
         return frozenset({"safe", "intrusive"})
 
 
+# ARP requests per second (--arp-rate). An ARP request is a 60-byte frame, 84 bytes on the wire
+# with preamble and gap: 3000/s is 2 Mbit/s of broadcast (what arp-scan users pick with
+# --bandwidth=2M), 0.2 % of a gigabit link, a burst of 30 frames every 10 ms rather than a flood.
+# A /16 (65,534 addresses) is asked in 22 s and its silent addresses once more in another 22 s.
+ARP_RATE = 3000.0
+
+
 @dataclass(frozen=True, slots=True)
 class DiscoveryOptions:
     """Which LAN methods run, and for how long (seconds)."""
 
     arp: bool = True
+    arp_rate: float = ARP_RATE  # requests per second
     mdns: bool = True
     ssdp: bool = True
     wsd: bool = True
@@ -56,6 +64,7 @@ class Timeouts:
     """Per-phase deadlines, all in seconds."""
 
     connect: float = 1.5  # TCP connect during the port sweep
+    liveness: float = 0.5  # the liveness connect of a large routed range's two-stage sweep
     banner: float = 1.0  # waiting for a server greeting (Telnet, vendor ports)
     read: float = 3.0  # one request/response exchange of a probe
     probe: float = 10.0  # everything a probe does on one port
@@ -101,6 +110,9 @@ class ScanConfig:
     discovery: DiscoveryOptions | None = None
     scope: tuple[TargetRange, ...] = ()
     nmap: NmapOptions | None = None
+    # A large routed range (--allow-large): these ports are tried first on every address, with
+    # Timeouts.liveness, and only an address that answers is swept on ``ports`` (empty: off).
+    liveness: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept the profile's name (argv, tests); keep the enum.

@@ -9,7 +9,7 @@ line in ``build_enrichers``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import Protocol as TypingProtocol
 
@@ -37,6 +37,19 @@ class Enricher(TypingProtocol):
 
     def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:
         """The ports to sweep on ``ip``."""
+        ...
+
+    def claims(self, ip: str) -> bool:
+        """True when this enricher hands ``ip`` over itself if a host is there (the scan then
+        does not sweep the address on its own)."""
+        ...
+
+    def subscribe(self, found: Callable[[str], None], progress: Callable[[], None]) -> None:
+        """Before ``listen``: where to hand claimed hosts over, and whom to tell of progress."""
+        ...
+
+    def covered(self) -> int:
+        """Claimed addresses dealt with so far (for progress)."""
         ...
 
     async def absent(self, ip: str) -> bool:
@@ -74,6 +87,15 @@ class LanEnricher:
     def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:  # noqa: ARG002
         return ports
 
+    def claims(self, ip: str) -> bool:
+        return self.lan.claims(ip)
+
+    def subscribe(self, found: Callable[[str], None], progress: Callable[[], None]) -> None:
+        self.lan.subscribe(found, progress)
+
+    def covered(self) -> int:
+        return self.lan.covered()
+
     async def absent(self, ip: str) -> bool:
         # On the LAN, an address that did not answer ARP holds no host: no TCP sweep for it.
         return await self.lan.absent(ip)
@@ -109,6 +131,15 @@ class NmapEnricher:
 
     def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:
         return self.nmap.ports_for(ip, ports)
+
+    def claims(self, ip: str) -> bool:  # noqa: ARG002
+        return False
+
+    def subscribe(self, found: Callable[[str], None], progress: Callable[[], None]) -> None:
+        pass
+
+    def covered(self) -> int:
+        return 0
 
     async def absent(self, ip: str) -> bool:  # noqa: ARG002
         return False

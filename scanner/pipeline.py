@@ -140,6 +140,12 @@ class Scanner:
         self._started_hosts = 0
         self._total = 0
         self._swept = self._found = self._probed = 0
+        # Addresses an enricher claimed (LAN discovery on an attached network): it hands over
+        # the hosts it finds through this queue; None tells a worker that no more will come.
+        self._handed: asyncio.Queue[str | None] = asyncio.Queue()
+        self._claimed = 0
+        self._handed_started = 0
+        self._dead = 0  # addresses the liveness pass found silent (two-stage sweep)
 
     # --- the scan ------------------------------------------------------------------------------
 
@@ -159,8 +165,13 @@ class Scanner:
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
             async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
+                listening = [len(self.enrichers)]
                 for enricher in self.enrichers:
-                    group.create_task(enricher.listen())  # at once with the TCP sweep
+                    enricher.subscribe(self._handed.put_nowait, self._tell)
+                    # At once with the TCP sweep.
+                    group.create_task(self._listen(enricher, listening, workers))
+                if not self.enrichers:
+                    self._no_more(workers)
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
@@ -168,10 +179,19 @@ class Scanner:
                 f"the scan was stopped {_SCAN_GRACE:g}s after its {cfg.timeouts.scan:g}s "
                 "deadline; hosts still in progress then are missing from this report"
             )
-        if self._deadline is not None and self._started_hosts < total:
+        passed = self._started_hosts - self._handed_started + self._claimed_done()
+        if self._deadline is not None and passed < total:
             stop_notes.append(
                 f"the scan reached its {cfg.timeouts.scan:g}s deadline: "
-                f"{total - self._started_hosts} of {total} addresses were not scanned"
+                f"{total - passed} of {total} addresses were not scanned"
+            )
+        if cfg.liveness and self._dead:
+            ports = ", ".join(map(str, cfg.liveness))
+            stop_notes.append(
+                f"two-stage sweep of a large routed range: {self._dead} addresses of "
+                f"{', '.join(cfg.target_specs)} (every one not listed as a host) did not answer "
+                f"a connect to {ports} within {cfg.timeouts.liveness:g}s and were not swept on "
+                "the other camera ports; a device that ignores those ports is missed there"
             )
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         tcp = (
@@ -202,31 +222,74 @@ class Scanner:
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
         )
 
+    async def _listen(self, enricher: Enricher, listening: list[int], workers: int) -> None:
+        try:
+            # Discovery stops at the scan deadline too (a slow ARP sweep of a large network).
+            async with asyncio.timeout_at(self._deadline):
+                await enricher.listen()
+        except TimeoutError:
+            pass
+        finally:
+            listening[0] -= 1
+            if listening[0] == 0:
+                self._no_more(workers)
+
+    def _no_more(self, workers: int) -> None:
+        """Every enricher has stopped listening: no more hosts will be handed over."""
+        for _ in range(workers):
+            self._handed.put_nowait(None)
+
+    def _next(self, targets: Iterator[str]) -> str | None:
+        """The next target no enricher claimed (claimed ones are handed over when found)."""
+        for ip in targets:
+            if any(e.claims(ip) for e in self.enrichers):
+                self._claimed += 1
+                continue
+            return ip
+        return None
+
     async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
         # Single-threaded event loop: next() on the shared iterator cannot race.
         loop = asyncio.get_running_loop()
-        for ip in targets:
+        while True:
+            handed = False
+            ip = self._next(targets)
+            if ip is None:
+                # The addresses are done; now the hosts discovery finds, until it ends.
+                try:
+                    async with asyncio.timeout_at(self._deadline):
+                        ip = await self._handed.get()
+                except TimeoutError:
+                    return
+                if ip is None:
+                    return
+                handed = True
             if self._deadline is not None and loop.time() >= self._deadline:
                 return  # the scan deadline: later targets are counted, not started
             self._started_hosts += 1
-            host = await self.scan_host(ip)
+            self._handed_started += handed
+            host = await self.scan_host(ip, handed=handed)
             if host is not None:
                 hosts.append(host)
                 self._probed += 1
-            self._swept += host is None
+            self._swept += host is None and not handed
             self._tell()
             self.observer.host_finished(ip, host)
 
-    def _tell(self) -> None:
-        self.observer.progress(ScanProgress(self._total, self._swept, self._found, self._probed))
+    def _claimed_done(self) -> int:
+        return sum(e.covered() for e in self.enrichers)
 
-    def _known(self) -> None:
+    def _tell(self) -> None:
+        swept = self._swept + self._claimed_done()
+        self.observer.progress(ScanProgress(self._total, swept, self._found, self._probed))
+
+    def _known(self, handed: bool = False) -> None:
         """The host exists (an open port, or discovery saw it): probing starts now."""
         self._found += 1
-        self._swept += 1
+        self._swept += not handed
         self._tell()
 
-    async def scan_host(self, ip: str) -> Host | None:
+    async def scan_host(self, ip: str, *, handed: bool = False) -> Host | None:
         cfg = self.config
         work = HostWork(ip)
         loop = asyncio.get_running_loop()
@@ -235,7 +298,7 @@ class Scanner:
         cut_by_scan = self._deadline is not None and self._deadline < host_deadline
         try:
             async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline):
-                await self._scan_host(work)
+                await self._scan_host(work, handed=handed)
         except TimeoutError:
             work.notes.append(
                 f"the scan reached its {cfg.timeouts.scan:g}s deadline while this host was "
@@ -261,13 +324,32 @@ class Scanner:
             work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
         return self._host(work) if work.seen else None
 
+    async def _alive(self, ip: str, *, handed: bool) -> bool:
+        """The first stage of a large routed range's two-stage sweep: a connect to the few most
+        common ports with a short timeout; an accept or a refusal proves a host is there, and
+        only then is the whole port set swept. Hosts discovery handed over need no proof."""
+        ports = self.config.liveness
+        if not ports or handed:
+            return True
+        sweep = await sweep_host(
+            self.ctx.connector,
+            ip,
+            ports,
+            timeout=self.config.timeouts.liveness,
+            sockets=self._sockets,
+        )
+        if sweep.answered:
+            return True
+        self._dead += 1
+        return False
+
     def _host(self, work: HostWork) -> Host:
         host = work.to_host(self.signatures)
         for enricher in self.enrichers:
             host = enricher.finish_host(host, work)
         return host
 
-    async def _scan_host(self, work: HostWork) -> None:
+    async def _scan_host(self, work: HostWork, *, handed: bool = False) -> None:
         cfg = self.config
         if self.passive:
             # Passive mode sends nothing: what was heard is identified, nothing is probed.
@@ -276,7 +358,9 @@ class Scanner:
             if work.lan is not None:
                 work.ident = work.identify(self.signatures)
             return
-        if not any([await e.absent(work.ip) for e in self.enrichers]):
+        if not any([await e.absent(work.ip) for e in self.enrichers]) and await self._alive(
+            work.ip, handed=handed
+        ):
             ports = cfg.ports
             for enricher in self.enrichers:
                 ports = enricher.ports_for(work.ip, ports)
@@ -291,7 +375,7 @@ class Scanner:
         per_host = asyncio.Semaphore(cfg.limits.per_host)
         if work.open_ports:
             # Known now: probe at once, while the listeners finish their window.
-            self._known()
+            self._known(handed)
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.prober.probe_host(work, per_host))
                 for enricher in self.enrichers:
@@ -301,7 +385,7 @@ class Scanner:
                 await enricher.seen(work)  # only discovery can tell: wait for what it heard
             if not work.seen:
                 return
-            self._known()
+            self._known(handed)
             await self.prober.probe_host(work, per_host)
         work.ident = work.identify(self.signatures)
         # asyncio's loop time is time.monotonic(): one clock for both deadlines.

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from scanner.models import PORT_PROTOCOLS, Protocol
 
-LARGE_SCAN = 4096  # addresses; more needs --allow-large
+LARGE_SCAN = 4096  # addresses that cost a TCP sweep each; more needs --allow-large
+# The first stage of a large routed range's two-stage sweep: the ports most cameras and
+# recorders answer on (their web interface and RTSP); a refusal proves a host as well as an accept.
+LIVENESS_PORTS = (80, 554)
 MAX_TARGET_FILE_BYTES = 4 * 1024 * 1024
 MAX_PORTS = 4096
 # Protocols a TCP port can be told to speak: those with a probe of their own.
@@ -163,11 +166,36 @@ def _is_public(r: TargetRange) -> bool:
     return False
 
 
+def routed_count(
+    ranges: Sequence[TargetRange], attached: Sequence[ipaddress.IPv4Network] = ()
+) -> int:
+    """How many target addresses lie outside ``attached`` networks: on an attached network LAN
+    discovery (ARP) decides who exists, so only these cost a TCP sweep each."""
+    total = 0
+    spans = sorted((int(n.network_address), int(n.broadcast_address)) for n in attached)
+    for r in _merge(ranges):
+        first, last = int(r.first), int(r.last)
+        inside = 0
+        covered_to = first - 1
+        for net_low, net_high in spans:
+            low, high = max(net_low, covered_to + 1), min(net_high, last)
+            if low <= high:
+                inside += high - low + 1
+                covered_to = high
+        total += last - first + 1 - inside
+    return total
+
+
 def guard_scope(
-    ranges: Sequence[TargetRange], *, allow_public: bool, allow_large: bool
+    ranges: Sequence[TargetRange],
+    *,
+    allow_public: bool,
+    allow_large: bool,
+    attached: Sequence[ipaddress.IPv4Network] = (),
 ) -> TargetSet:
     """The scope guard: refuse non-host addresses, public ones without --allow-public, and more
-    than LARGE_SCAN addresses without --allow-large."""
+    than LARGE_SCAN addresses that cost a TCP sweep (outside the ``attached`` networks, where
+    ARP decides) without --allow-large."""
     if not ranges:
         raise TargetError("no targets given")
     for r in ranges:
@@ -180,18 +208,25 @@ def guard_scope(
                 "If you are allowed to scan it, add --allow-public"
             )
     targets = TargetSet(tuple(ranges))
-    count = len(targets)
+    count = routed_count(targets.ranges, attached)
     if count > LARGE_SCAN and not allow_large:
         raise TargetError(
-            f"{count} addresses is more than {LARGE_SCAN}; narrow the targets or add --allow-large"
+            f"{count} addresses not on an attached network is more than {LARGE_SCAN} (each "
+            "costs a TCP sweep); narrow the targets or add --allow-large"
         )
     return targets
 
 
 def resolve_targets(
-    specs: Sequence[str], *, allow_public: bool = False, allow_large: bool = False
+    specs: Sequence[str],
+    *,
+    allow_public: bool = False,
+    allow_large: bool = False,
+    attached: Sequence[ipaddress.IPv4Network] = (),
 ) -> TargetSet:
-    return guard_scope(expand_specs(specs), allow_public=allow_public, allow_large=allow_large)
+    return guard_scope(
+        expand_specs(specs), allow_public=allow_public, allow_large=allow_large, attached=attached
+    )
 
 
 # --- ports ---------------------------------------------------------------------------------------

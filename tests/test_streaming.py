@@ -4,7 +4,7 @@ the scan ends when the last host is done and the window has elapsed, not at the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import pytest
 
@@ -57,7 +57,7 @@ class Recorder:
 def discovery() -> LanDiscovery:
     box: list[LanDiscovery] = []
 
-    async def arp(link: Link, ips: Sequence[str], timeout: float) -> list[Sighting]:
+    async def arp(link: Link, ips: Collection[str], timeout: float) -> list[Sighting]:
         box[0].heard_by_arp(CAMERA)  # the camera answers at once; the sweep goes on
         await asyncio.sleep(ARP_TIME)
         return [Sighting(CAMERA, "arp", mac="02:00:00:00:00:13")]

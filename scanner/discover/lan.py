@@ -17,13 +17,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from scanner.config import DiscoveryOptions
-from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
+from scanner.discover.arp import (
+    ArpUnavailable,
+    arp_sweep,
+    can_send_arp,
+    sweep_seconds,
+)
 from scanner.discover.base import Sighting
 from scanner.discover.identity import enrich_identification
 from scanner.discover.mdns import mdns_browse
@@ -35,7 +40,7 @@ from scanner.discover.wsdiscovery import wsd_probe
 from scanner.match.engine import SignatureSet
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
 from scanner.probe.context import ProbeContext
-from scanner.targets import TargetRange
+from scanner.targets import LARGE_SCAN, TargetRange
 from scanner.transport import DatagramSeam, TransportError, UdpSeam
 
 if TYPE_CHECKING:
@@ -98,7 +103,7 @@ Discoverer = Callable[[Link, float], Awaitable[list[Sighting]]]
 class Methods:
     """The discoverers, injectable so the coordinator is tested without a network."""
 
-    arp: Callable[[Link, Sequence[str], float], Awaitable[list[Sighting]]]
+    arp: Callable[[Link, Collection[str], float], Awaitable[list[Sighting]]]
     mdns: Callable[[Link, float, Callable[[str], bool], Sequence[str]], Awaitable[list[Sighting]]]
     ssdp: Callable[[Link, float, Callable[[str], bool]], Awaitable[list[Sighting]]]
     wsd: Callable[[Link, float, Callable[[str], bool]], Awaitable[list[Sighting]]]
@@ -106,9 +111,16 @@ class Methods:
     neighbours: Callable[[], Mapping[str, Neighbour]]
 
 
-def _real_methods(ctx: ProbeContext, heard: Callable[[str], None]) -> Methods:
+def _real_methods(
+    ctx: ProbeContext,
+    rate: float,
+    heard: Callable[[str, str], None],
+    progress: Callable[[int], None],
+) -> Methods:
     return Methods(
-        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t, heard=heard),
+        arp=lambda link, ips, t: arp_sweep(
+            link.iface, link.ip, ips, timeout=t, rate=rate, heard=heard, progress=progress
+        ),
         mdns=lambda link, t, scope, types: mdns_browse(
             link.ip, timeout=t, in_scope=scope, extra_types=types
         ),
@@ -171,23 +183,44 @@ def _in_ranges(ranges: Sequence[TargetRange]) -> Callable[[str], bool]:
     return in_scope
 
 
-def _arp_targets(link: Link, ranges: Sequence[TargetRange], limit: int) -> tuple[list[str], int]:
-    """Targets on ``link`` to ARP (not its network, broadcast or our own address), capped."""
-    net = link.network
-    low, high = int(net.network_address) + 1, int(net.broadcast_address) - 1
-    own = int(ipaddress.IPv4Address(link.ip))
-    out: list[str] = []
-    total = 0
-    seen: set[int] = set()
-    for r in ranges:
-        for value in range(max(low, int(r.first)), min(high, int(r.last)) + 1):
-            if value == own or value in seen:
-                continue
-            seen.add(value)
-            total += 1
-            if len(out) < limit:
-                out.append(str(ipaddress.IPv4Address(value)))
-    return out, total
+class LinkTargets(Collection[str]):
+    """The targets on one link (not its network, broadcast or our own address), generated lazily
+    and as often as asked: a /16 is two integers and a few spans, never a list of addresses."""
+
+    def __init__(self, link: Link, ranges: Sequence[TargetRange]) -> None:
+        net = link.network
+        low, high = int(net.network_address) + 1, int(net.broadcast_address) - 1
+        self._own = int(ipaddress.IPv4Address(link.ip))
+        spans = sorted(
+            (max(low, int(r.first)), min(high, int(r.last)))
+            for r in ranges
+            if max(low, int(r.first)) <= min(high, int(r.last))
+        )
+        merged: list[tuple[int, int]] = []
+        for first, last in spans:
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+            else:
+                merged.append((first, last))
+        self._spans = tuple(merged)
+        own_inside = any(first <= self._own <= last for first, last in merged)
+        self._len = sum(last - first + 1 for first, last in merged) - own_inside
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        for first, last in self._spans:
+            for value in range(first, last + 1):
+                if value != self._own:
+                    yield str(ipaddress.IPv4Address(value))
+
+    def __contains__(self, ip: object) -> bool:
+        try:
+            value = int(ipaddress.IPv4Address(str(ip)))
+        except ValueError:
+            return False
+        return value != self._own and any(f <= value <= last for f, last in self._spans)
 
 
 @dataclass
@@ -210,7 +243,11 @@ class LanDiscovery:
         context: ProbeContext | None = None,
         searches: Sequence[LanSearch] = (),
         datagrams: DatagramSeam | None = None,
+        raw_sockets: Callable[[str], str | None] | None = None,
     ) -> None:
+        """``raw_sockets(iface)``: None when ARP can be sent there, else why not (injected by
+        tests; by default a raw packet socket is opened and closed, or the fakes are trusted
+        when ``methods`` are injected)."""
         self.options = options
         self._ranges = tuple(ranges)
         self._in_scope = _in_ranges(self._ranges)
@@ -229,7 +266,7 @@ class LanDiscovery:
         self._neighbour_hits: set[str] = set()
         self._done = asyncio.Event()
         self._arp_done = asyncio.Event()
-        self._arp_asked: set[str] = set()
+        self._arp_asked: list[Collection[str]] = []
         self._arp_answered: set[str] = set()
         self._arp_ok = False
         # Addresses whose sweep waits for ARP: woken by their answer or by the end of ARP.
@@ -237,7 +274,84 @@ class LanDiscovery:
         self._table: Mapping[str, Neighbour] | None = None
         self._table_at = 0.0
         self._notes: list[str] = []
-        self._methods = methods or _real_methods(self.context, self.heard_by_arp)
+        self._methods = methods or _real_methods(
+            self.context, options.arp_rate, self.heard_by_arp, self._arp_progress
+        )
+        self._by_mac: dict[str, list[str]] = {}
+        self._listened = asyncio.Event()  # every method but ARP has had its window
+        # Streaming (docs/discovery.md, "Large networks"): on a claimed link the scan sweeps no
+        # address by itself; discovery hands over each host it finds, once.
+        self._targets = {link: LinkTargets(link, self._ranges) for link in self.links}
+        check = raw_sockets or (can_send_arp if methods is None else (lambda _iface: None))
+        self._raw_problem = {
+            link: (check(link.iface) if options.arp and not self.passive else None)
+            for link in self.links
+        }
+        self._claimed = [link for link in self.links if self._claims_link(link)]
+        self._handed: set[str] = set()
+        self._on_found: Callable[[str], None] | None = None
+        self._on_progress: Callable[[], None] | None = None
+        self._arp_sent = 0
+
+    # --- which addresses discovery hands over ---------------------------------------------
+
+    def large(self, link: Link) -> bool:
+        return len(self._targets[link]) > LARGE_SCAN
+
+    def _claims_link(self, link: Link) -> bool:
+        """Discovery decides who exists on ``link``: ARP will ask every address, or the link is
+        too large to sweep by TCP (then the listeners and the neighbour table stand in), or
+        nothing may be sent at all (--passive)."""
+        if self.passive or self.large(link):
+            return True
+        return self.options.arp and self._raw_problem[link] is None
+
+    def claims(self, ip: str) -> bool:
+        """True when discovery hands ``ip`` over (``subscribe``) if a host is there, so the
+        scan does not sweep it by itself."""
+        try:
+            value = ipaddress.IPv4Address(ip)
+        except ValueError:
+            return False
+        return any(value in link.network for link in self._claimed)
+
+    def subscribe(self, found: Callable[[str], None], progress: Callable[[], None]) -> None:
+        """``found(ip)`` once per claimed address that holds a host, as soon as it is known;
+        ``progress()`` as the ARP sweep advances."""
+        self._on_found = found
+        self._on_progress = progress
+
+    def covered(self) -> int:
+        """Claimed addresses dealt with so far (for progress): ARP's share of its two rounds,
+        or all of them once discovery is over."""
+        total = sum(len(self._targets[link]) for link in self._claimed)
+        if self._done.is_set():
+            return total
+        arp_links = [link for link in self._claimed if self._raw_problem[link] is None]
+        asked = sum(len(self._targets[link]) for link in arp_links)
+        if not asked or not self.options.arp or self.passive:
+            return 0
+        # Two rounds: the first asks everybody, the second the silent (nearly all on a large
+        # network): count each request as half an address.
+        return min(asked, self._arp_sent // 2)
+
+    def arp_seconds(self) -> float:
+        """How long the ARP sweep of the claimed links will take at the configured rate."""
+        asked = sum(
+            len(self._targets[link]) for link in self._claimed if self._raw_problem[link] is None
+        )
+        return sweep_seconds(asked, self.options.arp_rate) if asked else 0.0
+
+    def _hand_over(self, ip: str) -> None:
+        if ip in self._handed or not self.claims(ip) or self._on_found is None:
+            return
+        self._handed.add(ip)
+        self._on_found(ip)
+
+    def _arp_progress(self, sent: int) -> None:
+        self._arp_sent = sent
+        if self._on_progress is not None:
+            self._on_progress()
 
     @property
     def passive(self) -> bool:
@@ -252,7 +366,8 @@ class LanDiscovery:
                 await self._run_methods()
         finally:
             self._end_arp()
-            self._merge_by_mac()
+            self._listened.set()
+            self._fallback()
             self._done.set()
 
     async def _run_methods(self) -> None:
@@ -278,9 +393,19 @@ class LanDiscovery:
                 jobs["ws-discovery"] = lambda: self._each_link(lambda link: m.wsd(link, t, scope))
             for search in self._searches:
                 jobs[search.name] = partial(self._each_link, partial(self._search, search))
+        arp = jobs.pop("arp", None)
         async with asyncio.TaskGroup() as group:
-            for name, job in jobs.items():
-                group.create_task(self._guarded(name, job))
+            if arp is not None:
+                group.create_task(self._guarded("arp", arp))
+            group.create_task(self._listen(jobs))
+
+    async def _listen(self, jobs: Mapping[str, Callable[[], Awaitable[list[Sighting]]]]) -> None:
+        """Every method but ARP, at once; their window's end lets hosts finish before the ARP
+        sweep of a large network does."""
+        try:
+            await asyncio.gather(*(self._guarded(name, job) for name, job in jobs.items()))
+        finally:
+            self._listened.set()
 
     async def _each_link(self, call: Callable[[Link], Awaitable[list[Sighting]]]) -> list[Sighting]:
         results = await asyncio.gather(*(call(link) for link in self.links))
@@ -293,27 +418,50 @@ class LanDiscovery:
         out: list[Sighting] = []
         try:
             for link in self.links:
-                ips, total = _arp_targets(link, self._ranges, MAX_ARP_TARGETS)
-                if total > len(ips):
-                    self._notes.append(
-                        f"ARP covered the first {len(ips)} of {total} targets on {link.network}"
-                    )
+                problem = self._raw_problem[link]
+                if problem is not None:
+                    raise ArpUnavailable(problem)
+                ips = self._targets[link]
                 found = await self._methods.arp(link, ips, self.options.timeout)
-                self._arp_asked.update(ips)
-                self._arp_answered.update(s.ip for s in found)
+                self._arp_asked.append(ips)
+                for sighting in found:
+                    self.heard_by_arp(sighting.ip, sighting.mac)
                 out.extend(found)
             self._arp_ok = True
         finally:
             self._end_arp()
         return out
 
+    def _fallback(self) -> None:
+        """After discovery: a claimed link ARP did not cover still gets its hosts handed over.
+        A small one: every address (the TCP sweep then fills the neighbour table); a large one:
+        what the kernel's neighbour table holds (the listeners' hosts are handed over already)."""
+        if self._arp_ok or self.passive:
+            return
+        for link in self._claimed:
+            if not self.large(link):
+                for ip in self._targets[link]:
+                    self._hand_over(ip)
+                continue
+            if not self.options.neighbours:
+                continue
+            try:
+                table = self._methods.neighbours()
+            except Exception:
+                log.debug("neighbour table not readable", exc_info=True)
+                continue
+            for ip, entry in table.items():
+                sighting = Sighting(ip, "neighbours", mac=entry.mac)
+                if ip in self._targets[link] and self._add(sighting):
+                    self._neighbour_hits.add(ip)
+
     def _deadline(self, name: str) -> float:
         opts = self.options
         if name == "passive":
             return float(opts.passive or 0) + 5.0
         if name == "arp":
-            # Two rounds of requests 1 ms apart, each followed by a wait for answers.
-            return 2 * (MAX_ARP_TARGETS * INTER + MAX_WAIT) + 5.0
+            # Two rounds at the configured rate, each followed by a wait for answers.
+            return self.arp_seconds() * 1.5 + 5.0
         # mDNS browses then resolves within the timeout; SSDP then reads descriptions.
         return 2 * opts.timeout + 2.0
 
@@ -323,12 +471,7 @@ class LanDiscovery:
             async with asyncio.timeout(self._deadline(name)):
                 sightings = await job()
         except ArpUnavailable as exc:
-            fallback = (
-                "; fell back to the kernel neighbour table after the TCP sweep"
-                if self.options.neighbours
-                else ""
-            )
-            self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, f"{exc}{fallback}")
+            self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, f"{exc}{self._fell_back()}")
             return
         except PassiveUnavailable as exc:
             self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, str(exc))
@@ -358,10 +501,27 @@ class LanDiscovery:
                 ips.add(sighting.ip)
         self._outcomes[name] = _Outcome(DiscoveryStatus.RAN, self._ran_reason(name, where), ips)
 
+    def _fell_back(self) -> str:
+        large = [link for link in self._claimed if self.large(link)]
+        if large:
+            nets = ", ".join(f"{n.network} ({len(self._targets[n])} addresses)" for n in large)
+            return (
+                f"; {nets} cannot be swept quickly without ARP: run camsweep as root or give it "
+                "CAP_NET_RAW (sudo setcap cap_net_raw+eip on the Python binary) for an ARP "
+                "sweep; fell back to mDNS, SSDP and WS-Discovery answers and the kernel "
+                "neighbour table, and only the hosts they named were swept"
+            )
+        if self.options.neighbours:
+            return "; fell back to the kernel neighbour table after the TCP sweep"
+        return ""
+
     def _ran_reason(self, name: str, where: str) -> str:
         t = self.options.timeout
+        asked = sum(len(self._targets[link]) for link in self.links)
+        rate = self.options.arp_rate
         return {
-            "arp": f"ARP requests to the targets on {where} (silent ones asked twice)",
+            "arp": f"ARP requests to the {asked} targets on {where} at {rate:g}/s "
+            "(silent ones asked twice)",
             "mdns": f"DNS-SD service enumeration and resolution on {where}, {t:g}s",
             "ssdp": f"M-SEARCH ssdp:all on {where}, {t:g}s, then each device description",
             "ws-discovery": f"ONVIF Probe for NetworkVideoTransmitter on {where}, {t:g}s",
@@ -388,6 +548,7 @@ class LanDiscovery:
             if host.mac is None:
                 host.mac = sighting.mac
                 host.mac_vendor = mac_vendor(sighting.mac)
+                self._same_mac(host)
             elif host.mac != sighting.mac:
                 host._note(
                     f"{sighting.method} saw MAC {sighting.mac} for this address, besides "
@@ -404,22 +565,24 @@ class LanDiscovery:
                 host.services.append(service)
         if sighting.note:
             host._note(sighting.note)
+        self._hand_over(sighting.ip)
         return True
 
-    def _merge_by_mac(self) -> None:
-        by_mac: dict[str, list[str]] = {}
-        for host in self._hosts.values():
-            if host.mac:
-                by_mac.setdefault(host.mac, []).append(host.ip)
-        for ips in by_mac.values():
-            if len(ips) < 2:
-                continue
-            for ip in ips:
-                others = ", ".join(i for i in ips if i != ip)
-                self._hosts[ip]._note(
-                    f"same MAC as {others}: one device with several addresses, or a router "
-                    "answering for them"
-                )
+    def _same_mac(self, host: LanHost) -> None:
+        """Merge by MAC as hosts arrive: every address sharing one notes the others (hosts
+        finish while discovery goes on, so this cannot wait for its end)."""
+        assert host.mac is not None
+        ips = self._by_mac.setdefault(host.mac, [])
+        ips.append(host.ip)
+        if len(ips) < 2:
+            return
+        for ip in ips:
+            others = ", ".join(i for i in ips if i != ip)
+            note = f"same MAC as {others}: one device with several addresses, or a router "
+            note += "answering for them"
+            target = self._hosts[ip]
+            target.notes[:] = [n for n in target.notes if not n.startswith("same MAC as ")]
+            target._note(note)
 
     # --- what the scan asks -------------------------------------------------------------------
 
@@ -430,10 +593,13 @@ class LanDiscovery:
             return False
         return any(address in link.network for link in self.links)
 
-    def heard_by_arp(self, ip: str) -> None:
+    def heard_by_arp(self, ip: str, mac: str | None = None) -> None:
         """``ip`` answered ARP: its sweep may start now, before the ARP sweep ends. The real ARP
         sweep calls this for each answer as it arrives."""
+        if not self._in_scope(ip):
+            return
         self._arp_answered.add(ip)
+        self._add(Sighting(ip, "arp", mac=mac))
         waiter = self._arp_waiters.pop(ip, None)
         if waiter is not None:
             waiter.set()
@@ -456,7 +622,7 @@ class LanDiscovery:
             await self._arp_waiters.setdefault(ip, asyncio.Event()).wait()
         if ip in self._arp_answered:
             return False
-        return self._arp_ok and ip in self._arp_asked and ip not in self._arp_answered
+        return self._arp_ok and any(ip in asked for asked in self._arp_asked)
 
     async def host(self, ip: str) -> LanHost | None:
         """What discovery knows about ``ip``; waits for the methods (they are time-bounded).
@@ -465,7 +631,11 @@ class LanDiscovery:
         is on-link and alive, even when every port is closed.
         """
         asked = asyncio.get_running_loop().time()  # this address's sweep is over by now
-        await self._done.wait()
+        # The listeners' window, and ARP's answer for this address (or the end of ARP): a host
+        # ARP found early need not wait for a large network's sweep to end.
+        await self._listened.wait()
+        if ip not in self._arp_answered and not self._arp_done.is_set():
+            await self._arp_waiters.setdefault(ip, asyncio.Event()).wait()
         host = self._hosts.get(ip)
         if self.passive or not self.options.neighbours or not self._on_link(ip):
             return host
@@ -572,3 +742,34 @@ class LanDiscovery:
     def notes(self) -> tuple[str, ...]:
         """Scan-wide remarks (an ARP sweep capped below the number of targets)."""
         return tuple(self._notes)
+
+
+def large_network_lines(
+    links: Sequence[Link],
+    ranges: Sequence[TargetRange],
+    options: DiscoveryOptions,
+    raw_sockets: Callable[[str], str | None] = can_send_arp,
+) -> list[str]:
+    """What the user is told before a scan of a large attached network: how many addresses ARP
+    asks and how long it takes, or, without raw sockets, that it cannot be swept quickly and
+    what stands in (docs/discovery.md, "Large networks")."""
+    lines: list[str] = []
+    for link in links:
+        count = len(LinkTargets(link, ranges))
+        if count <= LARGE_SCAN or options.passive is not None:
+            continue
+        where = f"{link.network} on {link.iface}"
+        problem = raw_sockets(link.iface) if options.arp else "ARP is switched off (--no-arp)"
+        if problem is None:
+            seconds = sweep_seconds(count, options.arp_rate)
+            lines.append(
+                f"ARP will ask {count} addresses of {where} at {options.arp_rate:g}/s (the "
+                f"silent ones twice): about {seconds:.0f}s; hosts are probed as they answer"
+            )
+        else:
+            lines.append(
+                f"{where} has {count} addresses and cannot be swept quickly: {problem}. Run as "
+                "root or give Python CAP_NET_RAW for an ARP sweep; meanwhile only hosts that "
+                "mDNS, SSDP, WS-Discovery or the kernel neighbour table name are scanned"
+            )
+    return lines

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import pytest
 
@@ -70,7 +70,7 @@ class Fakes:
         return result
 
     def methods(self) -> Methods:
-        async def arp(link: Link, ips: Sequence[str], timeout: float) -> list[Sighting]:
+        async def arp(link: Link, ips: Collection[str], timeout: float) -> list[Sighting]:
             self.arp_asked.extend(ips)
             return await self._give("arp", self.arp_result)
 
