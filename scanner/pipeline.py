@@ -180,7 +180,8 @@ class Scanner:
                 "deadline; hosts still in progress then are missing from this report"
             )
         passed = self._started_hosts - self._handed_started + self._claimed_done()
-        if self._deadline is not None and passed < total:
+        reached = self._deadline is not None and asyncio.get_running_loop().time() >= self._deadline
+        if reached and passed < total:
             stop_notes.append(
                 f"the scan reached its {cfg.timeouts.scan:g}s deadline: "
                 f"{total - passed} of {total} addresses were not scanned"
@@ -239,11 +240,13 @@ class Scanner:
         for _ in range(workers):
             self._handed.put_nowait(None)
 
-    def _next(self, targets: Iterator[str]) -> str | None:
+    async def _next(self, targets: Iterator[str]) -> str | None:
         """The next target no enricher claimed (claimed ones are handed over when found)."""
         for ip in targets:
             if any(e.claims(ip) for e in self.enrichers):
                 self._claimed += 1
+                if self._claimed % 512 == 0:
+                    await asyncio.sleep(0)  # a /16 of claimed addresses must not stall the loop
                 continue
             return ip
         return None
@@ -253,7 +256,7 @@ class Scanner:
         loop = asyncio.get_running_loop()
         while True:
             handed = False
-            ip = self._next(targets)
+            ip = await self._next(targets)
             if ip is None:
                 # The addresses are done; now the hosts discovery finds, until it ends.
                 try:
