@@ -50,8 +50,8 @@ from scanner.report.json_report import ReportFormatError, read_json
 from scanner.report.output import write_atomically
 from scanner.report.review import gate, make_review
 from scanner.targets import (
-    LARGE_SCAN,
     LIVENESS_PORTS,
+    TWO_STAGE_FROM,
     TargetError,
     TargetSet,
     attached_network,
@@ -336,14 +336,14 @@ def _scan_config(
 def _large_plan(config: ScanConfig, targets: TargetSet, args: argparse.Namespace) -> ScanConfig:
     """A large scan (docs/discovery.md, "Large networks"): on an attached network ARP decides,
     and the user is told how long it takes; a large routed range gets the two-stage sweep."""
-    if len(targets) <= LARGE_SCAN or config.discovery is None:
+    if len(targets) < TWO_STAGE_FROM or config.discovery is None:
         return config
     links, _ = plan_links(read_interfaces(), targets.ranges)
     if not args.quiet:
         for line in large_network_lines(links, targets.ranges, config.discovery):
             print(f"camsweep: {line}", file=sys.stderr)
     routed = routed_count(targets.ranges, [link.network for link in links])
-    if routed <= LARGE_SCAN:
+    if routed < TWO_STAGE_FROM:
         return config
     if not args.quiet:
         print(

@@ -146,6 +146,7 @@ class Scanner:
         self._claimed = 0
         self._handed_started = 0
         self._dead = 0  # addresses the liveness pass found silent (two-stage sweep)
+        self._live = 0  # and those that answered it (an accept or a refusal)
 
     # --- the scan ------------------------------------------------------------------------------
 
@@ -192,7 +193,9 @@ class Scanner:
                 f"two-stage sweep of a large routed range: {self._dead} addresses of "
                 f"{', '.join(cfg.target_specs)} (every one not listed as a host) did not answer "
                 f"a connect to {ports} within {cfg.timeouts.liveness:g}s and were not swept on "
-                "the other camera ports; a device that ignores those ports is missed there"
+                "the other camera ports; a device that ignores those ports is missed there. "
+                f"{self._live} answered and were swept on every camera port (those with none "
+                "open are not listed)"
             )
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         tcp = (
@@ -342,6 +345,7 @@ class Scanner:
             sockets=self._sockets,
         )
         if sweep.answered:
+            self._live += 1
             return True
         self._dead += 1
         return False

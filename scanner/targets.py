@@ -18,6 +18,9 @@ LARGE_SCAN = 4096  # addresses that cost a TCP sweep each; more needs --allow-la
 # The first stage of a large routed range's two-stage sweep: the ports most cameras and
 # recorders answer on (their web interface and RTSP); a refusal proves a host as well as an accept.
 LIVENESS_PORTS = (80, 554)
+# Routed addresses from which the two-stage sweep is used: a /22 and up. Below, a full sweep of
+# every camera port costs seconds, and finds devices that ignore 80 and 554 (a Telnet-only DVR).
+TWO_STAGE_FROM = 1024
 MAX_TARGET_FILE_BYTES = 4 * 1024 * 1024
 MAX_PORTS = 4096
 # Protocols a TCP port can be told to speak: those with a probe of their own.
