@@ -53,6 +53,10 @@ class WideLan(NetnsLab):
         self._ports = 0
         self._web_roots: list[tempfile.TemporaryDirectory[str]] = []
 
+    def __enter__(self) -> WideLan:
+        self.start()
+        return self
+
     def host_ns(self, ip: str) -> str:
         return f"{self.prefix}h{self.hosts.index(ip)}"
 
