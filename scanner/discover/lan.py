@@ -725,7 +725,7 @@ class LanDiscovery:
                     DiscoveryRun(
                         name,
                         DiscoveryStatus.RAN,
-                        "kernel neighbour table read after each host's TCP sweep (sends nothing)",
+                        self._neighbours_reason(),
                         len(self._neighbour_hits),
                     )
                 )
@@ -738,6 +738,14 @@ class LanDiscovery:
                         DiscoveryRun(name, outcome.status, outcome.reason, len(outcome.ips))
                     )
         return tuple(runs)
+
+    def _neighbours_reason(self) -> str:
+        if not self._arp_ok and any(self.large(link) for link in self._claimed):
+            return (
+                "kernel neighbour table read after the listeners, for the hosts of a large "
+                "network ARP could not sweep, and after each host's TCP sweep (sends nothing)"
+            )
+        return "kernel neighbour table read after each host's TCP sweep (sends nothing)"
 
     def notes(self) -> tuple[str, ...]:
         """Scan-wide remarks (an ARP sweep capped below the number of targets)."""
