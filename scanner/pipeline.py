@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol as TypingProtocol
@@ -29,6 +29,7 @@ from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.discover.tcp import sweep_host
 from scanner.enrich import Enricher, build_enrichers
+from scanner.feed import HostFeed, Liveness
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
 from scanner.models import (
@@ -140,13 +141,11 @@ class Scanner:
         self._started_hosts = 0
         self._total = 0
         self._swept = self._found = self._probed = 0
-        # Addresses an enricher claimed (LAN discovery on an attached network): it hands over
-        # the hosts it finds through this queue; None tells a worker that no more will come.
-        self._handed: asyncio.Queue[str | None] = asyncio.Queue()
-        self._claimed = 0
-        self._handed_started = 0
-        self._dead = 0  # addresses the liveness pass found silent (two-stage sweep)
-        self._live = 0  # and those that answered it (an accept or a refusal)
+        self._feed: HostFeed | None = None  # set when run() starts
+        # The first stage of a large routed range's sweep; ICMP echo only on the real network.
+        self.liveness = Liveness(
+            config, self.ctx.connector, self._sockets, may_ping=connector is None
+        )
 
     # --- the scan ------------------------------------------------------------------------------
 
@@ -156,47 +155,37 @@ class Scanner:
         self._total = total
         self.observer.scan_started(total)
         hosts: list[Host] = []
-        iterator = iter(targets)
         workers = max(1, min(cfg.limits.hosts, total))
         if cfg.timeouts.scan is not None:
             self._deadline = asyncio.get_running_loop().time() + cfg.timeouts.scan
+        feed = self._feed = HostFeed(targets, self.enrichers, workers, self._deadline)
         stop_notes: list[str] = []
         try:
             # The hosts end at the deadline by themselves (scan_host); this outer stop, a little
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
-            async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
-                listening = [len(self.enrichers)]
-                for enricher in self.enrichers:
-                    enricher.subscribe(self._handed.put_nowait, self._tell)
-                    # At once with the TCP sweep.
-                    group.create_task(self._listen(enricher, listening, workers))
-                if not self.enrichers:
-                    self._no_more(workers)
-                for _ in range(workers):
-                    group.create_task(self._worker(iterator, hosts))
+            async with (
+                asyncio.timeout_at(hard_stop),
+                asyncio.TaskGroup() as group,
+            ):
+                feed.start(group, self._tell)
+                with self.liveness:
+                    workers_done = [group.create_task(self._worker(hosts)) for _ in range(workers)]
+                    await asyncio.gather(*workers_done)
         except TimeoutError:
             stop_notes.append(
                 f"the scan was stopped {_SCAN_GRACE:g}s after its {cfg.timeouts.scan:g}s "
                 "deadline; hosts still in progress then are missing from this report"
             )
-        passed = self._started_hosts - self._handed_started + self._claimed_done()
+        passed = self._started_hosts - feed.handed + feed.covered()
         reached = self._deadline is not None and asyncio.get_running_loop().time() >= self._deadline
         if reached and passed < total:
             stop_notes.append(
                 f"the scan reached its {cfg.timeouts.scan:g}s deadline: "
                 f"{total - passed} of {total} addresses were not scanned"
             )
-        if cfg.liveness and self._dead:
-            ports = ", ".join(map(str, cfg.liveness))
-            stop_notes.append(
-                f"two-stage sweep of a large routed range: {self._dead} addresses of "
-                f"{', '.join(cfg.target_specs)} (every one not listed as a host) did not answer "
-                f"a connect to {ports} within {cfg.timeouts.liveness:g}s and were not swept on "
-                "the other camera ports; a device that ignores those ports is missed there. "
-                f"{self._live} answered and were swept on every camera port (those with none "
-                "open are not listed)"
-            )
+        if (liveness := self.liveness.note()) is not None:
+            stop_notes.append(liveness)
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         tcp = (
             DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent")
@@ -226,54 +215,15 @@ class Scanner:
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
         )
 
-    async def _listen(self, enricher: Enricher, listening: list[int], workers: int) -> None:
-        try:
-            # Discovery stops at the scan deadline too (a slow ARP sweep of a large network).
-            async with asyncio.timeout_at(self._deadline):
-                await enricher.listen()
-        except TimeoutError:
-            pass
-        finally:
-            listening[0] -= 1
-            if listening[0] == 0:
-                self._no_more(workers)
-
-    def _no_more(self, workers: int) -> None:
-        """Every enricher has stopped listening: no more hosts will be handed over."""
-        for _ in range(workers):
-            self._handed.put_nowait(None)
-
-    async def _next(self, targets: Iterator[str]) -> str | None:
-        """The next target no enricher claimed (claimed ones are handed over when found)."""
-        for ip in targets:
-            if any(e.claims(ip) for e in self.enrichers):
-                self._claimed += 1
-                if self._claimed % 512 == 0:
-                    await asyncio.sleep(0)  # a /16 of claimed addresses must not stall the loop
-                continue
-            return ip
-        return None
-
-    async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
-        # Single-threaded event loop: next() on the shared iterator cannot race.
+    async def _worker(self, hosts: list[Host]) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            handed = False
-            ip = await self._next(targets)
-            if ip is None:
-                # The addresses are done; now the hosts discovery finds, until it ends.
-                try:
-                    async with asyncio.timeout_at(self._deadline):
-                        ip = await self._handed.get()
-                except TimeoutError:
-                    return
-                if ip is None:
-                    return
-                handed = True
+        assert self._feed is not None
+        # The addresses no enricher claimed, then the hosts discovery hands over.
+        while (item := await self._feed.next()) is not None:
+            ip, handed = item
             if self._deadline is not None and loop.time() >= self._deadline:
                 return  # the scan deadline: later targets are counted, not started
             self._started_hosts += 1
-            self._handed_started += handed
             host = await self.scan_host(ip, handed=handed)
             if host is not None:
                 hosts.append(host)
@@ -282,11 +232,8 @@ class Scanner:
             self._tell()
             self.observer.host_finished(ip, host)
 
-    def _claimed_done(self) -> int:
-        return sum(e.covered() for e in self.enrichers)
-
     def _tell(self) -> None:
-        swept = self._swept + self._claimed_done()
+        swept = self._swept + (self._feed.covered() if self._feed is not None else 0)
         self.observer.progress(ScanProgress(self._total, swept, self._found, self._probed))
 
     def _known(self, handed: bool = False) -> None:
@@ -330,26 +277,6 @@ class Scanner:
             work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
         return self._host(work) if work.seen else None
 
-    async def _alive(self, ip: str, *, handed: bool) -> bool:
-        """The first stage of a large routed range's two-stage sweep: a connect to the few most
-        common ports with a short timeout; an accept or a refusal proves a host is there, and
-        only then is the whole port set swept. Hosts discovery handed over need no proof."""
-        ports = self.config.liveness
-        if not ports or handed:
-            return True
-        sweep = await sweep_host(
-            self.ctx.connector,
-            ip,
-            ports,
-            timeout=self.config.timeouts.liveness,
-            sockets=self._sockets,
-        )
-        if sweep.answered:
-            self._live += 1
-            return True
-        self._dead += 1
-        return False
-
     def _host(self, work: HostWork) -> Host:
         host = work.to_host(self.signatures)
         for enricher in self.enrichers:
@@ -365,8 +292,8 @@ class Scanner:
             if work.lan is not None:
                 work.ident = work.identify(self.signatures)
             return
-        if not any([await e.absent(work.ip) for e in self.enrichers]) and await self._alive(
-            work.ip, handed=handed
+        if not any([await e.absent(work.ip) for e in self.enrichers]) and (
+            handed or await self.liveness.alive(work.ip)
         ):
             ports = cfg.ports
             for enricher in self.enrichers:
