@@ -64,6 +64,8 @@ class Protocol(StrEnum):
     MDNS = "mdns"
     SSDP = "ssdp"
     WSDISCOVERY = "ws-discovery"
+    # A vendor's own discovery protocol (SADP, DHDiscover ...): ServiceResult.source names which.
+    VENDOR_DISCOVERY = "vendor-discovery"
 
 
 # What a TCP port can speak: the protocols with a probe of their own (ports.yaml, --ports).
@@ -129,6 +131,9 @@ class Identification:
     # "fingerprint hikvision-rtsp-server: rtsp.server on 554 = 'Hikvision ...'"
     identified_by: tuple[str, ...] = ()
     fingerprint_ids: tuple[str, ...] = ()
+    # The firmware is the device's own statement of its exact build in a vendor discovery
+    # answer (not a banner or page): version-range findings on it are `firm`, not `inferred`.
+    firmware_exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
