@@ -857,6 +857,7 @@ async def test_standard_ports_as_root() -> None:
         assert running.port_protocols() == {
             23: Protocol.TELNET,
             80: Protocol.HTTP,
+            81: Protocol.HTTP,
             554: Protocol.RTSP,
             8000: Protocol.TCP,
             34567: Protocol.TCP,
