@@ -46,13 +46,14 @@ from scanner.models import (
 )
 from scanner.nmap import NmapSupport
 from scanner.probe.banner import probe_banner, sniff
+from scanner.probe.context import ProbeContext
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp
 from scanner.probe.rtsp_stream import StreamState, confirm_stream
 from scanner.probe.telnet import probe_telnet
-from scanner.probe.transport import Connector, TcpConnector
 from scanner.report.risk import score_host, summarize
+from scanner.transport import Connector, TcpConnector
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,10 @@ class Scanner:
         self.config = config
         self.signatures = signatures
         self.connector: Connector = connector or TcpConnector()
+        # What every probe is handed: the seam (httpx rides on it too), deadlines, byte caps.
+        self.ctx = ProbeContext(
+            connector=self.connector, timeouts=config.timeouts, limits=config.limits
+        )
         self.observer: ScanObserver = observer or _NullObserver()
         self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
         self.lan = lan  # ARP, mDNS, SSDP, WS-Discovery, passive mode (scanner/discover/lan.py)
@@ -303,13 +308,7 @@ class Scanner:
             if web and result.status is ProbeStatus.OK:
                 # Cameras serve ONVIF on their web port: one read-only SOAP call tells whether.
                 async with per_host, self._sockets:
-                    onvif = await probe_onvif(
-                        work.ip,
-                        port,
-                        tls=result.tls,
-                        timeouts=cfg.timeouts,
-                        limits=cfg.limits,
-                    )
+                    onvif = await probe_onvif(self.ctx, work.ip, port, tls=result.tls)
                 # Kept when it answered, or answered SOAP we refused (an XML bomb): a note.
                 if onvif.status is ProbeStatus.OK or is_malformed_soap(onvif):
                     work.services.append(onvif)
@@ -346,13 +345,12 @@ class Scanner:
         work.findings.extend(exposure_findings(work.ident, work.services))
         work.findings.extend(vendor_port_findings(work.ident, work.open_ports))
         active = await run_active_checks(
+            self.ctx,
             self.signatures,
             work.ident,
             work.services,
             host=work.ip,
             profile=cfg.profile,
-            timeouts=cfg.timeouts,
-            limits=cfg.limits,
         )
         work.findings.extend(active.findings)
         work.refuted |= active.refuted
@@ -369,7 +367,6 @@ class Scanner:
         extra = [r for r in self.signatures.routes_for(work.ident.vendor) if r not in tried]
         if not extra:
             return
-        cfg = self.config
         for index, svc in enumerate(work.services):
             needs_login = svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST)
             if svc.protocol is not Protocol.RTSP or svc.status is not ProbeStatus.OK:
@@ -377,21 +374,13 @@ class Scanner:
             if needs_login or svc.accepts_any_route:
                 continue
             async with per_host, self._sockets:
-                more = await probe_rtsp(
-                    self.connector,
-                    work.ip,
-                    svc.port,
-                    routes=extra,
-                    timeouts=cfg.timeouts,
-                    limits=cfg.limits,
-                )
+                more = await probe_rtsp(self.ctx, work.ip, svc.port, routes=extra)
             if more.open_routes and not more.accepts_any_route:
                 routes = tuple(dict.fromkeys(svc.open_routes + more.open_routes))
                 work.services[index] = replace(svc, open_routes=routes)
 
     async def _confirm_streams(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
         """Record, per open RTSP route, whether video really flows (--confirm-streams)."""
-        cfg = self.config
         for index, svc in enumerate(work.services):
             if svc.protocol is not Protocol.RTSP or not svc.open_routes:
                 continue
@@ -399,14 +388,7 @@ class Scanner:
             silent: list[str] = []
             for route in svc.open_routes[:_MAX_CONFIRMED_ROUTES]:
                 async with per_host, self._sockets:
-                    check = await confirm_stream(
-                        self.connector,
-                        work.ip,
-                        svc.port,
-                        route,
-                        timeouts=cfg.timeouts,
-                        limits=cfg.limits,
-                    )
+                    check = await confirm_stream(self.ctx, work.ip, svc.port, route)
                 (video if check.state is StreamState.VIDEO else silent).append(route)
             fields = dict(svc.fields)
             if video:
@@ -426,9 +408,7 @@ class Scanner:
         known = self._port_protocols.get(port)
         if known is not None:
             return known
-        return await sniff(
-            self.connector, ip, port, timeouts=self.config.timeouts, limits=self.config.limits
-        )
+        return await sniff(self.ctx, ip, port)
 
     async def _probe_port(self, ip: str, port: int) -> ServiceResult:
         cfg = self.config
@@ -454,18 +434,15 @@ class Scanner:
             )
 
     async def _run_probe(self, ip: str, port: int, protocol: Protocol | None) -> ServiceResult:
-        cfg = self.config
-        t, lim = cfg.timeouts, cfg.limits
+        ctx = self.ctx
         if protocol is Protocol.RTSP:
             routes = self.signatures.routes_for(None)
-            return await probe_rtsp(self.connector, ip, port, routes=routes, timeouts=t, limits=lim)
+            return await probe_rtsp(ctx, ip, port, routes=routes)
         if protocol in (Protocol.HTTP, Protocol.HTTPS):
-            return await probe_http(
-                ip, port, tls=protocol is Protocol.HTTPS, timeouts=t, limits=lim
-            )
+            return await probe_http(ctx, ip, port, tls=protocol is Protocol.HTTPS)
         if protocol is Protocol.TELNET:
-            return await probe_telnet(self.connector, ip, port, timeouts=t, limits=lim)
-        return await probe_banner(self.connector, ip, port, timeouts=t, limits=lim)
+            return await probe_telnet(ctx, ip, port)
+        return await probe_banner(ctx, ip, port)
 
     # --- default credentials -------------------------------------------------------------------
 
@@ -502,9 +479,7 @@ class Scanner:
             )
             remaining -= check.attempts
             work.findings.extend(
-                credential_findings(
-                    work.ident, protocol, svc.port, check, custom=frozenset(custom)
-                )
+                credential_findings(work.ident, protocol, svc.port, check, custom=frozenset(custom))
             )
             if check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE):
                 work.notes.append(
@@ -525,13 +500,12 @@ class Scanner:
             await run(svc, protocol, attempt)
 
     def _attempt_for(self, ip: str, svc: ServiceResult, ident: Identification) -> Attempt | None:
-        cfg = self.config
+        ctx = self.ctx
         if svc.status is not ProbeStatus.OK:
             return None
-        t, lim = cfg.timeouts, cfg.limits
         if svc.protocol is Protocol.RTSP and svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
             routes = self.signatures.routes_for(ident.vendor) or ["/"]
-            return rtsp_attempt(self.connector, ip, svc.port, routes[0], timeouts=t, limits=lim)
+            return rtsp_attempt(ctx, ip, svc.port, routes[0])
         if svc.protocol in (Protocol.HTTP, Protocol.HTTPS):
             # The page that asked for a password, else (the home page is a script-driven form)
             # the vendor's own login endpoint; Basic or Digest is learnt from its challenge.
@@ -543,11 +517,11 @@ class Scanner:
                     return None
                 path = login_paths[0]
             tls = svc.protocol is Protocol.HTTPS
-            return http_attempt(ip, svc.port, path, tls=tls, timeouts=t, limits=lim)
+            return http_attempt(ctx, ip, svc.port, path, tls=tls)
         if svc.protocol is Protocol.ONVIF and svc.auth is AuthScheme.UNKNOWN:
-            return onvif_attempt(ip, svc.port, tls=svc.tls, timeouts=t, limits=lim)
+            return onvif_attempt(ctx, ip, svc.port, tls=svc.tls)
         if svc.protocol is Protocol.TELNET and svc.login_prompt:
-            return telnet_attempt(self.connector, ip, svc.port, svc, timeouts=t, limits=lim)
+            return telnet_attempt(ctx, ip, svc.port, svc)
         return None
 
 
