@@ -24,6 +24,8 @@ from scanner.config import Limits, ScanConfig, Timeouts
 from scanner.credentials.custom import CredentialFileError, read_creds
 from scanner.discover.lan import DiscoveryOptions, LanDiscovery
 from scanner.discover.mdns import signature_service_types
+from scanner.discover.vendor.catalog import CatalogError, load_catalog
+from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
 from scanner.lab.netns import NetnsError, run_netns_lab
@@ -325,6 +327,7 @@ def _run_scan(
     nmap: NmapSupport | None = None,
     *,
     lan: LanDiscovery | None = None,
+    vendor: VendorDiscovery | None = None,
 ) -> Report:
     with _observer(args) as observer:
         return run_async(
@@ -337,8 +340,29 @@ def _run_scan(
                 nmap=nmap,
                 lan=lan,
                 scan_timeout=args.scan_timeout,
+                vendor=vendor,
             )
         )
+
+
+def _vendor_discovery(
+    args: argparse.Namespace, targets: TargetSet, ports: dict[tuple[str, int], int] | None = None
+) -> VendorDiscovery:
+    """SADP, DHDiscover, ... (docs/discovery.md): unicast to hosts that answered, multicast and
+    broadcast only on the targets' LAN, nothing with --passive."""
+    extra = tuple(Path(p) for p in args.signatures or ())
+    try:
+        catalog = load_catalog(extra)
+        options = VendorOptions(
+            enabled=not args.no_vendor_discovery,
+            skip=tuple(args.no_discovery_protocol or ()),
+            timeout=args.discovery_timeout,
+            passive=args.passive is not None,
+            ports=ports or {},
+        )
+        return VendorDiscovery(catalog, options, targets.ranges)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _lan_discovery(
@@ -420,7 +444,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.from_nmap is not None:
         config = replace(config, target_specs=(*args.targets, f"--from-nmap {args.from_nmap}"))
     nmap = _nmap_support(args, sigs, imported, import_notes)
-    report = _run_scan(config, sigs, targets, args, nmap, lan=_lan_discovery(args, targets, sigs))
+    report = _run_scan(
+        config,
+        sigs,
+        targets,
+        args,
+        nmap,
+        lan=_lan_discovery(args, targets, sigs),
+        vendor=_vendor_discovery(args, targets),
+    )
     _emit(report, args)
     return _exit_code(report, args)
 
@@ -444,6 +476,7 @@ async def _scan_lab(
             observer=observer,
             lan=lan,
             scan_timeout=args.scan_timeout,
+            vendor=_vendor_discovery(args, targets, lab.vendor_ports()),
         )
 
 
@@ -693,6 +726,17 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     lan.add_argument("--no-mdns", action="store_true", help="no mDNS / DNS-SD queries")
     lan.add_argument("--no-ssdp", action="store_true", help="no SSDP M-SEARCH")
     lan.add_argument("--no-wsd", action="store_true", help="no ONVIF WS-Discovery probe")
+    lan.add_argument(
+        "--no-vendor-discovery",
+        action="store_true",
+        help="no vendor discovery protocols (SADP, DHDiscover, Xiongmai, CS2 P2P, Ubiquiti ...)",
+    )
+    lan.add_argument(
+        "--no-discovery-protocol",
+        action="append",
+        metavar="ID",
+        help="leave out one vendor discovery protocol by id, e.g. sadp (repeatable)",
+    )
     lan.add_argument(
         "--discovery-timeout",
         type=_positive,

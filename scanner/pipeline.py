@@ -31,6 +31,7 @@ from scanner.credentials.adapters import (
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.tcp import sweep_host
+from scanner.discover.vendor.search import VendorDiscovery
 from scanner.match.engine import SignatureSet
 from scanner.models import (
     AuthScheme,
@@ -112,6 +113,7 @@ class Scanner:
         nmap: NmapSupport | None = None,
         lan: LanDiscovery | None = None,
         scan_timeout: float | None = None,
+        vendor: VendorDiscovery | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
@@ -123,6 +125,7 @@ class Scanner:
         self.observer: ScanObserver = observer or _NullObserver()
         self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
         self.lan = lan  # ARP, mDNS, SSDP, WS-Discovery, passive mode (scanner/discover/lan.py)
+        self.vendor = vendor  # SADP, DHDiscover, ... (scanner/discover/vendor/)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
         # --scan-timeout: the whole scan's deadline (loop time), set when run() starts. Hosts
@@ -151,6 +154,8 @@ class Scanner:
             async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
                 if self.lan is not None:
                     group.create_task(self.lan.run())  # at once with the TCP sweep
+                if self.vendor is not None:
+                    group.create_task(self.vendor.run())  # the same window, overlapped
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
@@ -186,6 +191,7 @@ class Scanner:
                 if self.lan is None or not self.lan.passive
                 else DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent"),
                 *(self.lan.runs() if self.lan else ()),
+                *(self.vendor.runs() if self.vendor else ()),
                 *(self.nmap.discovery_runs() if self.nmap else ()),
             ),
         )
@@ -244,7 +250,7 @@ class Scanner:
         except Exception as exc:  # a bug must not end the whole scan
             log.debug("host %s failed", ip, exc_info=True)
             work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
-        if not work.open_ports and work.lan is None:
+        if not work.open_ports and work.lan is None and not work.services:
             return None
         inferred = []
         seen = {f.id for f in work.findings}
@@ -270,6 +276,8 @@ class Scanner:
         )
         if self.lan is not None:
             host = self.lan.finish_host(host, work.lan, swept=bool(work.open_ports))
+        if self.vendor is not None:
+            host = self.vendor.finish_host(host)
         return self.nmap.finish_host(host) if self.nmap else host
 
     async def _scan_host(self, work: _HostWork) -> None:
@@ -296,7 +304,11 @@ class Scanner:
             work.lan = await lan.host(work.ip)  # after the sweep: the neighbour table is filled
             if work.lan is not None:
                 work.services.extend(work.lan.services)
-        if not work.open_ports and work.lan is None:
+        if self.vendor is not None:
+            # Asked by unicast only when the host answered something; multicast answers count.
+            answered = bool(work.open_ports) or work.lan is not None
+            work.services.extend(await self.vendor.query(work.ip, answered=answered))
+        if not work.open_ports and work.lan is None and not work.services:
             return
         per_host = asyncio.Semaphore(cfg.limits.per_host)
 
@@ -339,6 +351,9 @@ class Scanner:
             work.services.extend(step.services)
             work.notes.extend(step.notes)
             work.ident = step.ident
+        if self.vendor is not None:
+            work.ident = self.vendor.identify(work.ident, work.services, self.signatures)
+            work.findings.extend(self.vendor.findings(work.ident, work.services))
         await self._vendor_routes(work, per_host)
         if cfg.confirm_streams:
             await self._confirm_streams(work, per_host)
@@ -547,6 +562,7 @@ async def scan(
     nmap: NmapSupport | None = None,
     lan: LanDiscovery | None = None,
     scan_timeout: float | None = None,
+    vendor: VendorDiscovery | None = None,
 ) -> Report:
     scanner = Scanner(
         config,
@@ -556,6 +572,7 @@ async def scan(
         nmap=nmap,
         lan=lan,
         scan_timeout=scan_timeout,
+        vendor=vendor,
     )
     return await scanner.run(targets, total)
 

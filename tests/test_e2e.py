@@ -13,12 +13,15 @@ import pytest
 import pytest_asyncio
 
 from scanner.config import ScanConfig, Timeouts
+from scanner.discover.vendor.catalog import load_catalog
+from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
 from scanner.lab import RunningLab, default_devices, start_lab
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import DeviceType, Host, Protocol, Report, Severity
 from scanner.pipeline import scan
 from scanner.report.json_report import render_json
 from scanner.report.text import render_text
+from scanner.targets import resolve_targets
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report-schema.json").read_text())
 PREFIX = "127.77.9"
@@ -49,7 +52,14 @@ def lab_config(lab: RunningLab, **changes: object) -> ScanConfig:
 async def scan_lab(lab: RunningLab, signatures: SignatureSet, **changes: object) -> Report:
     config = lab_config(lab, **changes)
     targets = lab.targets()
-    return await scan(config, signatures, targets, len(targets))
+    # The lab answers the vendor discovery protocols by unicast (loopback: no multicast).
+    vendor = VendorDiscovery(
+        load_catalog(),
+        VendorOptions(timeout=1.0, ports=lab.vendor_ports()),
+        resolve_targets(targets).ranges,
+        interfaces={},
+    )
+    return await scan(config, signatures, targets, len(targets), vendor=vendor)
 
 
 def by_ip(report: Report) -> dict[str, Host]:

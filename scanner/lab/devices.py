@@ -391,7 +391,7 @@ def xiongmai_dvr(key: str, ip: str) -> DeviceSpec:
         ip=ip,
         vendor="Xiongmai",
         model="XMEye DVR",
-        firmware=None,
+        firmware="V4.02.R11.34500140.10001.130100.00000",  # told only by its search answer
         device_type=DeviceType.RECORDER,
         description="Xiongmai (XMEye) OEM video recorder with its Telnet console left open",
         problems=(

@@ -81,8 +81,9 @@ _SERVICE = _object(
         "accepts_any_route": {"type": "boolean"},
         "login_prompt": {"type": "boolean"},
         "redirect": _nullable(_STR),
-        # Who gathered the evidence: camsweep's own probe or nmap.
-        "source": {"type": "string", "enum": ["camsweep", "nmap"]},
+        # Who gathered the evidence: camsweep's own probe, nmap, or (for a vendor-discovery
+        # service) the id of the vendor discovery protocol that answered (docs/discovery.md).
+        "source": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$"},
     }
 )
 
