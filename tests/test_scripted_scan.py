@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import pytest
 
@@ -163,7 +163,7 @@ async def test_a_whole_scan_runs_through_the_seam_without_a_socket(
     # The vendor discovery answers come through the datagram seam too, scripted from the lab's
     # own responders (scanner/lab/vendord.py) answering the catalogue's queries.
     catalog = load_catalog()
-    answers: dict[tuple[str, int], list[DatagramStep]] = {}
+    answers: dict[tuple[str, int], Sequence[DatagramStep]] = {}
     for spec in default_devices(PREFIX):
         for answer in spec.vendor_discovery:
             query = next(p.query() for p in catalog.protocols if p.port == answer.port)
