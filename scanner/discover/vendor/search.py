@@ -42,6 +42,7 @@ from scanner.models import (
     Protocol,
     ServiceResult,
 )
+from scanner.probe.registry import HostJob, HostProbe, PortProbe
 from scanner.targets import TargetRange
 from scanner.transport import Datagram, DatagramSeam, Search, TransportError, UdpSeam
 
@@ -95,6 +96,7 @@ class VendorDiscovery:
         self._count = 0
         self._window = asyncio.Event()
         self._queried: set[str] = set()
+        self._returned: set[str] = set()  # hosts whose answers the scan already has
         self._answers: dict[str, set[str]] = {}
         self._errors: list[str] = []
 
@@ -204,6 +206,7 @@ class VendorDiscovery:
                     break
         for pid in found:
             self._answers.setdefault(pid, set()).add(ip)
+        self._returned.add(ip)
         return list(found.values())
 
     # --- what the scan asks (one call per pipeline step) -----------------------------------
@@ -226,6 +229,24 @@ class VendorDiscovery:
         if not any(s.transport == "tcp" for s in host.services):
             methods = tuple(m for m in methods if m != "tcp")
         return replace(host, discovered_by=methods)
+
+    def registrations(self) -> tuple[HostProbe, PortProbe]:
+        """Its lines in the probe registry: a host probe (every live host is asked by unicast,
+        beside its port probes; a host already answered for is not asked twice) and the
+        findings of every vendor-discovery service, however the host was found."""
+
+        async def run(job: HostJob) -> Sequence[ServiceResult]:
+            if job.ip in self._returned:
+                return []
+            return await self.query(job.ip, answered=True)
+
+        def findings(ident: Identification, service: ServiceResult) -> Sequence[Finding]:
+            return self.findings(ident, [service])
+
+        return (
+            HostProbe("vendor-discovery", run),
+            PortProbe((Protocol.VENDOR_DISCOVERY,), findings=findings),
+        )
 
     def heard(self) -> list[str]:
         """In-scope addresses that answered a search (they are reported even with no TCP)."""
