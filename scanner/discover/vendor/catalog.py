@@ -71,6 +71,7 @@ _PROTOCOL_SCHEMA = {
         "multicast": {"type": "string"},
         "broadcast": {"type": "boolean"},
         "unicast": {"type": "boolean"},
+        "reply_port": {"type": "integer", "minimum": 1, "maximum": 65535},
         "query_text": {"type": "string", "minLength": 1, "maxLength": _MAX_QUERY},
         "query_hex": {"type": "string", "pattern": "^(?:[0-9a-fA-F]{2})+$"},
         "framing": {"enum": sorted(FRAMINGS)},
@@ -176,6 +177,7 @@ class DiscoveryProtocol:
     multicast: str | None = None
     broadcast: bool = False
     unicast: bool = True
+    reply_port: int | None = None  # devices answer searches to this port of ours, not the sender's
     query_text: str | None = None
     query_bytes: bytes | None = None
     require: Mapping[str, re.Pattern[str]] = ()  # type: ignore[assignment]
@@ -303,6 +305,7 @@ def _protocol(entry: Mapping[str, Any], where: str) -> DiscoveryProtocol:
         multicast=str(multicast) if multicast is not None else None,
         broadcast=bool(entry.get("broadcast", False)),
         unicast=bool(entry.get("unicast", True)),
+        reply_port=int(entry["reply_port"]) if "reply_port" in entry else None,
         query_text=str(entry["query_text"]) if "query_text" in entry else None,
         query_bytes=bytes.fromhex(str(query_hex)) if query_hex is not None else None,
         require=require,

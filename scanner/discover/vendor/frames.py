@@ -31,6 +31,7 @@ __all__ = [
     "parse_pppp",
     "parse_sofia",
     "parse_ubnt",
+    "parse_vivotek",
     "parse_xml",
     "wrap_dhip",
     "wrap_sofia",
@@ -70,11 +71,12 @@ def _local(tag: object) -> str:
 
 
 def parse_xml(data: bytes) -> Fields:
-    """A flat XML answer: every child element of the root as ``Tag`` -> text, plus ``_root``.
+    """An XML answer: every child element of the root as ``Tag`` -> text (one level deeper as
+    ``Parent.Tag``), plus ``_root``.
 
     SADP answers are one ``<ProbeMatch>`` with flat children (``DeviceDescription``,
-    ``DeviceSN``, ``SoftwareVersion``, ``Activated`` ...). Read with defusedxml: no entities, no
-    DTD, no external references.
+    ``DeviceSN``, ``SoftwareVersion``, ``Activated`` ...); Bosch's are ``<root><device>...``.
+    Read with defusedxml: no entities, no DTD, no external references.
     """
     _check_size(data, 8)
     try:
@@ -84,7 +86,15 @@ def parse_xml(data: bytes) -> Fields:
     fields: Fields = {"_root": _local(root.tag)}
     for child in root:
         name = _local(child.tag)
-        if name and child.text:
+        if not name:
+            continue
+        if len(child):
+            # One level down (Bosch: <root><device><friendlyName/>...), as "device.friendlyName".
+            for grandchild in child:
+                inner = _local(grandchild.tag)
+                if inner and grandchild.text:
+                    _put(fields, f"{name}.{inner}", grandchild.text)
+        elif child.text:
             _put(fields, name, child.text)
     return fields
 
@@ -298,6 +308,43 @@ def parse_dahua5050(data: bytes) -> Fields:
     return fields
 
 
+# --- Vivotek (UDP 10000) ----------------------------------------------------------------------
+
+_VIVOTEK_MAGIC = b"\x4a\x5d\x8f\x1c"
+_VIVOTEK_TAGS = {0x01: "long_name", 0x09: "short_name"}
+
+
+def parse_vivotek(data: bytes) -> Fields:
+    """A Vivotek search answer (UniversalScanner's Vivotek.cs): a session byte and the magic
+    4A 5D 8F 1C, then type(u8) size(u8) value records: 0x01 long name, 0x02 MAC, 0x03 IPv4,
+    0x09 short name (the model); type 0x04 has no value (its size byte is the value)."""
+    _check_size(data, 5)
+    if data[1:5] != _VIVOTEK_MAGIC:
+        raise FrameError("no Vivotek magic at offset 1")
+    fields: Fields = {}
+    pos = 5
+    while pos + 2 <= len(data):
+        tag, size = data[pos], data[pos + 1]
+        pos += 2
+        if tag == 0x00:
+            raise FrameError("record type 0 (invalid)")
+        if tag == 0x04:
+            continue
+        if pos + size > len(data):
+            raise FrameError(f"record 0x{tag:02x} runs past the end")
+        value = data[pos : pos + size]
+        pos += size
+        if tag == 0x02 and size >= 6:
+            _put(fields, "mac", _mac(value))
+        elif tag == 0x03 and size >= 4:
+            _put(fields, "ip", _ipv4(value))
+        elif tag in _VIVOTEK_TAGS:
+            _put(fields, _VIVOTEK_TAGS[tag], value.split(b"\x00", 1)[0].decode("utf-8", "replace"))
+    if not fields:
+        raise FrameError("no records: a query, not an answer")
+    return fields
+
+
 def wrap_none(payload: bytes) -> bytes:
     return payload
 
@@ -310,4 +357,5 @@ FRAMINGS: Mapping[str, tuple[Callable[[bytes], Fields], Callable[[bytes], bytes]
     "pppp": (parse_pppp, wrap_none),
     "ubnt-tlv": (parse_ubnt, wrap_none),
     "dahua-5050": (parse_dahua5050, wrap_none),
+    "vivotek": (parse_vivotek, wrap_none),
 }

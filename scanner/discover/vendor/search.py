@@ -149,6 +149,7 @@ class VendorDiscovery:
             messages=(protocol.query(),),
             duration=self.options.timeout,
             repeat_after=min(_REPEAT_AFTER, self.options.timeout / 3),
+            source_port=protocol.reply_port or 0,
         )
         try:
             found = await self.datagrams.search(

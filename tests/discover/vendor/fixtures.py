@@ -234,3 +234,24 @@ ea 0b 00 0b 55 56 43 20 47 33 20 46 6c 65 78 0c
 ** ** ** ** ** ** 61 39 30 64 2c 00 01 03
 """
 UBNT_G3_FLEX = bytes.fromhex(_UBNT_G3_DUMP.replace("**", "00"))
+
+# --- Bosch -----------------------------------------------------------------------------------
+
+# UniversalScanner, UniversalScanner/Bosch.xml.selftest: the XML answer its self-test feeds the
+# Bosch parser. Verbatim.
+BOSCH_XML_UNIVERSALSCANNER = (
+    b'<?xml version="1.0" encoding="UTF-8"?><root xmlns="OEMExt00:device-1-0"><device>'
+    b"<deviceType>OEMExt00:device:deviceID0</deviceType><App>1</App><friendlyName>Virtual (XML)"
+    b"</friendlyName><unitName></unitName><deviceGUID>0123456789000000000000000000000000000000"
+    b"000000000000000000000000</deviceGUID><serialNumber>12345678:12345678</serialNumber>"
+    b"<physAddress>00-11-22-33-44-55</physAddress><sessionKey>0000000000000001</sessionKey>"
+    b"<unitIPAddress>127.0.0.2</unitIPAddress><unitSubnetMask>255.0.0.0</unitSubnetMask>"
+    b"<unitGatewayIp></unitGatewayIp><unitIPv6Address>fe80::1</unitIPv6Address>"
+    b"<activeConnections>1</activeConnections><RCPPort>1756</RCPPort><HTTPPort>80</HTTPPort>"
+    b"<HTTPSPort>443</HTTPSPort><dhcp>0</dhcp><dhcpState>0</dhcpState><cameraFrontendID>4881"
+    b"</cameraFrontendID><Flags>00000000</Flags><Lines>1</Lines><BcJpeg>1</BcJpeg>"
+    b"<unitStatelessIPv6Address>::</unitStatelessIPv6Address><scanID></scanID><privacyMode>0"
+    b"</privacyMode><ClusterID>0</ClusterID><deviceCapabilities>00000006000100010200050001010002"
+    b"000100000d00010500190001000024000100</deviceCapabilities><deviceTypeIDs>00000030000000000"
+    b"0001311</deviceTypeIDs></device></root>"
+)

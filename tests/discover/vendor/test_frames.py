@@ -244,3 +244,40 @@ def test_caps() -> None:
         frames.parse_xml(b"<a>" + b"x" * frames.MAX_ANSWER + b"</a>")
     many = "".join(f"<T{i}>v</T{i}>" for i in range(500))
     assert len(frames.parse_xml(f"<ProbeMatch>{many}</ProbeMatch>".encode())) <= 128
+
+
+# --- Bosch and Vivotek ------------------------------------------------------------------------
+
+
+def test_bosch_universalscanner_selftest() -> None:
+    evidence = _read("bosch", fx.BOSCH_XML_UNIVERSALSCANNER)
+    assert evidence is not None
+    assert evidence["discovery.model"] == "Virtual (XML)"
+    assert evidence["discovery.serial"] == "12345678:12345678"
+    assert evidence["discovery.mac"] == "00-11-22-33-44-55"
+    protocol = load_catalog().protocol("bosch")
+    assert protocol is not None
+    assert protocol.reply_port == 1758
+    assert not protocol.unicast
+    assert protocol.read(protocol.query()) is None
+
+
+def test_vivotek_layout() -> None:
+    # No published Vivotek answer in text form was found: built from the layout Vivotek.cs
+    # documents (session byte, magic, type-size-value records, 0x04 carrying no value).
+    data = (
+        bytes.fromhex("014a5d8f1c")
+        + b"\x02\x06"
+        + bytes.fromhex("0002d1000018")
+        + b"\x03\x04"
+        + bytes([198, 18, 0, 19])
+        + b"\x04\x01"
+        + b"\x09\x08IB8369A\x00"
+    )
+    evidence = _read("vivotek", data)
+    assert evidence is not None
+    assert evidence["discovery.model"] == "IB8369A"
+    assert evidence["discovery.mac"] == "00:02:d1:00:00:18"
+    protocol = load_catalog().protocol("vivotek")
+    assert protocol is not None
+    assert protocol.read(protocol.query()) is None
