@@ -1,6 +1,6 @@
 """The emulated devices: what each one is, what it says on the wire, and what a scan should find.
 
-The six default kinds are written down in docs/architecture.md ("The built-in lab"); every
+The eight default kinds are written down in docs/architecture.md ("The built-in lab"); every
 header, title, realm and banner below is the one that section promises, so the scanner's seed
 signatures and this lab meet on the documented contract, not on shared code.
 """
