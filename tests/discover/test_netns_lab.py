@@ -54,10 +54,10 @@ def lab() -> Iterator[NetnsLab]:
         yield running
 
 
-def run_scan(lab: NetnsLab, out: Path, *extra: str, targets: str = NETWORK) -> dict[str, Any]:
-    argv = [sys.executable, "-m", "scanner", "scan", targets, "--format", "json", "-o", str(out)]
+def in_scanner_ns(lab: NetnsLab, argv: list[str]) -> str:
+    """Run ``argv`` inside the scanner's namespace; its standard output (it must succeed)."""
     proc = subprocess.run(
-        lab.exec_argv(lab.scanner_ns, [*argv, "-q", *extra]),
+        lab.exec_argv(lab.scanner_ns, argv),
         capture_output=True,
         text=True,
         timeout=50,
@@ -65,6 +65,12 @@ def run_scan(lab: NetnsLab, out: Path, *extra: str, targets: str = NETWORK) -> d
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def run_scan(lab: NetnsLab, out: Path, *extra: str, targets: str = NETWORK) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "scanner", "scan", targets, "--format", "json", "-o", str(out)]
+    in_scanner_ns(lab, [*argv, "-q", *extra])
     report: dict[str, Any] = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
     return report
@@ -280,16 +286,8 @@ asyncio.run(main())
 
 
 def test_vendor_multicast_and_broadcast_cross_the_lan(lab: NetnsLab) -> None:
-    proc = subprocess.run(
-        lab.exec_argv(lab.scanner_ns, [sys.executable, "-c", WIDE_ONLY]),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=ENV,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = in_scanner_ns(lab, [sys.executable, "-c", WIDE_ONLY])
+    found = json.loads(out.strip().splitlines()[-1])
     # Multicast: SADP to 239.255.255.250:37020, DHDiscover to 239.255.255.251:37810.
     assert found["198.18.0.16"]["sadp"]["discovery.activated"] == "false"
     assert found["198.18.0.17"]["dhdiscover"]["discovery.model"] == "IPC-HFW1230S"
