@@ -20,12 +20,17 @@ from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
 
 from scanner import __version__
-from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.config import (
+    DiscoveryOptions,
+    Limits,
+    Profile,
+    ScanConfig,
+    Timeouts,
+    VendorOptions,
+)
 from scanner.credentials.custom import CredentialFileError, read_creds
-from scanner.discover.lan import DiscoveryOptions, LanDiscovery
 from scanner.discover.mdns import signature_service_types
 from scanner.discover.vendor.catalog import CatalogError, load_catalog
-from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
 from scanner.lab.netns import NetnsError, run_netns_lab
@@ -35,7 +40,6 @@ from scanner.models import Host, Report, Severity
 from scanner.nmap import (
     NmapOptions,
     NmapScan,
-    NmapSupport,
     find_nmap,
     plan_targets,
     read_nmap_report,
@@ -300,6 +304,7 @@ def _scan_config(
         connect=args.connect_timeout,
         read=args.read_timeout,
         host=args.host_timeout,
+        scan=args.scan_timeout,
     )
     limits = Limits(connections=args.concurrency, credential_attempts=args.max_login_failures)
     config = ScanConfig(
@@ -309,69 +314,31 @@ def _scan_config(
         port_protocols=port_protocols,
         timeouts=timeouts,
         limits=limits,
-        profile=profile,
+        profile=Profile(profile),
         check_credentials=not args.no_credentials,
         show_secrets=args.show_secrets,
         debug=args.debug,
         custom_credentials=read_creds(args.creds) if args.creds else (),
         confirm_streams=args.confirm_streams,
+        discovery=_discovery_options(args, sigs),
+        vendor=_vendor_options(args),
+        scope=targets.ranges,
     )
     return with_profile_defaults(config)
 
 
 def _run_scan(
-    config: ScanConfig,
-    sigs: SignatureSet,
-    targets: TargetSet,
-    args: argparse.Namespace,
-    nmap: NmapSupport | None = None,
-    *,
-    lan: LanDiscovery | None = None,
-    vendor: VendorDiscovery | None = None,
+    config: ScanConfig, sigs: SignatureSet, targets: TargetSet, args: argparse.Namespace
 ) -> Report:
     with _observer(args) as observer:
-        return run_async(
-            scan(
-                config,
-                sigs,
-                targets,
-                len(targets),
-                observer=observer,
-                nmap=nmap,
-                lan=lan,
-                scan_timeout=args.scan_timeout,
-                vendor=vendor,
-            )
-        )
+        return run_async(scan(config, sigs, targets, len(targets), observer=observer))
 
 
-def _vendor_discovery(
-    args: argparse.Namespace, targets: TargetSet, ports: dict[tuple[str, int], int] | None = None
-) -> VendorDiscovery:
-    """SADP, DHDiscover, ... (docs/discovery.md): unicast to hosts that answered, multicast and
-    broadcast only on the targets' LAN, nothing with --passive."""
-    extra = tuple(Path(p) for p in args.signatures or ())
-    try:
-        catalog = load_catalog(extra)
-        options = VendorOptions(
-            enabled=not args.no_vendor_discovery,
-            skip=tuple(args.no_discovery_protocol or ()),
-            timeout=args.discovery_timeout,
-            passive=args.passive is not None,
-            ports=ports or {},
-        )
-        return VendorDiscovery(catalog, options, targets.ranges)
-    except CatalogError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _lan_discovery(
-    args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet
-) -> LanDiscovery:
+def _discovery_options(args: argparse.Namespace, sigs: SignatureSet) -> DiscoveryOptions:
     """ARP, mDNS, SSDP, WS-Discovery, --passive (docs/discovery.md): only on the targets' LAN."""
     if args.passive is not None and getattr(args, "nmap", False):
         raise UsageError("--passive sends nothing, so it cannot be combined with --nmap")
-    options = DiscoveryOptions(
+    return DiscoveryOptions(
         arp=not args.no_arp,
         mdns=not args.no_mdns,
         ssdp=not args.no_ssdp,
@@ -380,12 +347,30 @@ def _lan_discovery(
         passive=args.passive,
         service_types=signature_service_types(sigs.fingerprints),
     )
-    return LanDiscovery(options, targets.ranges)
 
 
-def _nmap_support(
-    args: argparse.Namespace, sigs: SignatureSet, imported: NmapScan | None, notes: tuple[str, ...]
-) -> NmapSupport | None:
+def _vendor_options(args: argparse.Namespace) -> VendorOptions:
+    """SADP, DHDiscover, ... (docs/discovery.md): unicast to hosts that answered, multicast and
+    broadcast only on the targets' LAN, nothing with --passive. Bad catalogue files or an
+    unknown protocol id are usage errors, before anything is sent."""
+    extra = tuple(Path(p) for p in args.signatures or ())
+    skip = tuple(args.no_discovery_protocol or ())
+    try:
+        load_catalog(extra).select(skip)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    return VendorOptions(
+        enabled=not args.no_vendor_discovery,
+        skip=skip,
+        timeout=args.discovery_timeout,
+        passive=args.passive is not None,
+        extra_dirs=extra,
+    )
+
+
+def _nmap_options(
+    args: argparse.Namespace, imported: NmapScan | None, notes: tuple[str, ...]
+) -> NmapOptions | None:
     """--nmap and --from-nmap (docs/nmap.md); a missing nmap binary costs one line, not the scan."""
     if not args.nmap and imported is None:
         return None
@@ -395,7 +380,7 @@ def _nmap_support(
             "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
             file=sys.stderr,
         )
-    options = NmapOptions(
+    return NmapOptions(
         enrich=args.nmap,
         binary=binary,
         intensity=args.nmap_intensity,
@@ -403,7 +388,6 @@ def _nmap_support(
         source=args.from_nmap.name if args.from_nmap else "",
         import_notes=notes,
     )
-    return NmapSupport(options, sigs)
 
 
 def _auto_targets(args: argparse.Namespace) -> TargetSet:
@@ -443,16 +427,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     config = _scan_config(args, targets, sigs, auto=auto)
     if args.from_nmap is not None:
         config = replace(config, target_specs=(*args.targets, f"--from-nmap {args.from_nmap}"))
-    nmap = _nmap_support(args, sigs, imported, import_notes)
-    report = _run_scan(
-        config,
-        sigs,
-        targets,
-        args,
-        nmap,
-        lan=_lan_discovery(args, targets, sigs),
-        vendor=_vendor_discovery(args, targets),
-    )
+    config = replace(config, nmap=_nmap_options(args, imported, import_notes))
+    report = _run_scan(config, sigs, targets, args)
     _emit(report, args)
     return _exit_code(report, args)
 
@@ -462,22 +438,15 @@ async def _scan_lab(
 ) -> Report:
     async with await start_lab(standard_ports=None if not args.high_ports else False) as lab:
         targets = resolve_targets(lab.targets())
+        config = _scan_config(args, targets, sigs, auto=False)
         config = replace(
-            _scan_config(args, targets, sigs, auto=False),
+            config,
             ports=tuple(lab.ports()),
             port_protocols=lab.port_protocols(),
+            # Where a lab discovery responder could not have its standard UDP port.
+            vendor=replace(config.vendor, ports=lab.vendor_ports()) if config.vendor else None,
         )
-        lan = _lan_discovery(args, targets, sigs)
-        return await scan(
-            config,
-            sigs,
-            targets,
-            len(targets),
-            observer=observer,
-            lan=lan,
-            scan_timeout=args.scan_timeout,
-            vendor=_vendor_discovery(args, targets, lab.vendor_ports()),
-        )
+        return await scan(config, sigs, targets, len(targets), observer=observer)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -12,9 +12,7 @@ import jsonschema
 import pytest
 import pytest_asyncio
 
-from scanner.config import ScanConfig, Timeouts
-from scanner.discover.vendor.catalog import load_catalog
-from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
+from scanner.config import ScanConfig, Timeouts, VendorOptions
 from scanner.lab import RunningLab, default_devices, start_lab
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import DeviceType, Host, Protocol, Report, Severity
@@ -45,6 +43,9 @@ def lab_config(lab: RunningLab, **changes: object) -> ScanConfig:
         ports=tuple(lab.ports()),
         port_protocols=lab.port_protocols(),
         timeouts=Timeouts(credential_pause=0.05),
+        # The lab answers the vendor discovery protocols by unicast (loopback: no multicast).
+        vendor=VendorOptions(timeout=1.0, ports=lab.vendor_ports()),
+        scope=resolve_targets(lab.targets()).ranges,
     )
     return replace(config, **changes)  # type: ignore[arg-type]
 
@@ -52,14 +53,7 @@ def lab_config(lab: RunningLab, **changes: object) -> ScanConfig:
 async def scan_lab(lab: RunningLab, signatures: SignatureSet, **changes: object) -> Report:
     config = lab_config(lab, **changes)
     targets = lab.targets()
-    # The lab answers the vendor discovery protocols by unicast (loopback: no multicast).
-    vendor = VendorDiscovery(
-        load_catalog(),
-        VendorOptions(timeout=1.0, ports=lab.vendor_ports()),
-        resolve_targets(targets).ranges,
-        interfaces={},
-    )
-    return await scan(config, signatures, targets, len(targets), vendor=vendor)
+    return await scan(config, signatures, targets, len(targets))
 
 
 def by_ip(report: Report) -> dict[str, Host]:

@@ -16,9 +16,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import pytest
 
-from scanner.config import ScanConfig, Timeouts
+from scanner.config import ScanConfig, Timeouts, VendorOptions
 from scanner.discover.vendor.catalog import load_catalog
-from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
 from scanner.lab import default_devices
 from scanner.lab.auth import LoginGuard
 from scanner.lab.runner import _handler
@@ -154,12 +153,6 @@ async def test_a_whole_scan_runs_through_the_seam_without_a_socket(
     signatures: SignatureSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     connector, targets, expected = memory_lab()
-    config = ScanConfig(
-        targets=tuple(targets),
-        target_specs=tuple(targets),
-        ports=(23, 80, 81, 554, 8000, 34567, 37777),
-        timeouts=Timeouts(credential_pause=0.0),
-    )
     # The vendor discovery answers come through the datagram seam too, scripted from the lab's
     # own responders (scanner/lab/vendord.py) answering the catalogue's queries.
     catalog = load_catalog()
@@ -171,17 +164,18 @@ async def test_a_whole_scan_runs_through_the_seam_without_a_socket(
             assert reply is not None
             answers[(spec.ip, answer.port)] = [reply]
     datagrams = ScriptedDatagrams(answers)
-    vendor = VendorDiscovery(
-        catalog,
-        VendorOptions(timeout=0.2),
-        resolve_targets(targets).ranges,
-        interfaces={},
-        datagrams=datagrams,
+    config = ScanConfig(
+        targets=tuple(targets),
+        target_specs=tuple(targets),
+        ports=(23, 80, 81, 554, 8000, 34567, 37777),
+        timeouts=Timeouts(credential_pause=0.0),
+        vendor=VendorOptions(timeout=0.2),
+        scope=resolve_targets(targets).ranges,
     )
     try:
         with no_sockets(monkeypatch) as attempts:
             report = await scan(
-                config, signatures, targets, len(targets), connector=connector, vendor=vendor
+                config, signatures, targets, len(targets), connector=connector, datagrams=datagrams
             )
     finally:
         await connector.close()

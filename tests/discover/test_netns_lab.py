@@ -268,7 +268,8 @@ def test_lab_command_builds_and_removes_its_namespaces() -> None:
 WIDE_ONLY = """
 import asyncio, json
 from scanner.discover.vendor.catalog import load_catalog
-from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
+from scanner.config import VendorOptions
+from scanner.discover.vendor.search import VendorDiscovery
 from scanner.targets import resolve_targets
 
 async def main():

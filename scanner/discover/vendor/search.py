@@ -22,8 +22,9 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
+from scanner.config import VendorOptions
 from scanner.discover.lan import Link, plan_links
 from scanner.discover.vendor.catalog import DiscoveryProtocol, VendorCatalog
 from scanner.discover.vendor.evidence import (
@@ -54,19 +55,6 @@ _REPEAT_AFTER = 0.5
 _MAX_DATAGRAMS = 4096  # answers kept from one scan: a hostile LAN cannot grow memory past it
 
 
-@dataclass(frozen=True, slots=True)
-class VendorOptions:
-    """Which vendor protocols run and for how long (seconds)."""
-
-    enabled: bool = True  # --no-vendor-discovery
-    skip: tuple[str, ...] = ()  # --no-discovery-protocol ID (repeatable)
-    timeout: float = 3.0  # the discovery window, shared with the other methods
-    unicast_wait: float = 1.0  # how long a unicast query waits for its answer
-    passive: bool = False  # --passive: nothing is sent
-    # (address, standard port) -> port: where a lab responder could not bind its standard port.
-    ports: Mapping[tuple[str, int], int] = field(default_factory=dict)
-
-
 class VendorDiscovery:
     """One scan's vendor discovery: ``run`` (the window) and ``query`` per host."""
 
@@ -83,10 +71,12 @@ class VendorDiscovery:
         self.all_protocols = catalog.protocols
         self.catalog = catalog.select(options.skip)
         self._spans = [(int(r.first), int(r.last)) for r in ranges]
-        if interfaces is None:
+        if interfaces is None and datagrams is None:
             from scanner.targets import read_interfaces  # noqa: PLC0415
 
             interfaces = read_interfaces()
+        # A scripted seam (tests) stands for the network: it says which networks are attached.
+        interfaces = interfaces or {}
         self.links, self._no_links = plan_links(interfaces, ranges)
         # Searches may leave only on the attached networks holding targets, never when passive.
         self.datagrams = datagrams or UdpSeam(

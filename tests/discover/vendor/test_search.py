@@ -10,8 +10,9 @@ import ipaddress
 
 import pytest
 
+from scanner.config import VendorOptions
 from scanner.discover.vendor.catalog import load_catalog
-from scanner.discover.vendor.search import VendorDiscovery, VendorOptions
+from scanner.discover.vendor.search import VendorDiscovery
 from scanner.match import load_signatures
 from scanner.models import Confidence, DeviceType, DiscoveryStatus, Identification, Protocol
 from scanner.targets import resolve_targets
