@@ -104,11 +104,8 @@ class Scanner:
         # --passive: nothing at all is sent (the options say so, or an injected enricher).
         self.passive = config.passive or any(e.passive for e in self.enrichers)
         # An enricher may bring probes of its own (vendor discovery's per-host question).
-        extra = [p for e in self.enrichers for p in getattr(e, "probes", ())]
-        if extra:
-            self.registry = self.registry.copy()
-            for entry in extra:
-                self.registry.register(entry)
+        for entry in (p for e in self.enrichers for p in getattr(e, "probes", ())):
+            self.registry = self.registry.copy().register(entry)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
         self._deadline: float | None = None  # the scan's (loop time), set when run() starts
