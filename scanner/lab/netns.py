@@ -91,6 +91,9 @@ class NetnsDevice:
     # Drop every inbound TCP packet in the device's namespace (nftables): its ports look
     # filtered, as behind a firewall, and only its UDP discovery answer can name it.
     filter_tcp: bool = False
+    # UDP discovery ports whose answers the device sends to the multicast group, not back to
+    # the asker (as Hikvision SADP devices may); the scanner must listen on the group.
+    group_replies: frozenset[int] = frozenset()
 
     @property
     def mac(self) -> str:
@@ -228,8 +231,9 @@ def netns_devices() -> tuple[NetnsDevice, ...]:
             "hik-inactive",
             "198.18.0.16",
             hik_new,
-            "TCP filtered; never activated: model and firmware from SADP (multicast)",
+            "TCP filtered; never activated: model and firmware from SADP (answers to the group)",
             filter_tcp=True,
+            group_replies=frozenset({37020}),
         ),
         NetnsDevice(
             "dahua-quiet",
@@ -563,7 +567,9 @@ async def serve_device(device: NetnsDevice, *, announce: float, lifetime: float)
                 await responder.start()
             if spec.vendor_discovery:
                 # The maker's discovery protocols on the LAN: unicast, broadcast, multicast.
-                vendor = VendorResponder(device.ip, spec.vendor_discovery, lan=True)
+                vendor = VendorResponder(
+                    device.ip, spec.vendor_discovery, lan=True, group_replies=device.group_replies
+                )
                 await vendor.start(fallback=False)
             print(json.dumps({"ready": device.key, "ports": sorted(ports)}), flush=True)
             await stop.wait()

@@ -181,9 +181,10 @@ VendorAnswer = SadpAnswer | DhipAnswer | SofiaAnswer | Cs2Answer | UbntAnswer
 
 
 class _Responder(asyncio.DatagramProtocol):
-    def __init__(self, answers: Sequence[VendorAnswer], ip: str) -> None:
+    def __init__(self, answers: Sequence[VendorAnswer], ip: str, *, to_group: bool) -> None:
         self.answers = answers
         self.ip = ip
+        self.to_group = to_group  # answer a search to its multicast group, as SADP devices do
         self.transport: asyncio.DatagramTransport | None = None
         self.queries = 0
 
@@ -197,8 +198,10 @@ class _Responder(asyncio.DatagramProtocol):
             reply = answer.answer(data, self.ip)
             if reply is not None:
                 self.queries += 1
+                group = getattr(answer, "group", None) if self.to_group else None
+                target = (group, answer.port) if group else addr
                 with contextlib.suppress(OSError):
-                    self.transport.sendto(reply, addr)
+                    self.transport.sendto(reply, target)
                 return
 
     def error_received(self, exc: Exception) -> None:
@@ -212,10 +215,18 @@ def _factory(protocol: _Responder) -> Callable[[], _Responder]:
 class VendorResponder:
     """Answers the device's discovery protocols on ``ip`` (and, in a namespace, the LAN)."""
 
-    def __init__(self, ip: str, answers: Sequence[VendorAnswer], *, lan: bool = False) -> None:
+    def __init__(
+        self,
+        ip: str,
+        answers: Sequence[VendorAnswer],
+        *,
+        lan: bool = False,
+        group_replies: frozenset[int] = frozenset(),
+    ) -> None:
         self.ip = ip
         self.answers = tuple(answers)
         self.lan = lan  # bind the wildcard and join groups: only inside a lab namespace
+        self.group_replies = group_replies  # ports whose answers go to the multicast group
         self.ports: dict[int, int] = {}  # standard port -> bound port
         self._transports: list[asyncio.DatagramTransport] = []
         self._protocols: list[_Responder] = []
@@ -229,7 +240,7 @@ class VendorResponder:
         for port in sorted({a.port for a in self.answers}):
             mine = [a for a in self.answers if a.port == port]
             sock = self._socket(port, mine, fallback=fallback)
-            protocol = _Responder(mine, self.ip)
+            protocol = _Responder(mine, self.ip, to_group=self.lan and port in self.group_replies)
             transport, _ = await loop.create_datagram_endpoint(_factory(protocol), sock=sock)
             self._transports.append(transport)
             self._protocols.append(protocol)
@@ -247,6 +258,11 @@ class VendorResponder:
                 for group in {a.group for a in answers if a.group}:
                     membership = socket.inet_aton(group) + socket.inet_aton(self.ip)
                     sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+                # Group replies leave through the lab LAN and do not come back to us.
+                sock.setsockopt(
+                    socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(self.ip)
+                )
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
             else:
                 try:
                     sock.bind((self.ip, port))

@@ -289,7 +289,8 @@ asyncio.run(main())
 def test_vendor_multicast_and_broadcast_cross_the_lan(lab: NetnsLab) -> None:
     out = in_scanner_ns(lab, [sys.executable, "-c", WIDE_ONLY])
     found = json.loads(out.strip().splitlines()[-1])
-    # Multicast: SADP to 239.255.255.250:37020, DHDiscover to 239.255.255.251:37810.
+    # Multicast: SADP to 239.255.255.250:37020 (hik-inactive answers to the group itself, so the
+    # scanner's group listener is what hears it), DHDiscover to 239.255.255.251:37810.
     assert found["198.18.0.16"]["sadp"]["discovery.activated"] == "false"
     assert found["198.18.0.17"]["dhdiscover"]["discovery.model"] == "IPC-HFW1230S"
     assert found["198.18.0.12"]["dhdiscover"]["discovery.firmware"] == "2.622.0000000.31.R"

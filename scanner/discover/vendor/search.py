@@ -21,7 +21,8 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Mapping, Sequence
+import socket
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
 from scanner.config import VendorOptions
@@ -55,6 +56,35 @@ _REPEAT_AFTER = 0.5
 _MAX_DATAGRAMS = 4096  # answers kept from one scan: a hostile LAN cannot grow memory past it
 
 
+def _group_socket(iface_ip: str, group: str, port: int) -> socket.socket:
+    """Receives what is sent to ``group:port`` on the interface holding ``iface_ip``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((group, port))  # only this group's datagrams, not every packet to the port
+        membership = socket.inet_aton(group) + socket.inet_aton(iface_ip)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class _GroupFiler(asyncio.DatagramProtocol):
+    def __init__(self, owner: VendorDiscovery) -> None:
+        self.owner = owner
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        ip, port = addr[0], addr[1]
+        if isinstance(ip, str) and isinstance(port, int):
+            self.owner._file([Datagram(data[:MAX_ANSWER], ip, port)])  # in scope only
+
+    def error_received(self, exc: Exception) -> None:
+        pass
+
+
 class VendorDiscovery:
     """One scan's vendor discovery: ``run`` (the window) and ``query`` per host."""
 
@@ -79,6 +109,7 @@ class VendorDiscovery:
         interfaces = interfaces or {}
         self.links, self._no_links = plan_links(interfaces, ranges)
         # Searches may leave only on the attached networks holding targets, never when passive.
+        self._real_network = datagrams is None
         self.datagrams = datagrams or UdpSeam(
             [link.network for link in self.links], passive=options.passive
         )
@@ -120,10 +151,41 @@ class VendorDiscovery:
                     for protocol in self.catalog.protocols
                     for destination in self._destinations(link, protocol)
                 ]
-                window = asyncio.sleep(self.options.timeout)
-                await asyncio.gather(window, *searches)
+                async with self._group_listeners():
+                    window = asyncio.sleep(self.options.timeout)
+                    await asyncio.gather(window, *searches)
         finally:
             self._window.set()
+
+    @contextlib.asynccontextmanager
+    async def _group_listeners(self) -> AsyncIterator[None]:
+        """During the window, listen on each protocol's multicast group and port on each link.
+
+        Hikvision and Dahua devices may answer a search to the group rather than to the asking
+        socket (UniversalScanner listens on 239.255.255.250:37020 and 239.255.255.251:37810
+        for that reason). Only with the real network (a scripted seam stands for it in tests),
+        never in passive mode (joining a group sends an IGMP report), only on attached links.
+        """
+        transports: list[asyncio.DatagramTransport] = []
+        if self._real_network:
+            loop = asyncio.get_running_loop()
+            groups = {(p.multicast, p.port) for p in self.catalog.protocols if p.multicast}
+            for link in self.links:
+                for group, port in sorted(groups):
+                    try:
+                        sock = _group_socket(link.ip, group, port)
+                        transport, _ = await loop.create_datagram_endpoint(
+                            lambda: _GroupFiler(self), sock=sock
+                        )
+                    except OSError as exc:
+                        self._errors.append(f"listen {group}:{port} on {link.iface}: {exc}")
+                        continue
+                    transports.append(transport)
+        try:
+            yield
+        finally:
+            for listener in transports:
+                listener.close()
 
     @staticmethod
     def _destinations(link: Link, protocol: DiscoveryProtocol) -> list[str]:
