@@ -44,7 +44,7 @@ from scanner.models import (
     Protocol,
     ServiceResult,
 )
-from scanner.probe.registry import HostJob, HostProbe, PortProbe
+from scanner.registry import HostJob, HostProbe, PortProbe
 from scanner.targets import TargetRange
 from scanner.transport import Datagram, DatagramSeam, Search, TransportError, UdpSeam
 
