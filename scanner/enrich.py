@@ -19,10 +19,10 @@ from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.vendor.catalog import load_catalog
 from scanner.discover.vendor.search import VendorDiscovery
 from scanner.match.engine import SignatureSet
-from scanner.models import DiscoveryRun, Host, Identification, ServiceResult
+from scanner.models import DiscoveryRun, Finding, Host, Identification, Protocol, ServiceResult
 from scanner.nmap import NmapSupport
 from scanner.probe.context import ProbeContext
-from scanner.registry import LanSearch
+from scanner.registry import HostJob, HostProbe, LanSearch, PortProbe
 from scanner.transport import UdpSeam
 from scanner.work import HostWork
 
@@ -160,7 +160,22 @@ class VendorEnricher:
         self.vendor = vendor
         self.signatures = signatures
         self.passive = vendor.options.passive
-        self.probes = vendor.registrations()
+        self.probes = self._probes()
+
+    def _probes(self) -> tuple[HostProbe, PortProbe]:
+        """Its lines in the probe registry: the per-host unicast question, beside the port
+        probes, and the findings of every vendor-discovery service, however it was found."""
+
+        async def ask(job: HostJob) -> Sequence[ServiceResult]:
+            return await self.vendor.ask_live_host(job.ip)
+
+        def findings(ident: Identification, service: ServiceResult) -> Sequence[Finding]:
+            return self.vendor.findings(ident, [service])
+
+        return (
+            HostProbe("vendor-discovery", ask),
+            PortProbe((Protocol.VENDOR_DISCOVERY,), findings=findings),
+        )
 
     async def listen(self) -> None:
         await self.vendor.run()

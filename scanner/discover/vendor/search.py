@@ -44,7 +44,6 @@ from scanner.models import (
     Protocol,
     ServiceResult,
 )
-from scanner.registry import HostJob, HostProbe, PortProbe
 from scanner.targets import TargetRange
 from scanner.transport import Datagram, DatagramSeam, Search, TransportError, UdpSeam
 
@@ -283,23 +282,12 @@ class VendorDiscovery:
             methods = tuple(m for m in methods if m != "tcp")
         return replace(host, discovered_by=methods)
 
-    def registrations(self) -> tuple[HostProbe, PortProbe]:
-        """Its lines in the probe registry: a host probe (every live host is asked by unicast,
-        beside its port probes; a host already answered for is not asked twice) and the
-        findings of every vendor-discovery service, however the host was found."""
-
-        async def run(job: HostJob) -> Sequence[ServiceResult]:
-            if job.ip in self._returned:
-                return []
-            return await self.query(job.ip, answered=True)
-
-        def findings(ident: Identification, service: ServiceResult) -> Sequence[Finding]:
-            return self.findings(ident, [service])
-
-        return (
-            HostProbe("vendor-discovery", run),
-            PortProbe((Protocol.VENDOR_DISCOVERY,), findings=findings),
-        )
+    async def ask_live_host(self, ip: str) -> list[ServiceResult]:
+        """The per-host question (a host probe in the registry, scanner/enrich.py): a live host
+        is asked by unicast; a host already answered for is not asked twice."""
+        if ip in self._returned:
+            return []
+        return await self.query(ip, answered=True)
 
     def heard(self) -> list[str]:
         """In-scope addresses that answered a search (they are reported even with no TCP)."""
