@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import yaml
 
 from scanner.match.parse_common import (
@@ -19,19 +22,38 @@ from scanner.match.schema import (
     GENERIC,
     AffectedRange,
     Check,
+    CheckedRecord,
     Condition,
+    CvssScore,
     ModelRule,
+    RecordKind,
     Safety,
+    ScoreSource,
     Vulnerability,
     VulnExample,
 )
-from scanner.match.versions import Version, VersionError, VersionRange, parse_version
+from scanner.match.versions import Ordering, Version, VersionError, VersionRange, parse_version
 from scanner.match.yamlnodes import keys_of as _keys
 from scanner.match.yamlnodes import line_of as _line
 from scanner.match.yamlnodes import show_node as _show
 from scanner.models import Confidence, Protocol, Severity
 
-__all__ = ["VulnSection"]
+__all__ = ["VulnSection", "headline_score"]
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SOURCE_RANK = {ScoreSource.NVD: 0, ScoreSource.CNA: 1, ScoreSource.CISA: 2}
+
+
+def headline_score(scores: list[CvssScore]) -> float | None:
+    """The score a finding shows: per CVE, NVD's own over the CNA's over CISA's (newest CVSS
+    version first); across the entry's CVEs, the highest."""
+    best: dict[str | None, CvssScore] = {}
+    for score in scores:
+        held = best.get(score.cve)
+        rank = (_SOURCE_RANK[score.source], -float(score.version))
+        if held is None or rank < (_SOURCE_RANK[held.source], -float(held.version)):
+            best[score.cve] = score
+    return max((s.score for s in best.values()), default=None)
 
 
 class VulnSection(ParserBase):
@@ -63,7 +85,7 @@ class VulnSection(ParserBase):
             node,
             "affected range",
             (),
-            ("introduced", "min", "fixed", "max", "build_before", "models", "note"),
+            ("introduced", "min", "fixed", "max", "build_before", "models", "ordering", "note"),
         )
         if m is None:
             return None
@@ -81,17 +103,29 @@ class VulnSection(ParserBase):
             else None
         )
         models = r.items(m.get("models"), "models", lambda n: self.model_rule(r, n))
+        ordering = self.ordering(r, m["ordering"]) if "ordering" in m else None
         if "note" in m:
             r.string(m.get("note"), "note")
+        if ordering is not None:
+            if "build_before" in m:
+                r.error(m["build_before"], "an ordered range compares positions, not builds", "")
+            for bound, key in ((lower, low_key), (upper, high_key)):
+                if bound is not None and ordering.position(bound) is None:
+                    r.error(m[key], f"{key} must be one of the ordering's releases", bound.text)
         if low_key not in m and high_key not in m and "build_before" not in m:
             r.error(node, "a range needs a lower or an upper bound", _keys(m))
         if len(r.errors) > n0:
             return None
-        if (
-            lower is not None
-            and upper is not None
-            and (lower > upper or (lower == upper and high_key == "fixed"))
-        ):
+        if ordering is not None and lower is not None and upper is not None:
+            low_at, high_at = ordering.position(lower) or 0, ordering.position(upper) or 0
+            empty = low_at > high_at or (low_at == high_at and high_key == "fixed")
+        else:
+            empty = (
+                lower is not None
+                and upper is not None
+                and (lower > upper or (lower == upper and high_key == "fixed"))
+            )
+        if empty and lower is not None and upper is not None:
             r.error(
                 node,
                 "range is empty: the lower bound is not below the upper bound",
@@ -99,9 +133,32 @@ class VulnSection(ParserBase):
             )
             return None
         span = VersionRange(
-            lower, upper, upper_inclusive=high_key == "max", build_before=build_before
+            lower,
+            upper,
+            upper_inclusive=high_key == "max",
+            build_before=build_before,
+            ordering=ordering,
         )
         return AffectedRange(span, tuple(models), _line(node))
+
+    def ordering(self, r: _Reader, node: yaml.Node) -> Ordering | None:
+        """A vendor's release order, oldest first: distinct versions, at least two."""
+        nodes = r.seq(node, "ordering")
+        if nodes is None:
+            return None
+        releases: list[Version] = []
+        for item in nodes:
+            version = self.version(r, item, "ordering release")
+            if version is None:
+                return None
+            if any(version.compare_to_bound(seen) == 0 for seen in releases):
+                r.error(item, "release listed twice in the ordering", version.text)
+                return None
+            releases.append(version)
+        if len(releases) < 2:
+            r.error(node, "an ordering lists at least two releases, oldest first", _show(node))
+            return None
+        return Ordering(tuple(releases))
 
     def check(self, r: _Reader, node: yaml.Node) -> Check | None:
         n0 = len(r.errors)
@@ -190,6 +247,10 @@ class VulnSection(ParserBase):
                 "fingerprints",
                 "check",
                 "examples",
+                "checked",
+                "kev",
+                "note",
+                "detectable",
             ),
         )
         if m is None:
@@ -226,7 +287,11 @@ class VulnSection(ParserBase):
                 r.error(cve_node, "duplicate CVE id", cve)
             elif cve is not None:
                 cves.append(cve)
-        cvss = r.number(m.get("cvss"), "cvss", 0.0, 10.0) if "cvss" in m else None
+        scores = self.scores(r, m["cvss"], cves) if "cvss" in m else []
+        checked = r.items(m.get("checked"), "checked", lambda n: self.checked(r, n))
+        kev = self.day(r, m["kev"], "kev") if "kev" in m else None
+        note = r.string(m.get("note"), "note") if "note" in m else ""
+        detectable = r.boolean(m.get("detectable"), "detectable") if "detectable" in m else True
         confidence = (
             r.choice(m.get("confidence"), "confidence", [c.value for c in Confidence])
             if "confidence" in m
@@ -250,10 +315,29 @@ class VulnSection(ParserBase):
             or confidence is None
             or unverified is None
             or description is None
+            or note is None
+            or detectable is None
         ):
             return None
-        if not affected and not fps:
-            r.error(node, "a vulnerability needs affected version ranges or fingerprints", vid)
+        if not self.sources_agree(r, node, m, cves, checked, unverified=unverified, note=note):
+            return None
+        if not detectable and (affected or fps):
+            r.error(
+                m["detectable"],
+                "detectable: false means nothing seen remotely matches: drop affected/fingerprints",
+                vid,
+            )
+            return None
+        if detectable and not affected and not fps:
+            r.error(
+                node,
+                "a vulnerability needs affected version ranges or fingerprints (or detectable: "
+                "false with a note saying why the version cannot be seen)",
+                vid,
+            )
+            return None
+        if not detectable and not note:
+            r.error(m["detectable"], "say in note why the affected version cannot be seen", vid)
             return None
         if vendor == GENERIC and not fps:
             r.error(node, "a generic vulnerability needs fingerprints: versions need a vendor", vid)
@@ -316,7 +400,7 @@ class VulnSection(ParserBase):
             vendor=vendor,
             severity=Severity(severity),
             cves=tuple(cves),
-            cvss=cvss,
+            cvss=headline_score(scores),
             references=tuple(references),
             remediation=remediation.strip(),
             safety=Safety(safety),
@@ -329,4 +413,94 @@ class VulnSection(ParserBase):
             examples=tuple(examples),
             description=description,
             source=r.source(node),
+            scores=tuple(scores),
+            checked=tuple(checked),
+            known_exploited=kev,
+            note=note.strip(),
+            detectable=detectable,
         )
+
+    def day(self, r: _Reader, node: yaml.Node, what: str) -> str | None:
+        text = r.string(node, what)
+        if text is None:
+            return None
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            text = ""
+        if not _DAY.fullmatch(text):
+            r.error(
+                node, f"{what} must be a date written YYYY-MM-DD", str(getattr(node, "value", ""))
+            )
+            return None
+        return text
+
+    def checked(self, r: _Reader, node: yaml.Node) -> CheckedRecord | None:
+        n0 = len(r.errors)
+        m = r.mapping(node, "checked record", ("record", "id", "date"))
+        if m is None:
+            return None
+        kind = r.choice(m.get("record"), "record", [k.value for k in RecordKind])
+        ident = r.string(m.get("id"), "id")
+        when = self.day(r, m["date"], "date") if "date" in m else None
+        if len(r.errors) > n0 or kind is None or ident is None or when is None:
+            return None
+        if kind in (RecordKind.NVD.value, RecordKind.CISA_KEV.value) and not _CVE.fullmatch(ident):
+            r.error(m["id"], f"a {kind} record is named by its CVE id", ident)
+            return None
+        return CheckedRecord(RecordKind(kind), ident, when)
+
+    def scores(self, r: _Reader, node: yaml.Node, cves: list[str]) -> list[CvssScore]:
+        """``cvss``: one mapping, or a list of them, each saying whose score it is."""
+        items = [node] if isinstance(node, yaml.MappingNode) else (r.seq(node, "cvss") or [])
+        out: list[CvssScore] = []
+        for item in items:
+            n0 = len(r.errors)
+            m = r.mapping(item, "cvss score", ("score", "source", "version"), ("cve",))
+            if m is None:
+                continue
+            score = r.number(m.get("score"), "score", 0.0, 10.0)
+            source = r.choice(m.get("source"), "source", [s.value for s in ScoreSource])
+            version = r.choice(m.get("version"), "version", ["2.0", "3.0", "3.1", "4.0"])
+            cve = r.string(m.get("cve"), "cve") if "cve" in m else None
+            if cve is None and len(cves) == 1:
+                cve = cves[0]
+            if cve is None and len(cves) > 1:
+                r.error(item, "the entry lists several CVEs: say which one this score is", "cve")
+            elif cve is not None and cve not in cves:
+                r.error(m.get("cve", item), "score for a CVE the entry does not list", cve)
+            if len(r.errors) > n0 or score is None or source is None or version is None:
+                continue
+            out.append(CvssScore(score, ScoreSource(source), version, cve))
+        return out
+
+    def sources_agree(
+        self,
+        r: _Reader,
+        node: yaml.Node,
+        m: dict[str, yaml.Node],
+        cves: list[str],
+        checked: list[CheckedRecord],
+        *,
+        unverified: bool,
+        note: str,
+    ) -> bool:
+        """Every fact names its record: CVEs their NVD record, unverified entries a note."""
+        if unverified and not note:
+            r.error(m["unverified"], "unverified needs a note saying what could not be found", "")
+            return False
+        if not checked:
+            r.error(node, "name the record(s) the entry was checked against under checked:", "")
+            return False
+        if unverified:
+            return True
+        seen = {c.id for c in checked if c.kind is RecordKind.NVD}
+        missing = [cve for cve in cves if cve not in seen]
+        if missing:
+            r.error(
+                m["checked"],
+                "every CVE needs its NVD record under checked (or unverified with a note)",
+                ", ".join(missing),
+            )
+            return False
+        return True
