@@ -23,13 +23,16 @@ class MiscSection(ParserBase):
 
     def pair(self, r: _Reader, node: yaml.Node) -> CredentialPair | None:
         n0 = len(r.errors)
-        m = r.mapping(node, "credential pair", ("username", "password"), ("reference", "note"))
+        m = r.mapping(
+            node, "credential pair", ("username", "password"), ("reference", "note", "line")
+        )
         if m is None:
             return None
         user = r.string(m.get("username"), "username")
         password = r.string(m.get("password"), "password", empty=True)
         reference = r.url(m.get("reference"), "reference") if "reference" in m else None
         note = r.string(m.get("note"), "note") if "note" in m else None
+        line = r.string(m.get("line"), "line") if "line" in m else None
         if len(r.errors) > n0 or user is None or password is None:
             return None
         if reference is None and note is None:
@@ -39,7 +42,7 @@ class MiscSection(ParserBase):
                 f"{user}/{password}",
             )
             return None
-        return CredentialPair(user, password, reference, note)
+        return CredentialPair(user, password, reference, note, line)
 
     def credentials(self, r: _Reader, node: yaml.Node) -> list[CredentialEntry] | None:
         n0 = len(r.errors)

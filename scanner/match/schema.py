@@ -259,6 +259,9 @@ class CredentialPair:
     password: str
     reference: str | None = None  # URL of a manual, advisory or source listing the pair
     note: str | None = None  # e.g. "widely reported", "firmware before 5.3.0"
+    # The model line or firmware period the pair belongs to, where the maker changed its defaults
+    # over time (Hikvision before activation, Dahua before 2017): "firmware before V5.3.0".
+    line: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
