@@ -32,9 +32,14 @@ def test_vendor_pairs_come_first_then_generic_without_duplicates() -> None:
 def test_xiongmai_telnet_starts_with_the_mirai_pairs() -> None:
     assert _pairs("Xiongmai", "telnet")[:2] == [("root", "xc3511"), ("root", "xmhdipc")]
     # vizxv and 7ujMko0admin are Dahua's (DefaultCreds files them under Dahua), not Xiongmai's.
-    xiongmai_own = [(p.username, p.password) for e in SIGS.credentials if e.vendor == "xiongmai"
-                    for p in e.pairs]
-    assert ("root", "vizxv") not in xiongmai_own and ("root", "7ujMko0admin") not in xiongmai_own
+    xiongmai_own = [
+        (p.username, p.password)
+        for e in SIGS.credentials
+        if e.vendor == "xiongmai"
+        for p in e.pairs
+    ]
+    assert ("root", "vizxv") not in xiongmai_own
+    assert ("root", "7ujMko0admin") not in xiongmai_own
     assert _pairs("Dahua", "telnet")[:2] == [("root", "vizxv"), ("root", "7ujMko0admin")]
     assert _pairs("XMEye", "telnet") == _pairs("xiongmai", "telnet")  # aliases resolve
     assert ("admin", "") in _pairs("Xiongmai", "http")
@@ -55,15 +60,23 @@ def test_issue_14_credential_fixes() -> None:
     assert bosch[:3] == [("service", "service"), ("user", "user"), ("live", "live")]
     assert not any(user == "admin" for user, _ in bosch[:3])
     http = CredentialProtocol.HTTP
-    (tplink,) = [p for e in SIGS.credentials if e.vendor == "tplink" and e.protocol is http
-                 for p in e.pairs]
-    assert tplink.line is not None and "NC" in tplink.line and "Tapo" in tplink.line
+    (tplink,) = [
+        p for e in SIGS.credentials if e.vendor == "tplink" and e.protocol is http for p in e.pairs
+    ]
+    assert tplink.line is not None
+    assert "NC" in tplink.line
+    assert "Tapo" in tplink.line
     telnet = _pairs(None, "telnet")
     assert ("admin", "4321") in telnet  # the Mirai entry its comment mislabels as admin/1234
     assert ("mother", "fucker") not in telnet
-    (hik,) = [p for e in SIGS.credentials if e.vendor == "hikvision" and e.protocol is http
-              for p in e.pairs]
-    assert hik.line is not None and "activation" in hik.line
+    (hik,) = [
+        p
+        for e in SIGS.credentials
+        if e.vendor == "hikvision" and e.protocol is http
+        for p in e.pairs
+    ]
+    assert hik.line is not None
+    assert "activation" in hik.line
     dahua = [p for e in SIGS.credentials if e.vendor == "dahua" for p in e.pairs]
     assert all(p.reference for p in dahua)
     assert any(p.line and "2017" in p.line for p in dahua)

@@ -157,7 +157,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
         .replace(
             "    references:",
             "    cves: [CVE-17-1, CVE-2017-0001, CVE-2017-0001]\n"
-            "    cvss: {score: 11, source: nvd, version: '3.1', cve: CVE-2017-0001}\n    references:",
+            "    cvss: {score: 11, source: nvd, version: '3.1', cve: CVE-2017-0001}\n"
+            "    references:",
         )
         .replace("https://example.com/advisory", "ftp://example.com/advisory")
         .replace("Install firmware 2.800 or later from the Dahua support site.", "update"),
@@ -341,7 +342,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "cve-claimed-twice": (
         GOOD_VULN.replace("    references:", "    cves: [CVE-2017-7921]\n    references:").replace(
-            "date: 2026-01-01}]", "date: 2026-01-01}, {record: nvd, id: CVE-2017-7921, date: 2026-01-01}]"
+            "date: 2026-01-01}]",
+            "date: 2026-01-01}, {record: nvd, id: CVE-2017-7921, date: 2026-01-01}]",
         ),
         [
             "6: CVE id already belongs to hikvision-cve-2017-7921 "
@@ -384,7 +386,10 @@ def test_rule_reports_file_line_message_and_value(name: str, tmp_path: Path) -> 
     path.write_text(text, encoding="utf-8")
     got = [str(error) for error in lint_paths([path])]
     shipped = Path(__file__).resolve().parents[2] / "signatures" / "vulnerabilities.yaml"
-    assert got == [f"{path}:{line.format(file=path, shipped=shipped, line_7921=_line_of_7921(shipped))}" for line in expected]
+    assert got == [
+        f"{path}:{line.format(file=path, shipped=shipped, line_7921=_line_of_7921(shipped))}"
+        for line in expected
+    ]
 
 
 def test_lint_error_format() -> None:

@@ -74,22 +74,23 @@ def _scores(record: dict[str, Any]) -> set[tuple[str, str, float]]:
     return out
 
 
+_BOUND_KEYS = (
+    "versionEndExcluding",
+    "versionEndIncluding",
+    "versionStartIncluding",
+    "versionStartExcluding",
+)
+
+
 def _cpe_versions(record: dict[str, Any]) -> list[str]:
     """Every version a vulnerable CPE match names: its bounds, or the version in the CPE."""
-    out = []
+    out: list[str] = []
     for config in record.get("configurations", []):
         for node in config.get("nodes", []):
             for match in node.get("cpeMatch", []):
                 if not match.get("vulnerable"):
                     continue
-                for key in (
-                    "versionEndExcluding",
-                    "versionEndIncluding",
-                    "versionStartIncluding",
-                    "versionStartExcluding",
-                ):
-                    if key in match:
-                        out.append(str(match[key]))
+                out.extend(str(match[key]) for key in _BOUND_KEYS if key in match)
                 parts = match["criteria"].split(":")
                 version, update = parts[5], parts[6]
                 if version not in ("*", "-"):
@@ -117,9 +118,16 @@ def _all_versions(record: dict[str, Any]) -> bool:
         for node in config.get("nodes", []):
             for match in node.get("cpeMatch", []):
                 bounded = any(k.startswith("version") for k in match)
-                if match.get("vulnerable") and match["criteria"].split(":")[5] == "*" and not bounded:
+                if (
+                    match.get("vulnerable")
+                    and match["criteria"].split(":")[5] == "*"
+                    and not bounded
+                ):
                     return True
     return False
+
+
+_VERSION_IN_TEXT = r"[Vv]?[0-9]+(?:\.[0-9A-Za-z]+)+(?:[ _](?:build|b)? ?[0-9]{6,8})?"
 
 
 def _named_by(bound: str, records: list[dict[str, Any]]) -> bool:
@@ -131,9 +139,9 @@ def _named_by(bound: str, records: list[dict[str, Any]]) -> bool:
         if bound.lower() in text.lower():
             return True
         # Descriptions write "5.2.0 build 140721", "2.420.AC00.18.R", "before 1.06.01" ...
-        for found in re.findall(r"[Vv]?[0-9]+(?:\.[0-9A-Za-z]+)+(?:[ _](?:build|b)? ?[0-9]{6,8})?", text):
-            if _same_version(bound, found):
-                return True
+        found = re.findall(_VERSION_IN_TEXT, text)
+        if any(_same_version(bound, version) for version in found):
+            return True
     return False
 
 
@@ -152,7 +160,8 @@ def test_record_copies_are_what_they_claim() -> None:
         record = _record(path.stem)
         assert record["id"] == path.stem
         source = record["_source"]
-        assert source["mirror"] and source["path"].endswith(f"{path.stem}.json")
+        assert source["mirror"]
+        assert source["path"].endswith(f"{path.stem}.json")
         assert re.fullmatch(r"[0-9a-f]{40}", source["commit"])
         assert _description(record), path.name
 
@@ -186,7 +195,8 @@ def test_entry_agrees_with_its_records(entry: dict[str, Any]) -> None:
                 bound = str(span[key])
                 if key in ("min", "introduced") and any(_all_versions(r) for r in records):
                     release = parse_version(bound)
-                    assert release is not None and release.release <= (0, 0, 1), bound
+                    assert release is not None, bound
+                    assert release.release <= (0, 0, 1), bound
                     continue  # every version: the lowest possible bound
                 assert _named_by(bound, records), f"affected[{index}].{key} = {bound!r}"
 
