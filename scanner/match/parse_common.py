@@ -319,15 +319,25 @@ class ParserBase:
                 out.append((name, value))
         return tuple(out) if ok else None
 
-    def example(self, r: _Reader, node: yaml.Node) -> FingerprintExample | None:
-        n0 = len(r.errors)
-        m = r.mapping(node, "example", ("expect",), ("fields", "ports", "note"))
+    def _sample(
+        self, r: _Reader, node: yaml.Node, what: str, required: tuple[str, ...]
+    ) -> tuple[dict[str, yaml.Node], tuple[tuple[str, str], ...] | None, list[int]] | None:
+        """The fields, ports and note an example and a counter-example share."""
+        m = r.mapping(node, what, required, ("fields", "ports", "note"))
         if m is None:
             return None
         fields = self.evidence(r, m["fields"]) if "fields" in m else ()
         ports = self.ports(r, m.get("ports"))
         if "note" in m:
             r.string(m.get("note"), "note")
+        return m, fields, ports
+
+    def example(self, r: _Reader, node: yaml.Node) -> FingerprintExample | None:
+        n0 = len(r.errors)
+        sample = self._sample(r, node, "example", ("expect",))
+        if sample is None:
+            return None
+        m, fields, ports = sample
         e = r.mapping(m.get("expect"), "expect", ("vendor", "device_type"), ("model", "firmware"))
         if e is None or fields is None or len(r.errors) > n0:
             return None
@@ -346,13 +356,10 @@ class ParserBase:
 
     def counter_example(self, r: _Reader, node: yaml.Node) -> CounterExample | None:
         n0 = len(r.errors)
-        m = r.mapping(node, "counter-example", (), ("fields", "ports", "note"))
-        if m is None:
+        sample = self._sample(r, node, "counter-example", ())
+        if sample is None:
             return None
-        fields = self.evidence(r, m["fields"]) if "fields" in m else ()
-        ports = self.ports(r, m.get("ports"))
-        if "note" in m:
-            r.string(m.get("note"), "note")
+        m, fields, ports = sample
         if fields is None or len(r.errors) > n0:
             return None
         if not fields and not ports:
