@@ -249,6 +249,7 @@ class RouterReading:
     forwards_complete: bool = True  # False when a cap, a loop or a fault cut the listing short
     nat_pmp: str = ""  # what UDP 5351 answered (NAT-PMP / PCP), empty when nothing did
     mapping_actions: tuple[str, ...] = ()  # write actions the router offers (read from its SCPD)
+    device_protection: bool = False  # IGD:2 DeviceProtection offered: requests may need a login
     notes: tuple[str, ...] = ()
 
 

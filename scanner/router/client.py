@@ -92,6 +92,7 @@ class _Progress:
             ),
             forwards_complete=self.complete,
             mapping_actions=tuple(a for a in MAPPING_WRITE_ACTIONS if a in self.write_actions),
+            device_protection=bool(d and d.device_protection),
             notes=tuple(self.notes),
         )
 
