@@ -26,6 +26,7 @@ from scanner.discover.lan import DiscoveryOptions, LanDiscovery
 from scanner.discover.mdns import signature_service_types
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
+from scanner.lab.igd import start_demo_router
 from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.match.oui import camera_oui_class
@@ -50,6 +51,7 @@ from scanner.report.inventory import Inventory, InventoryError, load_inventory
 from scanner.report.json_report import ReportFormatError, read_json
 from scanner.report.output import write_atomically
 from scanner.report.review import gate, make_review
+from scanner.router.options import add_router_options, router_stage
 from scanner.targets import (
     TargetError,
     TargetSet,
@@ -326,6 +328,7 @@ def _run_scan(
     *,
     lan: LanDiscovery | None = None,
 ) -> Report:
+    router = router_stage(args, targets.ranges, config.ports)
     with _observer(args) as observer:
         return run_async(
             scan(
@@ -337,6 +340,7 @@ def _run_scan(
                 nmap=nmap,
                 lan=lan,
                 scan_timeout=args.scan_timeout,
+                router=router,
             )
         )
 
@@ -429,6 +433,7 @@ async def _scan_lab(
     args: argparse.Namespace, sigs: SignatureSet, observer: ScanObserver | None
 ) -> Report:
     async with await start_lab(standard_ports=None if not args.high_ports else False) as lab:
+        igd = await start_demo_router(lab)  # the lab's home router, forwarding two cameras
         targets = resolve_targets(lab.targets())
         config = replace(
             _scan_config(args, targets, sigs, auto=False),
@@ -436,15 +441,20 @@ async def _scan_lab(
             port_protocols=lab.port_protocols(),
         )
         lan = _lan_discovery(args, targets, sigs)
-        return await scan(
-            config,
-            sigs,
-            targets,
-            len(targets),
-            observer=observer,
-            lan=lan,
-            scan_timeout=args.scan_timeout,
-        )
+        router = router_stage(args, targets.ranges, config.ports, gateways=[igd.description_url])
+        try:
+            return await scan(
+                config,
+                sigs,
+                targets,
+                len(targets),
+                observer=observer,
+                lan=lan,
+                scan_timeout=args.scan_timeout,
+                router=router,
+            )
+        finally:
+            await igd.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -706,6 +716,7 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="send nothing at all: listen this long and report who announced themselves",
     )
+    add_router_options(p)
     p.add_argument("--no-credentials", action="store_true", help="never try default passwords")
     p.add_argument(
         "--confirm-streams",

@@ -221,7 +221,7 @@ class RouterStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PortForward:
-    """One port mapping as the router listed it (GetGenericPortMappingEntry / GetListOfPortMappings)."""
+    """One port mapping as the router listed it (GetGenericPortMappingEntry and friends)."""
 
     external_port: int
     protocol: str  # TCP or UDP, as the router spelled it (upper-cased)
@@ -260,7 +260,7 @@ class ExposureKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ExposurePath:
-    """One way in from the internet, drawn in words: internet -> router -> device:port -> weakness."""
+    """One way in from the internet, in words: internet -> router -> device:port -> weakness."""
 
     kind: ExposureKind
     host: str  # the device's address

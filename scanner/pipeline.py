@@ -53,6 +53,7 @@ from scanner.probe.rtsp_stream import StreamState, confirm_stream
 from scanner.probe.telnet import probe_telnet
 from scanner.probe.transport import Connector, TcpConnector
 from scanner.report.risk import score_host, summarize
+from scanner.router.stage import RouterStage
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class Scanner:
         nmap: NmapSupport | None = None,
         lan: LanDiscovery | None = None,
         scan_timeout: float | None = None,
+        router: RouterStage | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
@@ -118,6 +120,7 @@ class Scanner:
         self.observer: ScanObserver = observer or _NullObserver()
         self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
         self.lan = lan  # ARP, mDNS, SSDP, WS-Discovery, passive mode (scanner/discover/lan.py)
+        self.router = router  # the router's forwards and cloud paths (scanner/router/)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
         # --scan-timeout: the whole scan's deadline (loop time), set when run() starts. Hosts
@@ -146,6 +149,8 @@ class Scanner:
             async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
                 if self.lan is not None:
                     group.create_task(self.lan.run())  # at once with the TCP sweep
+                if self.router is not None:
+                    group.create_task(self.router.read())
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
@@ -158,6 +163,11 @@ class Scanner:
                 f"the scan reached its {self._scan_timeout:g}s deadline: "
                 f"{total - self._started_hosts} of {total} addresses were not scanned"
             )
+        exposure = None
+        if self.router is not None:  # enricher: forwards tied to what the hosts showed
+            before = len(hosts)
+            hosts, exposure = await self.router.enrich(hosts, self.scan_ports)
+            total += len(hosts) - before  # the router, and forwarded hosts outside the targets
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         return Report(
             schema_version=SCHEMA_VERSION,
@@ -183,6 +193,7 @@ class Scanner:
                 *(self.lan.runs() if self.lan else ()),
                 *(self.nmap.discovery_runs() if self.nmap else ()),
             ),
+            exposure=exposure,
         )
 
     def _report_notes(self) -> tuple[str, ...]:
@@ -206,6 +217,11 @@ class Scanner:
             if host is not None:
                 hosts.append(host)
             self.observer.host_finished(ip, host)
+
+    async def scan_ports(self, ip: str, ports: tuple[int, ...]) -> Host | None:
+        """Scan one host on these ports only (forwarded ports the sweep did not cover)."""
+        config = replace(self.config, ports=ports)
+        return await Scanner(config, self.signatures, connector=self.connector).scan_host(ip)
 
     async def scan_host(self, ip: str) -> Host | None:
         work = _HostWork(ip)
@@ -573,6 +589,7 @@ async def scan(
     nmap: NmapSupport | None = None,
     lan: LanDiscovery | None = None,
     scan_timeout: float | None = None,
+    router: RouterStage | None = None,
 ) -> Report:
     scanner = Scanner(
         config,
@@ -582,6 +599,7 @@ async def scan(
         nmap=nmap,
         lan=lan,
         scan_timeout=scan_timeout,
+        router=router,
     )
     return await scanner.run(targets, total)
 

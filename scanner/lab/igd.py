@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from scanner.lab.runner import RunningLab
 from scanner.lab.wire import (
     LabProtocolError,
     LabStream,
@@ -30,7 +31,14 @@ from scanner.lab.wire import (
 )
 from scanner.models import PortForward
 
-__all__ = ["IgdRouter", "RouterBehaviour", "router_description"]
+__all__ = [
+    "DEMO_ROUTER_IP",
+    "IgdRouter",
+    "RouterBehaviour",
+    "demo_forwards",
+    "router_description",
+    "start_demo_router",
+]
 
 _IDLE = 5.0
 _MAX_REQUESTS_PER_CONNECTION = 2000
@@ -276,3 +284,28 @@ class IgdRouter:
             )
             return self._respond(service, action, {"NewPortListing": listing})
         return 500, _fault(401, "Invalid Action")
+
+
+DEMO_ROUTER_IP = "127.77.0.1"
+DEMO_EXTERNAL_IP = "203.0.113.7"  # TEST-NET-3 (RFC 5737): a documentation address, never routed
+
+
+def demo_forwards(lab: RunningLab) -> tuple[PortForward, ...]:
+    """The demo router's forwards: what a camera's app would have asked for over UPnP."""
+    forwards = []
+    for key, standard, external, label in (
+        ("dahua-default", 554, 554, "Dahua RTSP"),
+        ("xiongmai-dvr", 34567, 34567, "NetSurveillance"),
+    ):
+        with contextlib.suppress(KeyError, StopIteration):
+            device = lab.device(key)
+            forwards.append(
+                PortForward(external, "TCP", device.ip, device.port(standard), description=label)
+            )
+    return tuple(forwards)
+
+
+async def start_demo_router(lab: RunningLab) -> IgdRouter:
+    """The demo lab's home router on 127.77.0.1 (any free port), forwarding two camera ports."""
+    router = IgdRouter(demo_forwards(lab), external_ip=DEMO_EXTERNAL_IP)
+    return await router.start(DEMO_ROUTER_IP, 0)
