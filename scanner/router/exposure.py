@@ -146,10 +146,10 @@ def _service_words(services: Sequence[ServiceResult]) -> str:
     return f"{name} {title!r}" if title else name
 
 
-def _forward_words(forward: PortForward) -> str:
-    text = f"internet port {forward.external_port} ({forward.protocol})"
+def _forward_words(forward: PortForward, router: str) -> str:
+    text = f"router {router} port {forward.external_port}/{forward.protocol}"
     if forward.remote_host:
-        text += f" from {forward.remote_host} only"
+        text += f" (from {forward.remote_host} only)"
     return text
 
 
@@ -188,7 +188,7 @@ def _forward_path(
     if what:
         ends += f", {what}"
     weak = "; ".join(weaknesses) if weaknesses else "nothing weak found there"
-    path = f"internet -> {_forward_words(forward)} -> router {router.address} -> {ends} -> {weak}"
+    path = f"internet -> {_forward_words(forward, router.address)} -> {ends} -> {weak}"
     return ExposurePath(
         kind=ExposureKind.FORWARD,
         host=forward.internal_client,
