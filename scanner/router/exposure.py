@@ -57,6 +57,10 @@ _NETS = {
     ],
     "carrier-grade NAT": [ipaddress.IPv4Network("100.64.0.0/10")],
 }
+_ROUTER_FIX = (
+    "Turn UPnP (and NAT-PMP/PCP) off in the router's settings; forward by hand only the ports "
+    "you need, to fixed addresses, and remove the forwards nobody needs."
+)
 _FORWARD_FIX = (
     "Remove this forward on the router and turn UPnP off there, so the device cannot open it "
     "again; reach the device from outside through a VPN to your home network instead. Fix the "
@@ -228,9 +232,26 @@ def _forward_finding(paths: Sequence[ExposurePath]) -> Finding:
     )
 
 
+def _natpmp_finding(reading: RouterReading) -> Finding:
+    """No UPnP answer, but NAT-PMP/PCP did: forwards can still be requested by any device."""
+    return Finding(
+        id=ROUTER_FINDING,
+        title="The router accepts port-forward requests from any device on the network "
+        "(NAT-PMP/PCP)",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.INFERRED,
+        evidence=(
+            f"UDP 5351 on {reading.address}: {reading.nat_pmp}. NAT-PMP and PCP let any device on "
+            "the LAN ask for a forward without a login; camsweep never asks for one, so whether "
+            "this router grants them is inferred from the protocol answering."
+        ),
+        remediation=_ROUTER_FIX,
+    )
+
+
 def _router_finding(reading: RouterReading) -> Finding | None:
     if reading.status is not RouterStatus.READ:
-        return None
+        return _natpmp_finding(reading) if reading.nat_pmp else None
     offers = [a for a in reading.mapping_actions if a.startswith("Add")]
     services = ", ".join(reading.services) or "its WAN connection service"
     if offers:
@@ -245,34 +266,30 @@ def _router_finding(reading: RouterReading) -> Finding | None:
             f"it answered camsweep's read actions on {services} without any login; its service "
             "description (which would list AddPortMapping) was not readable"
         )
-    severity = Severity.MEDIUM
     extra = (
         " It can only be told apart from a router that lets each device forward only to itself "
         "(miniupnpd secure_mode, an allow list) by asking for a forward, which camsweep never "
         "does."
     )
     if reading.device_protection:
-        severity = Severity.LOW
-        confidence = Confidence.INFERRED
-        extra = (
-            " It also offers UPnP DeviceProtection, under which mapping requests may need a "
-            "login; camsweep cannot tell without asking for a forward."
+        extra += (
+            " It also lists UPnP DeviceProtection, under which a router may ask for a login "
+            "before mapping (most implementations do not enforce it)."
         )
+    if reading.nat_pmp:
+        extra += f" UDP 5351 answers too ({reading.nat_pmp}): NAT-PMP/PCP is another way in."
     held = len(reading.forwards)
     return Finding(
         id=ROUTER_FINDING,
         title="The router accepts port-forward requests from any device on the network (UPnP IGD)",
-        severity=severity,
+        severity=Severity.MEDIUM,
         confidence=confidence,
         evidence=(
             f"UPnP IGD is on at {reading.description_url}: {rests}. It holds {held} "
             f"forward{'s' if held != 1 else ''} now. A camera, its phone app or malware on any "
             f"LAN device can open a port to the internet this way without anyone noticing." + extra
         ),
-        remediation=(
-            "Turn UPnP off in the router's settings; forward by hand only the ports you need, "
-            "to fixed addresses, and remove the forwards nobody needs."
-        ),
+        remediation=_ROUTER_FIX,
         references=("https://openconnectivity.org/developer/specifications/upnp-resources/upnp/",),
     )
 

@@ -374,6 +374,15 @@ def parse_port_listing(xml: str) -> list[PortForward]:
     return forwards
 
 
+# RFC 6886 s3.5 result codes.
+_NATPMP_RESULTS = {
+    2: "not authorized: mapping is switched off",
+    3: "network failure: it has no usable external address",
+    4: "out of resources",
+    5: "unsupported opcode",
+}
+
+
 def build_natpmp_request() -> bytes:
     """NAT-PMP's external address request (RFC 6886 s3.2): version 0, opcode 0; changes nothing."""
     return b"\x00\x00"
@@ -392,7 +401,8 @@ def parse_natpmp(data: bytes) -> str | None:
         if result == 1:
             # RFC 6887 s9: a PCP-only server answers a NAT-PMP request with Unsupported Version.
             return "PCP answers (it refused the NAT-PMP version)"
-        return f"NAT-PMP answers (result code {result})"
+        meaning = _NATPMP_RESULTS.get(result, "an unknown result")
+        return f"NAT-PMP answers (result {result}: {meaning})"
     if version == 2 and opcode & 0x80:
         return "PCP answers"
     return None
