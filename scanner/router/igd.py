@@ -352,7 +352,10 @@ def forward_from_fields(fields: Mapping[str, str]) -> PortForward | None:
         internal_client=client,
         internal_port=internal,
         enabled=fields.get("NewEnabled", "1").strip().lower() not in ("0", "false", "no"),
-        description=device_text(fields.get("NewPortMappingDescription", ""), 120),
+        # v1 entries say NewPortMappingDescription, v2 listings NewDescription.
+        description=device_text(
+            fields.get("NewPortMappingDescription", fields.get("NewDescription", "")), 120
+        ),
         remote_host=device_text(fields.get("NewRemoteHost", ""), 64),
         lease_seconds=lease,
     )
