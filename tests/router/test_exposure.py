@@ -11,6 +11,7 @@ from scanner.models import (
     Finding,
     Host,
     Identification,
+    InternetExposure,
     PortForward,
     Protocol,
     RouterReading,
@@ -59,7 +60,7 @@ def router(*forwards: PortForward, external: str = "81.2.69.160", **kw: object) 
     )
 
 
-def build(readings: list[RouterReading], hosts: list[Host]) -> tuple[list[Host], object]:
+def build(readings: list[RouterReading], hosts: list[Host]) -> tuple[list[Host], InternetExposure]:
     return build_exposure(
         readings,
         hosts,

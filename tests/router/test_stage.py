@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from functools import partial
+from typing import cast
 
 import pytest
 import pytest_asyncio
 
 from scanner.lab.igd import IgdRouter
-from scanner.models import Host, Identification, PortForward, RouterStatus, ServiceResult
-from scanner.models import Protocol as P
+from scanner.models import (
+    Host,
+    Identification,
+    PortForward,
+    Protocol,
+    RouterStatus,
+    ServiceResult,
+)
 from scanner.router.stage import RouterOptions, RouterStage, default_gateways
 from scanner.targets import resolve_targets
 
@@ -60,7 +68,8 @@ class _Responder(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  (uvloop's is no subclass)
+        # uvloop's UDP transport is no asyncio.DatagramTransport subclass: duck-typed.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.heard.append(data)
@@ -78,6 +87,10 @@ class _Responder(asyncio.DatagramProtocol):
             self.transport.sendto(b"\x00\x80\x00\x00\x00\x00\x00\x10\xcb\x00\x71\x07", addr)
 
 
+def _same(responder: _Responder) -> _Responder:
+    return responder
+
+
 @pytest_asyncio.fixture
 async def home() -> AsyncIterator[tuple[IgdRouter, _Responder]]:
     forwards = (
@@ -93,7 +106,7 @@ async def home() -> AsyncIterator[tuple[IgdRouter, _Responder]]:
         for port in (1900, 5351):
             responder = _Responder(router.description_url)
             transport, _ = await loop.create_datagram_endpoint(
-                lambda r=responder: r, local_addr=(ADDRESS, port)
+                partial(_same, responder), local_addr=(ADDRESS, port)
             )
             transports.append(transport)
             responders.append(responder)
@@ -122,12 +135,12 @@ async def test_search_read_and_scan_the_forwards(home: tuple[IgdRouter, _Respond
 
     async def scan_more(ip: str, ports: tuple[int, ...]) -> Host | None:
         scanned.append((ip, ports))
-        return Host(ip=ip, services=(ServiceResult(9090, P.HTTP),))
+        return Host(ip=ip, services=(ServiceResult(9090, Protocol.HTTP),))
 
     cam = Host(
         ip=CAM,
         identification=Identification(vendor="Dahua"),
-        services=(ServiceResult(554, P.RTSP),),
+        services=(ServiceResult(554, Protocol.RTSP),),
     )
     hosts, exposure = await _stage().enrich([cam], scan_more)
     assert exposure is not None
@@ -180,7 +193,7 @@ async def test_no_router_and_passive_send_nothing(home: tuple[IgdRouter, _Respon
     async def scan_more(ip: str, ports: tuple[int, ...]) -> Host | None:
         raise AssertionError("nothing to scan")
 
-    hosts, exposure = await _stage(enabled=False).enrich([], scan_more)
+    _, exposure = await _stage(enabled=False).enrich([], scan_more)
     assert exposure is None  # --no-router: no section at all
     _, passive = await _stage(passive=True).enrich([], scan_more)
     assert passive is not None
