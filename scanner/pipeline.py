@@ -22,18 +22,11 @@ from scanner import __version__
 from scanner.active import run_active_checks
 from scanner.checks import credential_findings, exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
-from scanner.credentials.adapters import (
-    http_attempt,
-    onvif_attempt,
-    rtsp_attempt,
-    telnet_attempt,
-)
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.tcp import sweep_host
 from scanner.match.engine import SignatureSet
 from scanner.models import (
-    AuthScheme,
     DiscoveryRun,
     DiscoveryStatus,
     Finding,
@@ -45,21 +38,17 @@ from scanner.models import (
     ServiceResult,
 )
 from scanner.nmap import NmapSupport
-from scanner.probe.banner import probe_banner, sniff
-from scanner.probe.http import probe_http
-from scanner.probe.onvif import is_malformed_soap, probe_onvif
-from scanner.probe.rtsp import probe_rtsp
-from scanner.probe.rtsp_stream import StreamState, confirm_stream
-from scanner.probe.telnet import probe_telnet
-from scanner.probe.transport import Connector, TcpConnector
+from scanner.probe.banner import sniff
+from scanner.probe.context import ProbeContext
+from scanner.probe.registry import HostProbe, PortJob, ProbeRegistry, default_registry
 from scanner.report.risk import score_host, summarize
 from scanner.router.stage import RouterStage
+from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.0"
 
-_MAX_CONFIRMED_ROUTES = 4
 # Seconds past --scan-timeout before the scan is cut hard: every host already ends at the
 # deadline by itself, so this is only for a stage that overran it.
 _SCAN_GRACE = 5.0
@@ -95,6 +84,7 @@ class _HostWork:
     refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
     started: float = field(default_factory=time.monotonic)  # the host's deadline counts from here
     lan: LanHost | None = None  # what ARP, mDNS, SSDP, WS-Discovery (or listening) saw of it
+    host_results: list[tuple[HostProbe, ServiceResult]] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -108,15 +98,25 @@ class Scanner:
         signatures: SignatureSet,
         *,
         connector: Connector | None = None,
+        datagrams: DatagramSeam | None = None,
         observer: ScanObserver | None = None,
         nmap: NmapSupport | None = None,
         lan: LanDiscovery | None = None,
         scan_timeout: float | None = None,
         router: RouterStage | None = None,
+        registry: ProbeRegistry | None = None,
     ) -> None:
         self.config = config
+        self.registry = registry or default_registry()
         self.signatures = signatures
         self.connector: Connector = connector or TcpConnector()
+        # What every probe is handed: the seam (httpx rides on it too), deadlines, byte caps.
+        self.ctx = ProbeContext(
+            connector=self.connector,
+            datagrams=datagrams or UdpSeam(),
+            timeouts=config.timeouts,
+            limits=config.limits,
+        )
         self.observer: ScanObserver = observer or _NullObserver()
         self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
         self.lan = lan  # ARP, mDNS, SSDP, WS-Discovery, passive mode (scanner/discover/lan.py)
@@ -221,7 +221,14 @@ class Scanner:
     async def scan_ports(self, ip: str, ports: tuple[int, ...]) -> Host | None:
         """Scan one host on these ports only (forwarded ports the sweep did not cover)."""
         config = replace(self.config, ports=ports)
-        return await Scanner(config, self.signatures, connector=self.connector).scan_host(ip)
+        again = Scanner(
+            config,
+            self.signatures,
+            connector=self.connector,
+            datagrams=self.ctx.datagrams,
+            registry=self.registry,
+        )
+        return await again.scan_host(ip)
 
     async def scan_host(self, ip: str) -> Host | None:
         work = _HostWork(ip)
@@ -313,26 +320,25 @@ class Scanner:
 
         async def probe(port: int) -> None:
             async with per_host, self._sockets:
-                result = await self._probe_port(work.ip, port)
+                result, job = await self._probe_port(work.ip, port)
             work.services.append(result)
-            web = result.protocol in (Protocol.HTTP, Protocol.HTTPS)
-            if web and result.status is ProbeStatus.OK:
-                # Cameras serve ONVIF on their web port: one read-only SOAP call tells whether.
+            for follow_up in self.registry.port_probe(job.protocol).follow_ups:
                 async with per_host, self._sockets:
-                    onvif = await probe_onvif(
-                        work.ip,
-                        port,
-                        tls=result.tls,
-                        timeouts=cfg.timeouts,
-                        limits=cfg.limits,
-                    )
-                # Kept when it answered, or answered SOAP we refused (an XML bomb): a note.
-                if onvif.status is ProbeStatus.OK or is_malformed_soap(onvif):
-                    work.services.append(onvif)
+                    extra = await follow_up(job, result)
+                if extra is not None:
+                    work.services.append(extra)
+
+        async def host_probe(entry: HostProbe) -> None:
+            async with per_host, self._sockets:
+                results = await entry.run(self._job(work.ip))
+            work.services.extend(results)
+            work.host_results.extend((entry, r) for r in results)
 
         async with asyncio.TaskGroup() as group:
             for port in work.open_ports:
                 group.create_task(probe(port))
+            for entry in self.registry.host_probes:
+                group.create_task(host_probe(entry))
         if lan is not None and work.lan is not None:
             work.ident = lan.identify(self.signatures, work.lan, work.services, work.open_ports)
         else:
@@ -356,19 +362,17 @@ class Scanner:
             work.services.extend(step.services)
             work.notes.extend(step.notes)
             work.ident = step.ident
-        await self._vendor_routes(work, per_host)
-        if cfg.confirm_streams:
-            await self._confirm_streams(work, per_host)
+        await self._refine(work, per_host)
         work.findings.extend(exposure_findings(work.ident, work.services))
         work.findings.extend(vendor_port_findings(work.ident, work.open_ports))
+        work.findings.extend(self.registry.findings(work.ident, work.services, work.host_results))
         active = await run_active_checks(
+            self.ctx,
             self.signatures,
             work.ident,
             work.services,
             host=work.ip,
             profile=cfg.profile,
-            timeouts=cfg.timeouts,
-            limits=cfg.limits,
         )
         work.findings.extend(active.findings)
         work.refuted |= active.refuted
@@ -376,60 +380,17 @@ class Scanner:
         if self._credentials_enabled():
             await self._check_credentials(work)
 
-    async def _vendor_routes(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
-        """DESCRIBE the identified vendor's own stream routes that the generic pass did not try,
-        on RTSP services that did not ask for a password, and merge what opens."""
-        if work.ident.vendor is None:
-            return
-        tried = set(self.signatures.routes_for(None))
-        extra = [r for r in self.signatures.routes_for(work.ident.vendor) if r not in tried]
-        if not extra:
-            return
-        cfg = self.config
-        for index, svc in enumerate(work.services):
-            needs_login = svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST)
-            if svc.protocol is not Protocol.RTSP or svc.status is not ProbeStatus.OK:
+    async def _refine(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
+        """Each service's steps that need the identification (vendor routes, stream checks)."""
+        for index, found in enumerate(work.services):
+            entry = self.registry.entry(found.protocol)
+            if entry is None or found.transport != "tcp":
                 continue
-            if needs_login or svc.accepts_any_route:
-                continue
-            async with per_host, self._sockets:
-                more = await probe_rtsp(
-                    self.connector,
-                    work.ip,
-                    svc.port,
-                    routes=extra,
-                    timeouts=cfg.timeouts,
-                    limits=cfg.limits,
-                )
-            if more.open_routes and not more.accepts_any_route:
-                routes = tuple(dict.fromkeys(svc.open_routes + more.open_routes))
-                work.services[index] = replace(svc, open_routes=routes)
-
-    async def _confirm_streams(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
-        """Record, per open RTSP route, whether video really flows (--confirm-streams)."""
-        cfg = self.config
-        for index, svc in enumerate(work.services):
-            if svc.protocol is not Protocol.RTSP or not svc.open_routes:
-                continue
-            video: list[str] = []
-            silent: list[str] = []
-            for route in svc.open_routes[:_MAX_CONFIRMED_ROUTES]:
+            svc = found
+            for step in entry.refine:
                 async with per_host, self._sockets:
-                    check = await confirm_stream(
-                        self.connector,
-                        work.ip,
-                        svc.port,
-                        route,
-                        timeouts=cfg.timeouts,
-                        limits=cfg.limits,
-                    )
-                (video if check.state is StreamState.VIDEO else silent).append(route)
-            fields = dict(svc.fields)
-            if video:
-                fields["rtsp.video"] = ", ".join(video)
-            if silent:
-                fields["rtsp.no_video"] = ", ".join(silent)
-            work.services[index] = replace(svc, fields=fields)
+                    svc = await step(self._job(work.ip, svc.port, svc.protocol), svc, work.ident)
+            work.services[index] = svc
 
     def _credentials_enabled(self) -> bool:
         return self.config.check_credentials and _PROFILE_CREDENTIALS.get(
@@ -442,24 +403,29 @@ class Scanner:
         known = self._port_protocols.get(port)
         if known is not None:
             return known
-        return await sniff(
-            self.connector, ip, port, timeouts=self.config.timeouts, limits=self.config.limits
-        )
+        return await sniff(self.ctx, ip, port)
 
-    async def _probe_port(self, ip: str, port: int) -> ServiceResult:
+    def _job(self, ip: str, port: int = 0, protocol: Protocol = Protocol.TCP) -> PortJob:
+        return PortJob(self.ctx, self.signatures, self.config, ip, port, protocol)
+
+    async def _probe_port(self, ip: str, port: int) -> tuple[ServiceResult, PortJob]:
         cfg = self.config
         protocol: Protocol | None = None
+        job = self._job(ip, port)
         try:
             async with asyncio.timeout(cfg.timeouts.probe):
                 protocol = await self._protocol_of(ip, port)
-                return await self._run_probe(ip, port, protocol)
+                job = self._job(ip, port, protocol or Protocol.TCP)
+                probe = self.registry.port_probe(protocol).probe
+                assert probe is not None  # port_probe() only returns entries that probe
+                return await probe(job), job
         except TimeoutError:
             return ServiceResult(
                 port=port,
                 protocol=protocol or Protocol.TCP,
                 status=ProbeStatus.TIMEOUT,
                 reason=f"the probe did not finish within {cfg.timeouts.probe:g}s",
-            )
+            ), job
         except Exception as exc:  # probes never crash the scan  # noqa: BLE001
             return ServiceResult(
                 port=port,
@@ -467,21 +433,7 @@ class Scanner:
                 status=ProbeStatus.ERROR,
                 reason=f"internal error in the probe: {type(exc).__name__}",
                 debug=traceback.format_exc(),
-            )
-
-    async def _run_probe(self, ip: str, port: int, protocol: Protocol | None) -> ServiceResult:
-        cfg = self.config
-        t, lim = cfg.timeouts, cfg.limits
-        if protocol is Protocol.RTSP:
-            routes = self.signatures.routes_for(None)
-            return await probe_rtsp(self.connector, ip, port, routes=routes, timeouts=t, limits=lim)
-        if protocol in (Protocol.HTTP, Protocol.HTTPS):
-            return await probe_http(
-                ip, port, tls=protocol is Protocol.HTTPS, timeouts=t, limits=lim
-            )
-        if protocol is Protocol.TELNET:
-            return await probe_telnet(self.connector, ip, port, timeouts=t, limits=lim)
-        return await probe_banner(self.connector, ip, port, timeouts=t, limits=lim)
+            ), job
 
     # --- default credentials -------------------------------------------------------------------
 
@@ -518,9 +470,7 @@ class Scanner:
             )
             remaining -= check.attempts
             work.findings.extend(
-                credential_findings(
-                    work.ident, protocol, svc.port, check, custom=frozenset(custom)
-                )
+                credential_findings(work.ident, protocol, svc.port, check, custom=frozenset(custom))
             )
             if check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE):
                 work.notes.append(
@@ -541,30 +491,12 @@ class Scanner:
             await run(svc, protocol, attempt)
 
     def _attempt_for(self, ip: str, svc: ServiceResult, ident: Identification) -> Attempt | None:
-        cfg = self.config
         if svc.status is not ProbeStatus.OK:
             return None
-        t, lim = cfg.timeouts, cfg.limits
-        if svc.protocol is Protocol.RTSP and svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
-            routes = self.signatures.routes_for(ident.vendor) or ["/"]
-            return rtsp_attempt(self.connector, ip, svc.port, routes[0], timeouts=t, limits=lim)
-        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS):
-            # The page that asked for a password, else (the home page is a script-driven form)
-            # the vendor's own login endpoint; Basic or Digest is learnt from its challenge.
-            if svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
-                path = svc.fields.get("http.path", "/")
-            else:
-                login_paths = self.signatures.http_login_paths(ident.vendor)
-                if not login_paths:
-                    return None
-                path = login_paths[0]
-            tls = svc.protocol is Protocol.HTTPS
-            return http_attempt(ip, svc.port, path, tls=tls, timeouts=t, limits=lim)
-        if svc.protocol is Protocol.ONVIF and svc.auth is AuthScheme.UNKNOWN:
-            return onvif_attempt(ip, svc.port, tls=svc.tls, timeouts=t, limits=lim)
-        if svc.protocol is Protocol.TELNET and svc.login_prompt:
-            return telnet_attempt(self.connector, ip, svc.port, svc, timeouts=t, limits=lim)
-        return None
+        entry = self.registry.entry(svc.protocol)
+        if entry is None or entry.login is None:
+            return None
+        return entry.login(self._job(ip, svc.port, svc.protocol), svc, ident)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -585,21 +517,25 @@ async def scan(
     total: int,
     *,
     connector: Connector | None = None,
+    datagrams: DatagramSeam | None = None,
     observer: ScanObserver | None = None,
     nmap: NmapSupport | None = None,
     lan: LanDiscovery | None = None,
     scan_timeout: float | None = None,
     router: RouterStage | None = None,
+    registry: ProbeRegistry | None = None,
 ) -> Report:
     scanner = Scanner(
         config,
         signatures,
         connector=connector,
+        datagrams=datagrams,
         observer=observer,
         nmap=nmap,
         lan=lan,
         scan_timeout=scan_timeout,
         router=router,
+        registry=registry,
     )
     return await scanner.run(targets, total)
 

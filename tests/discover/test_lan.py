@@ -26,8 +26,8 @@ from scanner.discover.neighbours import Neighbour
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import DiscoveryStatus, Protocol, ServiceResult
 from scanner.pipeline import scan
-from scanner.probe.transport import Connection, ScriptedConnector
 from scanner.targets import TargetRange, expand_specs
+from scanner.transport import Connection, ScriptedConnector
 
 LAN = {"lo": ["127.0.0.1/8"], "eth0": ["192.0.2.2/24"], "eth1": ["169.254.3.4/16"]}
 
