@@ -150,7 +150,7 @@ class Scanner:
                 if self.lan is not None:
                     group.create_task(self.lan.run())  # at once with the TCP sweep
                 if self.router is not None:
-                    group.create_task(self.router.read())
+                    group.create_task(self.router.read(self.ctx))
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
@@ -166,7 +166,7 @@ class Scanner:
         exposure = None
         if self.router is not None:  # enricher: forwards tied to what the hosts showed
             before = len(hosts)
-            hosts, exposure = await self.router.enrich(hosts, self.scan_ports)
+            hosts, exposure = await self.router.enrich(hosts, self.scan_ports, self.ctx)
             total += len(hosts) - before  # the router, and forwarded hosts outside the targets
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         return Report(

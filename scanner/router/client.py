@@ -17,6 +17,7 @@ import httpx
 
 from scanner.discover.base import device_text
 from scanner.models import PortForward, RouterReading, RouterStatus
+from scanner.probe.context import ProbeContext
 from scanner.router.igd import (
     MAPPING_WRITE_ACTIONS,
     MAX_LISTING,
@@ -32,6 +33,7 @@ from scanner.router.igd import (
     parse_scpd,
     parse_soap_response,
 )
+from scanner.transport import TransportError
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,7 @@ async def _fetch(
     limit: int = MAX_XML,
 ) -> tuple[int, bytes]:
     method = "GET" if body is None else "POST"
-    all_headers = {"User-Agent": _USER_AGENT, **(headers or {})}
-    async with client.stream(method, url, content=body, headers=all_headers) as response:
+    async with client.stream(method, url, content=body, headers=headers) as response:
         data = bytearray()
         async for chunk in response.aiter_raw():
             data.extend(chunk)
@@ -168,7 +169,7 @@ async def _walk_entries(
                     "instead of error 713"
                 )
             return
-        except (httpx.HTTPError, OSError, ValueError) as exc:
+        except (httpx.HTTPError, TransportError, OSError, ValueError) as exc:
             p.complete = False
             p.note(f"{service.short_name}: listing stopped at index {index}: {_error(exc)}")
             return
@@ -216,7 +217,7 @@ async def _list_v2(client: httpx.AsyncClient, service: WanService, p: _Progress,
                 p.faults.append(str(fault))
                 p.note(f"{service.short_name}: GetListOfPortMappings {protocol}: {fault}")
             continue
-        except (httpx.HTTPError, OSError, ValueError) as exc:
+        except (httpx.HTTPError, TransportError, OSError, ValueError) as exc:
             p.note(f"{service.short_name}: GetListOfPortMappings {protocol}: {_error(exc)}")
             continue
         p.answered_soap = True
@@ -248,7 +249,7 @@ async def _read_service(
             if status == 200:
                 actions = parse_scpd(data)
                 p.write_actions.update(a for a in MAPPING_WRITE_ACTIONS if a in actions)
-        except (httpx.HTTPError, OSError, ValueError) as exc:
+        except (httpx.HTTPError, TransportError, OSError, ValueError) as exc:
             p.note(f"{service.short_name}: service description not read ({_error(exc)})")
     p.services.append(service.short_name)
     connected = False
@@ -259,7 +260,7 @@ async def _read_service(
         connected = status_text.lower() == "connected"
         if status_text and (connected or not p.status):
             p.status = status_text
-    except (SoapFault, ValueError, httpx.HTTPError, OSError) as exc:
+    except (SoapFault, ValueError, httpx.HTTPError, TransportError, OSError) as exc:
         p.missing.setdefault("GetStatusInfo", f"{service.short_name}: {_error(exc)}")
     try:
         ext = await _call(client, service, ReadAction.GET_EXTERNAL_IP_ADDRESS)
@@ -267,7 +268,7 @@ async def _read_service(
         address = device_text(ext.get("NewExternalIPAddress", ""), 64)
         if address and (connected or not p.external_ip):
             p.external_ip = address
-    except (SoapFault, ValueError, httpx.HTTPError, OSError) as exc:
+    except (SoapFault, ValueError, httpx.HTTPError, TransportError, OSError) as exc:
         p.missing.setdefault("GetExternalIPAddress", f"{service.short_name}: {_error(exc)}")
     offers_list = (
         "GetListOfPortMappings" in actions if actions is not None else service.version >= 2
@@ -278,6 +279,7 @@ async def _read_service(
 
 
 async def read_igd(
+    ctx: ProbeContext,
     url: str,
     address: str,
     *,
@@ -286,7 +288,7 @@ async def read_igd(
     deadline: float,
     max_forwards: int = MAX_FORWARDS,
 ) -> RouterReading:
-    """Read the gateway whose description is at ``url``; never raises.
+    """Read the gateway whose description is at ``url`` (over ``ctx``'s seam); never raises.
 
     ``timeout`` bounds each request, ``deadline`` the whole read (seconds).
     """
@@ -294,7 +296,7 @@ async def read_igd(
     try:
         async with (
             asyncio.timeout(deadline),
-            httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout) as client,
+            ctx.http_client(timeout=timeout, user_agent=_USER_AGENT) as client,
         ):
             status, data = await _fetch(client, url)
             if status != 200:
@@ -313,7 +315,7 @@ async def read_igd(
         p.complete = False
         p.note(f"the router did not finish answering within {deadline:g}s; shown is what it "
                "answered before that")  # fmt: skip
-    except (httpx.HTTPError, OSError, ValueError) as exc:
+    except (httpx.HTTPError, TransportError, OSError, ValueError) as exc:
         if p.description is None:
             return p.reading(RouterStatus.FAILED, f"its description was not read: {_error(exc)}")
         p.complete = False

@@ -23,16 +23,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scanner.discover.base import Datagram, collect_datagrams, device_text, multicast_socket
+from scanner.discover.base import device_text
 from scanner.discover.lan import Link, plan_links
 from scanner.discover.ssdp import SSDP_ADDR, SSDP_PORT, SSDP_TTL, build_msearch, parse_ssdp
 from scanner.discover.ssdp import description_url as same_host_location
 from scanner.models import Host, InternetExposure, RouterReading, RouterStatus
+from scanner.probe.context import ProbeContext
 from scanner.report.risk import score_host
 from scanner.router.client import MAX_FORWARDS, read_igd
 from scanner.router.exposure import build_exposure
 from scanner.router.igd import IGD_SEARCH_TARGETS, build_natpmp_request, parse_natpmp
 from scanner.targets import TargetRange
+from scanner.transport import Datagram, DatagramSeam, Search, TransportError, UdpSeam
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ NATPMP_PORT = 5351
 _MAX_GATEWAYS = 8
 _MAX_EXTRA_PORTS = 32  # forwarded ports scanned per host that the sweep did not cover
 _MAX_EXTRA_HOSTS = 32
+_MAX_ANSWER = 8 * 1024  # an SSDP answer is a few hundred bytes
 
 ScanMore = Callable[[str, tuple[int, ...]], Awaitable[Host | None]]
 
@@ -64,6 +67,7 @@ class _Gateway:
     location: str = ""  # its IGD description URL, once known
     server: str = ""
     how: str = ""  # default route, SSDP, --gateway
+    problem: str = ""  # why an answer gave no usable description URL
 
 
 def default_gateways(proc_net_route: str) -> list[tuple[str, str]]:
@@ -108,6 +112,7 @@ class RouterStage:
         swept_ports: Sequence[int],
         interfaces: Mapping[str, Sequence[str]] | None = None,
         routes: str | None = None,
+        datagrams: DatagramSeam | None = None,
     ) -> None:
         self.options = options
         self._ranges = tuple(ranges)
@@ -118,6 +123,8 @@ class RouterStage:
             interfaces = read_interfaces()
         self.links, _ = plan_links(interfaces or {}, self._ranges)
         self._routes = routes
+        self._datagrams = datagrams  # tests script it; else a seam limited to self.links
+        self._ctx = ProbeContext()
         self._readings: list[RouterReading] | None = None
         self._notes: list[str] = []
         self._lock = asyncio.Lock()
@@ -140,50 +147,53 @@ class RouterStage:
             if link.iface == iface and ipaddress.IPv4Address(gateway) in link.network
         ]
 
-    async def _search(self, link: Link | None, unicast: Sequence[str]) -> list[Datagram]:
-        """SSDP IGD search (multicast on ``link``, unicast to each gateway) and NAT-PMP."""
-        messages: list[tuple[bytes, tuple[str, int]]] = []
+    async def _multicast(self, link: Link) -> list[Datagram]:
+        """SSDP search for an IGD on one attached network (UDA 1.1 s1.3.2)."""
         mx = max(1, int(self.options.timeout) - 1)
-        if link is not None and self.options.search:
-            messages += [
-                (build_msearch(st, mx), (SSDP_ADDR, SSDP_PORT)) for st in IGD_SEARCH_TARGETS
-            ]
-        for address in unicast:
-            messages += [(build_msearch(st, mx), (address, SSDP_PORT)) for st in IGD_SEARCH_TARGETS]
-            messages.append((build_natpmp_request(), (address, NATPMP_PORT)))
-        if not messages:
-            return []
-        if link is not None:
-            sock = multicast_socket(link.ip, ttl=SSDP_TTL)
-        else:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-            sock.setblocking(False)
-        return await collect_datagrams(
-            sock, messages, duration=self.options.timeout, repeat_after=self.options.timeout / 3
+        search = Search(
+            link.ip,
+            (SSDP_ADDR, SSDP_PORT),
+            tuple(build_msearch(st, mx) for st in IGD_SEARCH_TARGETS),
+            duration=self.options.timeout,
+            repeat_after=self.options.timeout / 3,
+            ttl=SSDP_TTL,
         )
+        return await self._ctx.datagrams.search(
+            search, in_scope=lambda ip: ipaddress.IPv4Address(ip) in link.network,
+            max_bytes=_MAX_ANSWER,
+        )  # fmt: skip
+
+    async def _unicast(self, address: str) -> list[Datagram]:
+        """A unicast IGD search of the gateway (an IGD:2 answers an IGD:1 search too), and
+        NAT-PMP's read-only question."""
+        mx = max(1, int(self.options.timeout) - 1)
+        timeout = self.options.timeout
+        answers = await asyncio.gather(
+            self._ctx.datagrams.query(
+                address, SSDP_PORT, build_msearch(IGD_SEARCH_TARGETS[0], mx),
+                timeout=timeout, max_bytes=_MAX_ANSWER, answers=4,
+            ),
+            self._ctx.datagrams.query(
+                address, NATPMP_PORT, build_natpmp_request(), timeout=timeout, max_bytes=64
+            ),
+        )  # fmt: skip
+        return [d for batch in answers for d in batch]
 
     async def _find(self) -> tuple[list[_Gateway], dict[str, str]]:
         opts = self.options
         gateways: dict[str, _Gateway] = {}
         for gw in [_explicit(g) for g in opts.gateways] + self._route_gateways():
             gateways.setdefault(gw.address, gw)
-        on_link: dict[Link | None, list[str]] = {}
-        for address in gateways:
-            link = next(
-                (k for k in self.links if ipaddress.IPv4Address(address) in k.network), None
-            )
-            on_link.setdefault(link, []).append(address)
-        for link in self.links:
-            on_link.setdefault(link, [])
-        batches = await asyncio.gather(
-            *(self._search(link, addresses) for link, addresses in on_link.items()),
-            return_exceptions=True,
-        )
+        jobs = [self._unicast(address) for address in gateways]
+        if opts.search:
+            jobs += [self._multicast(link) for link in self.links]
+        batches = await asyncio.gather(*jobs, return_exceptions=True)
         natpmp: dict[str, str] = {}
         networks = [link.network for link in self.links]
         for batch in batches:
             if isinstance(batch, BaseException):
-                self._notes.append(f"the router search could not run: {type(batch).__name__}")
+                reason = str(batch) if isinstance(batch, TransportError) else type(batch).__name__
+                self._notes.append(f"the router search could not run: {device_text(reason)}")
                 continue
             for datagram in batch:
                 ours = datagram.ip in gateways or any(
@@ -204,6 +214,12 @@ class RouterStage:
                     continue
                 location = same_host_location(message.header("location"), datagram.ip)
                 known = gateways.get(datagram.ip, _Gateway(datagram.ip, how="SSDP answer"))
+                if not location and not known.location:
+                    known = replace(
+                        known,
+                        problem="it answered the UPnP search, but its LOCATION is not plain "
+                        "http on its own address, so it was not followed",
+                    )
                 if location and not known.location:
                     known = replace(
                         known, location=location, server=device_text(message.header("server"))
@@ -213,8 +229,16 @@ class RouterStage:
 
     # --- reading ----------------------------------------------------------------------------
 
-    async def read(self) -> None:
-        """Find and read every gateway once; never raises (failures become readings)."""
+    async def read(self, ctx: ProbeContext | None = None) -> None:
+        """Find and read every gateway once; never raises (failures become readings).
+
+        ``ctx`` is the scan's: its stream seam and deadlines. Searches leave only on the
+        attached networks holding targets, and nothing at all in passive mode.
+        """
+        seam = self._datagrams or UdpSeam(
+            [link.network for link in self.links], passive=self.options.passive
+        )
+        self._ctx = replace(ctx or self._ctx, datagrams=seam)
         async with self._lock:
             if self._readings is not None:
                 return
@@ -250,10 +274,12 @@ class RouterStage:
             return RouterReading(
                 address=gw.address,
                 status=RouterStatus.NO_UPNP,
-                reason=f"the {gw.how} answered no UPnP search, so its forwards could not be "
+                reason=gw.problem
+                or f"the {gw.how} answered no UPnP search, so its forwards could not be "
                 "read (UPnP off, or it ignores searches)",
             )
         return await read_igd(
+            self._ctx,
             gw.location,
             gw.address,
             server=gw.server,
@@ -265,7 +291,7 @@ class RouterStage:
     # --- after the scan ---------------------------------------------------------------------
 
     async def enrich(
-        self, hosts: Sequence[Host], scan_more: ScanMore
+        self, hosts: Sequence[Host], scan_more: ScanMore, ctx: ProbeContext | None = None
     ) -> tuple[list[Host], InternetExposure | None]:
         """The hosts with exposure findings added, and the Internet exposure section.
 
@@ -273,7 +299,7 @@ class RouterStage:
         """
         if not self.options.enabled:
             return list(hosts), None
-        await self.read()
+        await self.read(ctx)
         readings = list(self._readings or [])
         hosts = await self._scan_forwarded(list(hosts), readings, scan_more)
         scanned = {(h.ip, p) for h in hosts for p in self._swept}

@@ -13,7 +13,10 @@ import pytest_asyncio
 
 from scanner.lab.igd import IgdRouter
 from scanner.models import PortForward, RouterReading, RouterStatus
+from scanner.probe.context import ProbeContext
 from scanner.router.client import read_igd
+
+CTX = ProbeContext()
 
 READS = {"GetGenericPortMappingEntry", "GetListOfPortMappings", "GetExternalIPAddress",
          "GetStatusInfo"}  # fmt: skip
@@ -36,7 +39,7 @@ async def router() -> AsyncIterator[IgdRouter]:
 
 async def read(router: IgdRouter, *, deadline: float = 20.0, cap: int = 256) -> RouterReading:
     return await read_igd(
-        router.description_url, "127.0.0.1", timeout=2.0, deadline=deadline, max_forwards=cap
+        CTX, router.description_url, "127.0.0.1", timeout=2.0, deadline=deadline, max_forwards=cap
     )
 
 
@@ -137,12 +140,12 @@ async def test_router_answering_garbage(router: IgdRouter) -> None:
 @pytest.mark.asyncio
 async def test_description_missing_or_unreachable(router: IgdRouter) -> None:
     reading = await read_igd(
-        router.description_url.replace("rootDesc", "nothing"), "127.0.0.1",
+        CTX, router.description_url.replace("rootDesc", "nothing"), "127.0.0.1",
         timeout=2.0, deadline=5.0,
     )  # fmt: skip
     assert reading.status is RouterStatus.FAILED
     assert "HTTP 404" in reading.reason
     await router.close()
-    gone = await read_igd(router.description_url, "127.0.0.1", timeout=1.0, deadline=3.0)
+    gone = await read_igd(CTX, router.description_url, "127.0.0.1", timeout=1.0, deadline=3.0)
     assert gone.status is RouterStatus.FAILED
     assert gone.reason.startswith("its description was not read")

@@ -216,3 +216,59 @@ async def test_no_gateway_anywhere_says_so() -> None:
     assert exposure is not None
     assert exposure.blind
     assert any("name one with --gateway" in n for n in exposure.notes)
+
+
+@pytest.mark.asyncio
+async def test_what_the_search_sends_through_the_datagram_seam() -> None:
+    """Scripted seam: exactly the IGD searches and NAT-PMP's question, nowhere else."""
+    import ipaddress  # noqa: PLC0415
+
+    from scanner.transport import ScriptedDatagrams  # noqa: PLC0415
+
+    answer = (
+        b"HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+        b"LOCATION: http://203.0.113.50:5000/rootDesc.xml\r\n\r\n"  # off the router: not followed
+    )
+    seam = ScriptedDatagrams(
+        {
+            ("239.255.255.250", 1900): [("192.168.1.2", answer), ("10.9.9.9", answer)],
+            ("192.168.1.1", 5351): [b"\x00\x80\x00\x03\x00\x00\x00\x10"],
+        },
+        attached=[ipaddress.IPv4Network("192.168.1.0/24")],
+    )
+    stage = RouterStage(
+        RouterOptions(timeout=0.2),
+        resolve_targets(["192.168.1.0/24"]).ranges,
+        swept_ports=(80,),
+        interfaces={"eth0": ["192.168.1.7/24"]},
+        routes=ROUTE,
+        datagrams=seam,
+    )
+
+    async def scan_more(ip: str, ports: tuple[int, ...]) -> Host | None:
+        return None
+
+    hosts, exposure = await stage.enrich([], scan_more)
+    assert exposure is not None
+    destinations = sorted({d for d, _ in seam.sent})
+    assert destinations == [
+        ("192.168.1.1", 1900),
+        ("192.168.1.1", 5351),
+        ("239.255.255.250", 1900),
+    ]
+    for (_host, port), data in seam.sent:
+        if port == 1900:
+            assert data.startswith(b"M-SEARCH * HTTP/1.1\r\n")
+            assert b"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:" in data
+        else:
+            assert data == b"\x00\x00"
+    readings = {r.address: r for r in exposure.routers}
+    # The gateway: no UPnP answer (a blind spot), but NAT-PMP answered: a router finding.
+    assert readings["192.168.1.1"].status is RouterStatus.NO_UPNP
+    assert "network failure" in readings["192.168.1.1"].nat_pmp
+    # A second IGD on the LAN answered the multicast search; one off the LAN did not count.
+    assert readings["192.168.1.2"].status is RouterStatus.NO_UPNP
+    assert "LOCATION is not plain http on its own address" in readings["192.168.1.2"].reason
+    assert "10.9.9.9" not in readings
+    assert exposure.blind
+    assert [f.id for h in hosts for f in h.findings] == ["upnp-igd-open"]
