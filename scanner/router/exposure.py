@@ -5,7 +5,7 @@ reach it: each path takes the worst of the two. A default password or an open st
 forward is critical; a vendor control (SDK) port behind one is high; a camera's login page behind
 one is medium. How sure the path is depends on the router's own internet address: a private or
 carrier-grade NAT address means another NAT sits in front, so the forward may not reach the
-internet at all (the confidence drops to inferred and the path says why).
+internet at all (the confidence drops from confirmed to firm, and the path says why).
 """
 
 from __future__ import annotations
@@ -72,18 +72,18 @@ def reach(reading: RouterReading) -> tuple[Confidence, str]:
     """How sure a forward of this router reaches the internet, and why not when it may not."""
     address = reading.external_ip
     if reading.connection_status and reading.connection_status.lower() != "connected":
-        return Confidence.INFERRED, (
+        return Confidence.FIRM, (
             f"the router reports its internet connection as {reading.connection_status!r}"
         )
     if not address:
-        return Confidence.INFERRED, (
+        return Confidence.FIRM, (
             "the router did not say its internet address, so whether its forwards reach the "
             "internet is not known"
         )
     try:
         ip = ipaddress.IPv4Address(address)
     except ValueError:
-        return Confidence.INFERRED, f"the router's internet address {address!r} is not an address"
+        return Confidence.FIRM, f"the router's internet address {address!r} is not an address"
     for kind, nets in _NETS.items():
         if any(ip in net for net in nets):
             more = (
@@ -91,12 +91,12 @@ def reach(reading: RouterReading) -> tuple[Confidence, str]:
                 if kind == "carrier-grade NAT"
                 else "another router sits in front of it"
             )
-            return Confidence.INFERRED, (
+            return Confidence.FIRM, (
                 f"the router's own internet address {ip} is {kind}: {more}, so this forward may "
                 "not reach the internet (it does if that NAT forwards the port too)"
             )
     if not ip.is_global:
-        return Confidence.INFERRED, (
+        return Confidence.FIRM, (
             f"the router's own internet address {ip} is not a public address (reserved range), "
             "so this forward may not reach the internet"
         )
@@ -239,7 +239,7 @@ def _natpmp_finding(reading: RouterReading) -> Finding:
         title="The router accepts port-forward requests from any device on the network "
         "(NAT-PMP/PCP)",
         severity=Severity.MEDIUM,
-        confidence=Confidence.INFERRED,
+        confidence=Confidence.FIRM,
         evidence=(
             f"UDP 5351 on {reading.address}: {reading.nat_pmp}. NAT-PMP and PCP let any device on "
             "the LAN ask for a forward without a login; camsweep never asks for one, so whether "
@@ -254,41 +254,39 @@ def _router_finding(reading: RouterReading) -> Finding | None:
         return _natpmp_finding(reading) if reading.nat_pmp else None
     offers = [a for a in reading.mapping_actions if a.startswith("Add")]
     services = ", ".join(reading.services) or "its WAN connection service"
+    held = len(reading.forwards)
+    # One fact a line: the renderers cap each line, never the list of them.
+    lines = [f"UPnP IGD is on at {reading.description_url} and answered camsweep's read "
+             "actions without any login."]  # fmt: skip
     if offers:
         confidence = Confidence.FIRM
-        rests = (
-            f"its service description ({services}) offers {', '.join(offers)}, and it answered "
-            "camsweep's read actions without any login"
-        )
+        lines.append(f"Its service description ({services}) offers {', '.join(offers)}.")
     else:
+        # Without the SCPD the offer is inferred from IGD being on: every IGD has AddPortMapping.
         confidence = Confidence.INFERRED
-        rests = (
-            f"it answered camsweep's read actions on {services} without any login; its service "
-            "description (which would list AddPortMapping) was not readable"
-        )
-    extra = (
-        " It can only be told apart from a router that lets each device forward only to itself "
-        "(miniupnpd secure_mode, an allow list) by asking for a forward, which camsweep never "
-        "does."
+        lines.append(f"Its service description ({services}) was not readable; every IGD offers "
+                     "AddPortMapping.")  # fmt: skip
+    lines.append(
+        f"It holds {held} forward{'s' if held != 1 else ''} now. Any device on the LAN (a "
+        "camera, its phone app, malware) can open an internet port this way, unnoticed."
+    )
+    lines.append(
+        "Whether it lets a device forward only to itself (miniupnpd secure_mode, an allow "
+        "list) cannot be seen without asking for a forward, which camsweep never does."
     )
     if reading.device_protection:
-        extra += (
-            " It also lists UPnP DeviceProtection, under which a router may ask for a login "
-            "before mapping (most implementations do not enforce it)."
+        lines.append(
+            "It also lists UPnP DeviceProtection, under which a router may ask for a login "
+            "before mapping (few enforce it)."
         )
     if reading.nat_pmp:
-        extra += f" UDP 5351 answers too ({reading.nat_pmp}): NAT-PMP/PCP is another way in."
-    held = len(reading.forwards)
+        lines.append(f"UDP 5351: {reading.nat_pmp}: NAT-PMP/PCP is another way to ask.")
     return Finding(
         id=ROUTER_FINDING,
         title="The router accepts port-forward requests from any device on the network (UPnP IGD)",
         severity=Severity.MEDIUM,
         confidence=confidence,
-        evidence=(
-            f"UPnP IGD is on at {reading.description_url}: {rests}. It holds {held} "
-            f"forward{'s' if held != 1 else ''} now. A camera, its phone app or malware on any "
-            f"LAN device can open a port to the internet this way without anyone noticing." + extra
-        ),
+        evidence="\n".join(lines),
         remediation=_ROUTER_FIX,
         references=("https://openconnectivity.org/developer/specifications/upnp-resources/upnp/",),
     )
@@ -307,6 +305,7 @@ def _add_findings(host: Host, findings: Sequence[Finding]) -> Host:
 
 def _router_host(reading: RouterReading, finding: Finding) -> Host:
     ident = Identification(
+        model=reading.model[:80] or "router",
         device_type=DeviceType.OTHER,
         identified_by=(f"UPnP Internet Gateway Device: {reading.model or 'no model given'}",),
     )

