@@ -15,18 +15,14 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from scanner.config import Profile
 from scanner.match import SignatureSet
-from scanner.match.schema import Check, Condition, Safety, Vulnerability
+from scanner.match.schema import Check, Condition, Vulnerability
 from scanner.models import Confidence, Finding, Identification, Protocol, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.probe.http import HttpResponse, decode_html, http_fetch
 from scanner.transport import TransportError
 
-PROFILE_SAFETY: dict[str, frozenset[Safety]] = {
-    "guest": frozenset(),
-    "owner": frozenset({Safety.SAFE}),
-    "lab": frozenset({Safety.SAFE, Safety.INTRUSIVE}),
-}
 _GENERIC = "generic"
 _CHECK_BODY_BYTES = 16 * 1024
 _MAX_BODY_FIELD = 64 * 1024
@@ -93,7 +89,7 @@ async def run_active_checks(
 ) -> CheckOutcome:
     """Run every check the profile and the identification allow. Never raises."""
     outcome = CheckOutcome()
-    allowed = PROFILE_SAFETY.get(profile, frozenset())
+    allowed = Profile(profile).active_checks
     info = signatures.vendor(ident.vendor) if ident.vendor else None
     lineage = [v for v in (info.id, info.family) if v] if info is not None else []
     # A check matches on the head of the answer; some answers never end (an audio stream).

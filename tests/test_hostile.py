@@ -584,12 +584,12 @@ async def test_the_scan_deadline_cuts_hosts_and_keeps_what_they_said(
         port_protocols=hostile.port_protocols(),
         # One host at a time and a host deadline far beyond the scan's: only the scan deadline
         # can end this quickly.
-        timeouts=Timeouts(connect=1.0, banner=0.5, read=30.0, probe=60.0, host=120.0),
+        timeouts=Timeouts(connect=1.0, banner=0.5, read=30.0, probe=60.0, host=120.0, scan=1.5),
         limits=Limits(hosts=1),
         check_credentials=False,
     )
     started = time.monotonic()
-    report = await scan(config, signatures, targets, len(targets), scan_timeout=1.5)
+    report = await scan(config, signatures, targets, len(targets))
     assert time.monotonic() - started < 1.5 + 1.0
     (host,) = report.hosts
     assert host.ip == targets[0]

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from scanner.config import DiscoveryOptions
 from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
 from scanner.discover.base import Sighting
 from scanner.discover.identity import enrich_identification
@@ -38,7 +39,6 @@ from scanner.transport import TransportError, UdpSeam
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DiscoveryOptions",
     "LanDiscovery",
     "LanHost",
     "Link",
@@ -49,20 +49,6 @@ __all__ = [
 _MAX_SERVICES_PER_HOST = 64
 _MAX_HOSTNAMES = 8
 _MAX_NOTES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryOptions:
-    """Which LAN methods run, and for how long (seconds)."""
-
-    arp: bool = True
-    mdns: bool = True
-    ssdp: bool = True
-    wsd: bool = True
-    neighbours: bool = True  # read the kernel's table after each host's TCP sweep (sends nothing)
-    timeout: float = 3.0  # how long each active method listens for answers
-    passive: float | None = None  # listen this long and send nothing at all (no TCP sweep either)
-    service_types: tuple[str, ...] = ()  # extra mDNS types to browse (signature hints)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import httpx
 from scanner.discover.base import device_text
 from scanner.models import PortForward, RouterReading, RouterStatus
 from scanner.probe.context import ProbeContext
+from scanner.router.config import MAX_FORWARDS
 from scanner.router.igd import (
     MAPPING_WRITE_ACTIONS,
     MAX_LISTING,
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["MAX_FORWARDS", "read_igd"]
 
-MAX_FORWARDS = 256  # forwards listed per router: a home router holds a handful
 _MAX_WAN_SERVICES = 4  # WAN connection services asked per router
 _MAX_UNUSABLE = 8  # entries that are not forwards (bad port, bad address) before giving up
 _END_OF_LIST = (713, 714)  # SpecifiedArrayIndexInvalid, NoSuchEntryInArray

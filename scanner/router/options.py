@@ -7,10 +7,9 @@ import ipaddress
 import urllib.parse
 from collections.abc import Sequence
 
-from scanner.router.stage import RouterOptions, RouterStage
-from scanner.targets import TargetRange
+from scanner.router.config import RouterOptions
 
-__all__ = ["add_router_options", "parse_gateway", "router_stage"]
+__all__ = ["add_router_options", "parse_gateway", "router_options"]
 
 
 def parse_gateway(text: str) -> str:
@@ -52,20 +51,15 @@ def add_router_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def router_stage(
-    args: argparse.Namespace,
-    ranges: Sequence[TargetRange],
-    swept_ports: Sequence[int],
-    *,
-    gateways: Sequence[str] = (),
-    search: bool = True,
-) -> RouterStage:
-    options = RouterOptions(
-        enabled=not getattr(args, "no_router", False),
-        passive=getattr(args, "passive", None) is not None,
+def router_options(
+    args: argparse.Namespace, *, gateways: Sequence[str] = ()
+) -> RouterOptions | None:
+    """``ScanConfig.router`` from the command line: None with --no-router."""
+    if getattr(args, "no_router", False):
+        return None
+    return RouterOptions(
         gateways=(*(getattr(args, "gateway", None) or ()), *gateways),
-        search=search and not getattr(args, "no_ssdp", False),
+        search=not getattr(args, "no_ssdp", False),
         timeout=min(getattr(args, "discovery_timeout", 2.0), 5.0),
         request_timeout=getattr(args, "read_timeout", 3.0),
     )
-    return RouterStage(options, ranges, swept_ports=swept_ports)

@@ -22,23 +22,35 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.discover.base import device_text
 from scanner.discover.lan import Link, plan_links
 from scanner.discover.ssdp import SSDP_ADDR, SSDP_PORT, SSDP_TTL, build_msearch, parse_ssdp
 from scanner.discover.ssdp import description_url as same_host_location
-from scanner.models import Host, InternetExposure, RouterReading, RouterStatus
+from scanner.models import DiscoveryRun, Host, InternetExposure, RouterReading, RouterStatus
 from scanner.probe.context import ProbeContext
 from scanner.report.risk import score_host
-from scanner.router.client import MAX_FORWARDS, read_igd
+from scanner.router.client import read_igd
+from scanner.router.config import RouterOptions
 from scanner.router.exposure import build_exposure
 from scanner.router.igd import IGD_SEARCH_TARGETS, build_natpmp_request, parse_natpmp
 from scanner.targets import TargetRange
 from scanner.transport import Datagram, DatagramSeam, Search, TransportError, UdpSeam
 
+if TYPE_CHECKING:
+    from scanner.config import ScanConfig
+    from scanner.enrich import HostWork
+
 log = logging.getLogger(__name__)
 
-__all__ = ["RouterOptions", "RouterStage", "default_gateways"]
+__all__ = [
+    "RouterEnricher",
+    "RouterOptions",
+    "RouterStage",
+    "default_gateways",
+    "router_enricher",
+]
 
 NATPMP_PORT = 5351
 _MAX_GATEWAYS = 8
@@ -47,18 +59,6 @@ _MAX_EXTRA_HOSTS = 32
 _MAX_ANSWER = 8 * 1024  # an SSDP answer is a few hundred bytes
 
 ScanMore = Callable[[str, tuple[int, ...]], Awaitable[Host | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class RouterOptions:
-    enabled: bool = True  # --no-router turns it off
-    passive: bool = False  # --passive: nothing is sent, so the router is not read
-    gateways: tuple[str, ...] = ()  # --gateway: addresses, or description URLs (the lab)
-    search: bool = True  # SSDP search on the attached networks
-    timeout: float = 2.0  # listening for SSDP and NAT-PMP answers
-    request_timeout: float = 3.0  # one HTTP request to the router
-    deadline: float = 30.0  # the whole read of one router
-    max_forwards: int = MAX_FORWARDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,3 +368,51 @@ def _merge(old: Host | None, new: Host) -> Host:
         risk=score_host(findings, ident.device_type),
         notes=(*old.notes, *(n for n in new.notes if n not in old.notes)),
     )
+
+
+class RouterEnricher:
+    """The stage as one of the pipeline's enrichers: it reads beside the scan (``listen``) and
+    finishes with the whole scan's hosts (``finish_scan``); its per-host hooks do nothing."""
+
+    passive = False  # it never asks the scan to send nothing; passive mode switches it off
+
+    def __init__(self, stage: RouterStage, ctx: ProbeContext) -> None:
+        self.stage = stage
+        self.ctx = ctx
+
+    async def listen(self) -> None:
+        await self.stage.read(self.ctx)
+
+    def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:  # noqa: ARG002
+        return ports
+
+    async def absent(self, ip: str) -> bool:  # noqa: ARG002
+        return False
+
+    async def seen(self, work: HostWork) -> None:
+        pass
+
+    async def after_probes(self, work: HostWork, deadline: float) -> None:
+        pass
+
+    def finish_host(self, host: Host, work: HostWork) -> Host:  # noqa: ARG002
+        return host
+
+    def runs(self) -> tuple[DiscoveryRun, ...]:
+        return ()
+
+    def notes(self) -> tuple[str, ...]:
+        return ()
+
+    async def finish_scan(
+        self, hosts: list[Host], scan_more: ScanMore
+    ) -> tuple[list[Host], InternetExposure | None]:
+        return await self.stage.enrich(hosts, scan_more, self.ctx)
+
+
+def router_enricher(config: ScanConfig, ctx: ProbeContext) -> RouterEnricher:
+    """The enricher ``ScanConfig.router`` asks for: on the scan's scope and swept ports."""
+    options = config.router or RouterOptions(enabled=False)
+    if config.passive:
+        options = replace(options, passive=True)
+    return RouterEnricher(RouterStage(options, config.scope, swept_ports=config.ports), ctx)
