@@ -6,11 +6,11 @@ from __future__ import annotations
 from scanner.checks import credential_findings
 from scanner.config import ScanConfig
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
-from scanner.enrich import HostWork
 from scanner.match.engine import SignatureSet
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.probe.registry import PortJob, ProbeRegistry
+from scanner.work import HostWork
 
 __all__ = ["check_host_credentials"]
 

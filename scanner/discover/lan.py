@@ -101,9 +101,9 @@ class Methods:
     neighbours: Callable[[], Mapping[str, Neighbour]]
 
 
-def _real_methods(ctx: ProbeContext) -> Methods:
+def _real_methods(ctx: ProbeContext, heard: Callable[[str], None]) -> Methods:
     return Methods(
-        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t),
+        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t, heard=heard),
         mdns=lambda link, t, scope, types: mdns_browse(
             link.ip, timeout=t, in_scope=scope, extra_types=types
         ),
@@ -216,7 +216,6 @@ class LanDiscovery:
         # in passive mode: the datagram seam enforces both.
         seam = UdpSeam([link.network for link in self.links], passive=self.passive)
         self.context = replace(context or ProbeContext(), datagrams=seam)
-        self._methods = methods or _real_methods(self.context)
         self._hosts: dict[str, LanHost] = {}
         self._outcomes: dict[str, _Outcome] = {}
         self._neighbour_hits: set[str] = set()
@@ -225,7 +224,12 @@ class LanDiscovery:
         self._arp_asked: set[str] = set()
         self._arp_answered: set[str] = set()
         self._arp_ok = False
+        # Addresses whose sweep waits for ARP: woken by their answer or by the end of ARP.
+        self._arp_waiters: dict[str, asyncio.Event] = {}
+        self._table: Mapping[str, Neighbour] | None = None
+        self._table_at = 0.0
         self._notes: list[str] = []
+        self._methods = methods or _real_methods(self.context, self.heard_by_arp)
 
     @property
     def passive(self) -> bool:
@@ -239,7 +243,7 @@ class LanDiscovery:
             if self.links:
                 await self._run_methods()
         finally:
-            self._arp_done.set()
+            self._end_arp()
             self._merge_by_mac()
             self._done.set()
 
@@ -250,7 +254,7 @@ class LanDiscovery:
         scope = self._in_scope
         m = self._methods
         if self.passive or not opts.arp:
-            self._arp_done.set()
+            self._end_arp()
         if self.passive:
             seconds = float(opts.passive or 0)
             jobs["passive"] = lambda: self._each_link(lambda link: m.passive(link, seconds, scope))
@@ -287,7 +291,7 @@ class LanDiscovery:
                 out.extend(found)
             self._arp_ok = True
         finally:
-            self._arp_done.set()
+            self._end_arp()
         return out
 
     def _deadline(self, name: str) -> float:
@@ -409,14 +413,32 @@ class LanDiscovery:
             return False
         return any(address in link.network for link in self.links)
 
+    def heard_by_arp(self, ip: str) -> None:
+        """``ip`` answered ARP: its sweep may start now, before the ARP sweep ends. The real ARP
+        sweep calls this for each answer as it arrives."""
+        self._arp_answered.add(ip)
+        waiter = self._arp_waiters.pop(ip, None)
+        if waiter is not None:
+            waiter.set()
+
+    def _end_arp(self) -> None:
+        self._arp_done.set()
+        for waiter in self._arp_waiters.values():
+            waiter.set()
+        self._arp_waiters.clear()
+
     async def absent(self, ip: str) -> bool:
         """ARP asked ``ip`` (twice) and nobody answered: no host is there, skip its TCP sweep.
 
         Every IPv4 host on a LAN must answer ARP to talk at all (RFC 826), so this is as sure
         as a sweep that times out, and much faster (nmap's ARP ping works the same way). Waits
-        for the ARP sweep only; False whenever ARP did not run or did not cover ``ip``.
+        for ``ip``'s answer or the end of the ARP sweep; False whenever ARP did not run or did
+        not cover ``ip``.
         """
-        await self._arp_done.wait()
+        if not self._arp_done.is_set() and ip not in self._arp_answered:
+            await self._arp_waiters.setdefault(ip, asyncio.Event()).wait()
+        if ip in self._arp_answered:
+            return False
         return self._arp_ok and ip in self._arp_asked and ip not in self._arp_answered
 
     async def host(self, ip: str) -> LanHost | None:
@@ -425,6 +447,7 @@ class LanDiscovery:
         Call after the address's TCP sweep: the kernel neighbour table then holds its MAC if it
         is on-link and alive, even when every port is closed.
         """
+        asked = asyncio.get_running_loop().time()  # this address's sweep is over by now
         await self._done.wait()
         host = self._hosts.get(ip)
         if self.passive or not self.options.neighbours or not self._on_link(ip):
@@ -432,7 +455,7 @@ class LanDiscovery:
         if host is not None and host.mac is not None:
             return host
         try:
-            entry = self._methods.neighbours().get(ip)
+            entry = self._neighbour_table(asked).get(ip)
         except Exception:
             log.debug("neighbour table not readable", exc_info=True)
             entry = None
@@ -440,6 +463,14 @@ class LanDiscovery:
             return host
         self._neighbour_hits.add(ip)
         return self._hosts[ip]
+
+    def _neighbour_table(self, since: float) -> Mapping[str, Neighbour]:
+        """The kernel's table, read again only when the copy is older than ``since``: hosts
+        asking at once share one read (a /24 would otherwise parse it a hundred times)."""
+        if self._table is None or self._table_at < since:
+            self._table_at = asyncio.get_running_loop().time()
+            self._table = self._methods.neighbours()
+        return self._table
 
     @staticmethod
     def identify(

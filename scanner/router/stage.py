@@ -40,7 +40,7 @@ from scanner.transport import Datagram, DatagramSeam, Search, TransportError, Ud
 
 if TYPE_CHECKING:
     from scanner.config import ScanConfig
-    from scanner.enrich import HostWork
+    from scanner.work import HostWork
 
 log = logging.getLogger(__name__)
 
