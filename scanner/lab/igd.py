@@ -260,7 +260,8 @@ class IgdRouter:
             return self._respond(service, action, {"NewExternalIPAddress": self.external_ip})
         if action == "GetGenericPortMappingEntry":
             index_text = _arg(body, "NewPortMappingIndex")
-            entry = self._entry(int(index_text)) if index_text.isdigit() else None
+            index_ok = index_text.isascii() and index_text.isdigit()
+            entry = self._entry(int(index_text)) if index_ok else None
             if entry is None:
                 return 500, _fault(713, "SpecifiedArrayIndexInvalid")
             return self._respond(service, action, _entry_fields(entry))

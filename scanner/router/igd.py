@@ -302,7 +302,7 @@ def parse_soap_response(xml: bytes, action: ReadAction) -> dict[str, str]:
         error = _child(detail, "UPnPError") if detail is not None else None
         if error is not None:
             raw = _text(error, "errorCode", 8)
-            code = int(raw) if raw.isdigit() and len(raw) <= 4 else None
+            code = _decimal(raw, 4)
             description = _text(error, "errorDescription", 200) or description
         raise SoapFault(code, description)
     response = _child(body, f"{action.value}Response")
@@ -324,12 +324,20 @@ def parse_soap_response(xml: bytes, action: ReadAction) -> dict[str, str]:
     return out
 
 
-def _port(text: str) -> int | None:
+def _decimal(text: str, digits: int) -> int | None:
+    """A plain ASCII decimal of at most ``digits`` digits; None for anything else.
+
+    (``str.isdigit`` accepts superscripts such as "²" that ``int`` refuses: found by the
+    property test.)"""
     text = text.strip()
-    if not text.isdigit() or len(text) > 5:
+    if not text or len(text) > digits or not text.isascii() or not text.isdigit():
         return None
-    value = int(text)
-    return value if 0 < value < 65536 else None
+    return int(text)
+
+
+def _port(text: str) -> int | None:
+    value = _decimal(text, 5)
+    return value if value is not None and 0 < value < 65536 else None
 
 
 def forward_from_fields(fields: Mapping[str, str]) -> PortForward | None:
@@ -345,7 +353,7 @@ def forward_from_fields(fields: Mapping[str, str]) -> PortForward | None:
     except ValueError:
         return None
     lease_text = fields.get("NewLeaseDuration", fields.get("NewLeaseTime", "")).strip()
-    lease = int(lease_text) if lease_text.isdigit() and len(lease_text) <= 10 else None
+    lease = _decimal(lease_text, 10)
     return PortForward(
         external_port=external,
         protocol=protocol,

@@ -210,6 +210,8 @@ def test_deep_device_trees_are_bounded() -> None:
         {"NewProtocol": "ICMP"},
         {"NewInternalClient": "camera.local"},
         {"NewInternalClient": "198.18.0.999"},
+        {"NewExternalPort": "\u00b2"},  # a superscript two: isdigit() says yes, int() no
+        {"NewInternalPort": "\u0663"},  # an Arabic-Indic three: int() would take it
     ],
 )
 def test_unusable_entries_are_no_forwards(changes: dict[str, str]) -> None:
