@@ -20,6 +20,7 @@ from scanner.match.engine import SignatureSet
 from scanner.models import DiscoveryRun, Host, Identification, InternetExposure, ServiceResult
 from scanner.nmap import NmapSupport
 from scanner.probe.context import ProbeContext
+from scanner.registry import LanSearch
 from scanner.router.stage import router_enricher
 from scanner.work import HostWork
 
@@ -166,12 +167,17 @@ def _identify_on_lan(
 
 
 def build_enrichers(
-    config: ScanConfig, signatures: SignatureSet, ctx: ProbeContext
+    config: ScanConfig,
+    signatures: SignatureSet,
+    ctx: ProbeContext,
+    searches: Sequence[LanSearch] = (),
 ) -> list[Enricher]:
-    """The enrichers the options ask for, in the order their notes and report lines appear."""
+    """The enrichers the options ask for, in the order their notes and report lines appear.
+    ``searches``: the registry's LAN searches, run by LAN discovery."""
     enrichers: list[Enricher] = []
     if config.discovery is not None:
-        enrichers.append(LanEnricher(LanDiscovery(config.discovery, config.scope, context=ctx)))
+        lan = LanDiscovery(config.discovery, config.scope, context=ctx, searches=searches)
+        enrichers.append(LanEnricher(lan))
     if config.nmap is not None:
         enrichers.append(NmapEnricher(NmapSupport(config.nmap, signatures), signatures))
     if config.router is not None:
