@@ -33,6 +33,7 @@ from scanner.discover.mdns import signature_service_types
 from scanner.discover.vendor.catalog import CatalogError, load_catalog
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
+from scanner.lab.igd import start_demo_router
 from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.match.oui import camera_oui_class
@@ -56,6 +57,7 @@ from scanner.report.inventory import Inventory, InventoryError, load_inventory
 from scanner.report.json_report import ReportFormatError, read_json
 from scanner.report.output import write_atomically
 from scanner.report.review import gate, make_review
+from scanner.router.options import add_router_options, router_options
 from scanner.targets import (
     TargetError,
     TargetSet,
@@ -324,6 +326,7 @@ def _scan_config(
         discovery=_discovery_options(args, sigs),
         vendor=_vendor_options(args),
         scope=targets.ranges,
+        router=router_options(args),
     )
     return with_profile_defaults(config)
 
@@ -438,6 +441,7 @@ async def _scan_lab(
     args: argparse.Namespace, sigs: SignatureSet, observer: ScanObserver | None
 ) -> Report:
     async with await start_lab(standard_ports=None if not args.high_ports else False) as lab:
+        igd = await start_demo_router(lab)  # the lab's home router, forwarding two cameras
         targets = resolve_targets(lab.targets())
         config = _scan_config(args, targets, sigs, auto=False)
         config = replace(
@@ -446,8 +450,12 @@ async def _scan_lab(
             port_protocols=lab.port_protocols(),
             # Where a lab discovery responder could not have its standard UDP port.
             vendor=replace(config.vendor, ports=lab.vendor_ports()) if config.vendor else None,
+            router=router_options(args, gateways=[igd.description_url]),
         )
-        return await scan(config, sigs, targets, len(targets), observer=observer)
+        try:
+            return await scan(config, sigs, targets, len(targets), observer=observer)
+        finally:
+            await igd.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -720,6 +728,7 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="send nothing at all: listen this long and report who announced themselves",
     )
+    add_router_options(p)
     p.add_argument("--no-credentials", action="store_true", help="never try default passwords")
     p.add_argument(
         "--confirm-streams",

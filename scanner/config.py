@@ -14,6 +14,7 @@ from scanner.models import Protocol
 
 if TYPE_CHECKING:
     from scanner.nmap import NmapOptions
+    from scanner.router.config import RouterOptions
     from scanner.targets import TargetRange
 
 
@@ -120,6 +121,8 @@ class ScanConfig:
     vendor: VendorOptions | None = None
     scope: tuple[TargetRange, ...] = ()
     nmap: NmapOptions | None = None
+    # The router stage (scanner/router/): its forwards, read only; None: --no-router.
+    router: RouterOptions | None = None
 
     def __post_init__(self) -> None:
         # Accept the profile's name (argv, tests); keep the enum.

@@ -9,24 +9,52 @@ line in ``build_enrichers``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Protocol as TypingProtocol
+from typing import runtime_checkable
 
 from scanner.config import ScanConfig
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.vendor.catalog import load_catalog
 from scanner.discover.vendor.search import VendorDiscovery
 from scanner.match.engine import SignatureSet
-from scanner.models import DiscoveryRun, Finding, Host, Identification, Protocol, ServiceResult
+from scanner.models import (
+    DiscoveryRun,
+    Finding,
+    Host,
+    Identification,
+    InternetExposure,
+    Protocol,
+    ServiceResult,
+)
 from scanner.nmap import NmapSupport
 from scanner.probe.context import ProbeContext
 from scanner.registry import HostJob, HostProbe, LanSearch, PortProbe
+from scanner.router.stage import router_enricher
 from scanner.transport import UdpSeam
 from scanner.work import HostWork
 
-__all__ = ["Enricher", "LanEnricher", "NmapEnricher", "VendorEnricher", "build_enrichers"]
+__all__ = [
+    "Enricher",
+    "LanEnricher",
+    "NmapEnricher",
+    "ScanFinisher",
+    "VendorEnricher",
+    "build_enrichers",
+]
+
+
+@runtime_checkable
+class ScanFinisher(TypingProtocol):
+    """An enricher that also works on all the scan's hosts at its end (the router stage)."""
+
+    async def finish_scan(
+        self, hosts: list[Host], scan_more: Callable[[str, tuple[int, ...]], Awaitable[Host | None]]
+    ) -> tuple[list[Host], InternetExposure | None]:
+        """The hosts with what it added, and the report's Internet exposure section."""
+        ...
 
 
 class Enricher(TypingProtocol):
@@ -234,4 +262,6 @@ def build_enrichers(
         seam = None if isinstance(ctx.datagrams, UdpSeam) else ctx.datagrams
         vendor = VendorDiscovery(catalog, options, config.scope, datagrams=seam)
         enrichers.append(VendorEnricher(vendor, signatures))
+    if config.router is not None:
+        enrichers.append(router_enricher(config, ctx))
     return enrichers
