@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from scanner.config import ScanConfig
 from scanner.discover.icmp import Pinger
 from scanner.discover.tcp import sweep_host
-from scanner.enrich import Enricher
+from scanner.enrich import Claimer, Enricher
 from scanner.transport import Connector
 
 __all__ = ["HostFeed", "Liveness"]
@@ -34,21 +34,25 @@ class HostFeed:
         deadline: float | None,
     ) -> None:
         self._targets = iter(targets)
-        self._enrichers = tuple(enrichers)
+        self._enrichers = tuple(e for e in enrichers if isinstance(e, Claimer))
         self._workers = workers
         self._deadline = deadline
         # None tells a worker that no more hosts will be handed over.
         self._handed: asyncio.Queue[str | None] = asyncio.Queue()
-        self._listening = len(self._enrichers)
+        self._listening = 0
         self.claimed = 0  # addresses skipped because an enricher claimed them
         self.handed = 0  # hosts handed over and taken by a worker
 
-    def start(self, group: asyncio.TaskGroup, progress: Callable[[], None]) -> None:
-        """Subscribe to every enricher and start its listener in ``group``."""
-        for enricher in self._enrichers:
-            enricher.subscribe(self._handed.put_nowait, progress)
+    def start(
+        self, group: asyncio.TaskGroup, enrichers: Sequence[Enricher], progress: Callable[[], None]
+    ) -> None:
+        """Subscribe to the claiming enrichers and start every listener in ``group``."""
+        for claimer in self._enrichers:
+            claimer.subscribe(self._handed.put_nowait, progress)
+        self._listening = len(enrichers)
+        for enricher in enrichers:
             group.create_task(self._listen(enricher))  # at once with the TCP sweep
-        if not self._enrichers:
+        if not enrichers:
             self._no_more()
 
     def covered(self) -> int:
@@ -71,9 +75,15 @@ class HostFeed:
         for _ in range(self._workers):
             self._handed.put_nowait(None)
 
+    def past_deadline(self) -> bool:
+        loop = asyncio.get_running_loop()
+        return self._deadline is not None and loop.time() >= self._deadline
+
     async def next(self) -> tuple[str, bool] | None:
         """The next address and whether an enricher handed it over; None when all is done or
         the scan deadline passed. Single-threaded loop: workers cannot race on the iterator."""
+        if self.past_deadline():
+            return None
         for ip in self._targets:
             if any(e.claims(ip) for e in self._enrichers):
                 self.claimed += 1
@@ -86,7 +96,7 @@ class HostFeed:
                 found = await self._handed.get()
         except TimeoutError:
             return None
-        if found is None:
+        if found is None or self.past_deadline():
             return None
         self.handed += 1
         return found, True
@@ -102,7 +112,6 @@ class Liveness:
         config: ScanConfig,
         connector: Connector,
         sockets: asyncio.Semaphore,
-        *,
         may_ping: bool,
     ) -> None:
         self._config = config

@@ -28,7 +28,7 @@ from scanner.active import run_active_checks
 from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.discover.tcp import sweep_host
-from scanner.enrich import Enricher, build_enrichers
+from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.feed import HostFeed, Liveness
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
@@ -127,6 +127,9 @@ class Scanner:
         )
         # --passive: nothing at all is sent (the options say so, or an injected enricher).
         self.passive = config.passive or any(e.passive for e in self.enrichers)
+        # An enricher may bring probes of its own (vendor discovery's per-host question).
+        for entry in (p for e in self.enrichers for p in getattr(e, "probes", ())):
+            self.registry = self.registry.copy().register(entry)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
         self.prober = HostProber(
@@ -142,10 +145,7 @@ class Scanner:
         self._total = 0
         self._swept = self._found = self._probed = 0
         self._feed: HostFeed | None = None  # set when run() starts
-        # The first stage of a large routed range's sweep; ICMP echo only on the real network.
-        self.liveness = Liveness(
-            config, self.ctx.connector, self._sockets, may_ping=connector is None
-        )
+        self.liveness = Liveness(config, self.ctx.connector, self._sockets, connector is None)
 
     # --- the scan ------------------------------------------------------------------------------
 
@@ -164,28 +164,28 @@ class Scanner:
             # The hosts end at the deadline by themselves (scan_host); this outer stop, a little
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
-            async with (
-                asyncio.timeout_at(hard_stop),
-                asyncio.TaskGroup() as group,
-            ):
-                feed.start(group, self._tell)
-                with self.liveness:
-                    workers_done = [group.create_task(self._worker(hosts)) for _ in range(workers)]
-                    await asyncio.gather(*workers_done)
+            with self.liveness:
+                async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
+                    feed.start(group, self.enrichers, self._tell)
+                    for _ in range(workers):
+                        group.create_task(self._worker(feed, hosts))
         except TimeoutError:
             stop_notes.append(
                 f"the scan was stopped {_SCAN_GRACE:g}s after its {cfg.timeouts.scan:g}s "
                 "deadline; hosts still in progress then are missing from this report"
             )
-        passed = self._started_hosts - feed.handed + feed.covered()
-        reached = self._deadline is not None and asyncio.get_running_loop().time() >= self._deadline
-        if reached and passed < total:
+        left = total - (self._started_hosts - feed.handed + feed.covered())
+        if feed.past_deadline() and left > 0:
             stop_notes.append(
                 f"the scan reached its {cfg.timeouts.scan:g}s deadline: "
-                f"{total - passed} of {total} addresses were not scanned"
+                f"{left} of {total} addresses were not scanned"
             )
-        if (liveness := self.liveness.note()) is not None:
-            stop_notes.append(liveness)
+        stop_notes.extend(filter(None, [self.liveness.note()]))
+        exposure = None
+        for finisher in [e for e in self.enrichers if isinstance(e, ScanFinisher)]:
+            before = len(hosts)  # the router stage: forwards tied to what the hosts showed
+            hosts, exposure = await finisher.finish_scan(hosts, self.scan_ports)
+            total += len(hosts) - before  # the router, forwarded hosts outside the targets
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         tcp = (
             DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent")
@@ -213,16 +213,14 @@ class Scanner:
             notes=(*notes, *(n for e in self.enrichers for n in e.notes()), *stop_notes),
             show_secrets=cfg.show_secrets,
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
+            exposure=exposure,
         )
 
-    async def _worker(self, hosts: list[Host]) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._feed is not None
-        # The addresses no enricher claimed, then the hosts discovery hands over.
-        while (item := await self._feed.next()) is not None:
+    async def _worker(self, feed: HostFeed, hosts: list[Host]) -> None:
+        # The addresses no enricher claimed, then the hosts discovery hands over; none after
+        # the scan deadline (later targets are counted, not started).
+        while (item := await feed.next()) is not None:
             ip, handed = item
-            if self._deadline is not None and loop.time() >= self._deadline:
-                return  # the scan deadline: later targets are counted, not started
             self._started_hosts += 1
             host = await self.scan_host(ip, handed=handed)
             if host is not None:
@@ -241,6 +239,18 @@ class Scanner:
         self._found += 1
         self._swept += not handed
         self._tell()
+
+    async def scan_ports(self, ip: str, ports: tuple[int, ...]) -> Host | None:
+        """Scan one host on these ports only (forwarded ports the sweep did not cover)."""
+        again = Scanner(
+            replace(self.config, ports=ports),
+            self.signatures,
+            connector=self.ctx.connector,
+            datagrams=self.ctx.datagrams,
+            registry=self.registry,
+            enrichers=(),
+        )
+        return await again.scan_host(ip)
 
     async def scan_host(self, ip: str, *, handed: bool = False) -> Host | None:
         cfg = self.config
