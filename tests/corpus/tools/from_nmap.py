@@ -1,0 +1,237 @@
+"""Rebuild corpus entries from nmap's public record (nmap-service-probes), one per match line.
+
+Each typed match line of nmap's file records what a real device sent (nmap's authors wrote the
+line from a submitted fingerprint). This tool turns the line's regex back into one answer: its
+literal text as written, the shortest filler for its variable parts (a class gives one
+representative character, an optional part is left out), checks that the line matches that
+answer, then records the answer as camsweep's probes would (docs/architecture.md). Entries say
+which line they come from. Lines whose answer is binary, or for a protocol camsweep does not
+probe, are left out.
+
+    python tests/corpus/tools/from_nmap.py > /tmp/out.yaml   # prints both lists, see --help
+
+This is a one-off import: the YAML it wrote is committed, and the benchmark never re-runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import warnings
+from pathlib import Path
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from re import _constants as C  # type: ignore[attr-defined]  # noqa: N812
+    from re import _parser as P  # type: ignore[attr-defined]  # noqa: N812
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO))
+
+from scanner.match.nmapdb import parse_probes  # noqa: E402
+
+PROBES = ("NULL", "GetRequest", "RTSPRequest")
+SERVICE_PORTS = {"http": 80, "rtsp": 554, "ftp": 21, "ssh": 22, "telnet": 23, "upnp": 1900}
+CAMERA_TYPES = {"webcam"}
+OTHER_TYPES = {
+    "printer", "print server", "router", "broadband router", "WAP", "switch", "storage-misc",
+    "media device", "VoIP phone", "VoIP adapter", "firewall", "power-device", "game console",
+    "PBX", "phone", "bridge", "terminal server", "load balancer", "remote management",
+    "proxy server", "telecom-misc",
+}
+
+
+def _gen(parsed: object) -> str:  # noqa: C901, PLR0912
+    out: list[str] = []
+    for op, arg in parsed:  # type: ignore[attr-defined]
+        if op is C.LITERAL:
+            out.append(chr(arg))
+        elif op is C.NOT_LITERAL:
+            out.append("x" if chr(arg) != "x" else "y")
+        elif op is C.ANY:
+            out.append("x")
+        elif op is C.IN:
+            out.append(_class(arg))
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
+            low, _high, sub = arg
+            out.append(_gen(sub) * low)
+        elif op is C.SUBPATTERN:
+            out.append(_gen(arg[-1]))
+        elif op is C.BRANCH:
+            out.append(_gen(arg[1][0]))
+        elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            continue
+        elif op is C.CATEGORY:
+            out.append(_category(arg))
+        elif op is C.GROUPREF:
+            out.append("")
+        else:
+            raise ValueError(op)
+    return "".join(out)
+
+
+def _category(cat: object) -> str:
+    name = str(cat)
+    if "DIGIT" in name and "NOT" not in name:
+        return "1"
+    if "SPACE" in name and "NOT" not in name:
+        return " "
+    if "WORD" in name and "NOT" not in name:
+        return "a"
+    return "x" if "SPACE" in name else " "
+
+
+def _class(items: list[tuple[object, object]]) -> str:
+    negate = any(op is C.NEGATE for op, _ in items)
+    if negate:
+        banned = {chr(a) for op, a in items if op is C.LITERAL}
+        for ch in "xa1 ":
+            if ch not in banned:
+                return ch
+        return "z"
+    for op, arg in items:
+        if op is C.LITERAL:
+            return chr(arg)  # type: ignore[arg-type]
+        if op is C.RANGE:
+            return chr(arg[0])  # type: ignore[index]
+        if op is C.CATEGORY:
+            return _category(arg)
+    return "x"
+
+
+def sample(pattern: re.Pattern[str]) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            text = _gen(P.parse(pattern.pattern, pattern.flags))
+        except (ValueError, TypeError, re.error):
+            return None
+    return text if pattern.search(text) else None
+
+
+_IAC = re.compile("\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff[\xf0-\xfa]", re.S)
+
+
+def _printable(text: str) -> bool:
+    return sum(ch.isprintable() or ch in "\r\n\t" for ch in text) >= 0.9 * max(len(text), 1)
+
+
+def _utf8(text: str) -> str:
+    return text.encode("latin-1").decode("utf-8", "replace")
+
+
+_GENERIC = re.compile(r"(?i)^[\s:#>$]*(?:\(none\)\s*)?(?:login|username|user|password)?[\s:#>$]*$")
+
+
+def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None:  # noqa: C901
+    raw = _utf8(_IAC.sub("", raw))
+    if _GENERIC.match(raw):
+        return None  # nothing a device-specific method could use
+    if raw.startswith("HTTP/"):
+        head, _, body = raw.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        parts = lines[0].split(" ")
+        fields = {"http.status": parts[1] if len(parts) > 1 else "200"}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                continue
+            name, value = name.strip().lower(), value.strip()
+            if name == "server":
+                fields["http.server"] = value
+            elif name == "www-authenticate":
+                fields["http.auth"] = "digest" if value.lower().startswith("digest") else "basic"
+                found = re.search(r'realm="?([^"]*)"?', value, re.I)
+                if found:
+                    fields["http.realm"] = found.group(1)
+            elif name == "location":
+                fields["http.location"] = value
+            elif name not in ("content-length", "date", "connection", "cseq"):
+                fields.setdefault(f"http.header.{name}", value)
+        title = re.search(r"<title>(.*?)</title>", body, re.I | re.S)
+        if title:
+            fields["http.title"] = " ".join(title.group(1).split())
+        if body.strip():
+            fields["http.body"] = body[:2000]
+        port = 80 if service in ("http", "upnp") else SERVICE_PORTS.get(service, 80)
+        return port, "http", fields
+    if raw.startswith("RTSP/"):
+        fields = {}
+        for line in raw.split("\r\n")[1:]:
+            name, sep, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if not sep or not value or name in ("cseq", "date", "content-length", "expires"):
+                continue
+            if name == "server":
+                fields["rtsp.server"] = value
+            elif name in ("public", "allow"):
+                fields["rtsp.public"] = value
+            elif name == "www-authenticate":
+                fields["rtsp.auth"] = "digest" if value.lower().startswith("digest") else "basic"
+                found = re.search(r'realm="?([^"]*)"?', value, re.I)
+                if found:
+                    fields["rtsp.realm"] = found.group(1)
+            else:
+                fields.setdefault(f"rtsp.header.{name}", value)
+        return (554, "rtsp", fields) if fields else None
+    text = raw
+    if not text.strip() or not _printable(text):
+        return None
+    if service == "ftp":
+        return 21, "tcp", {"ftp.banner": text.strip()}
+    if service == "ssh":
+        return 22, "tcp", {"ssh.banner": text.strip()}
+    if service == "telnet":
+        stripped = text.strip("\r\n")
+        prompt = stripped.replace("\r", "").split("\n")[-1]
+        return 23, "telnet", {"telnet.banner": stripped, "telnet.prompt": prompt}
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--probes", default="/usr/share/nmap/nmap-service-probes")
+    parser.add_argument("--kind", choices=("camera", "other"), required=True)
+    args = parser.parse_args()
+    text = Path(args.probes).read_bytes().decode("latin-1")
+    lines, _ = parse_probes(text, PROBES)
+    devices = []
+    seen: set[str] = set()
+    for line in lines:
+        camera = line.camera
+        if args.kind == "camera" and not camera:
+            continue
+        if args.kind == "other" and (camera or line.devicetype not in OTHER_TYPES):
+            continue
+        if line.service not in SERVICE_PORTS:
+            continue
+        raw = sample(line.pattern)
+        if raw is None:
+            continue
+        got = fields_for(line.service, raw)
+        if got is None:
+            continue
+        port, protocol, fields = got
+        key = repr(sorted(fields.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        product = re.sub(r"\$\d", "", line.product).strip()
+        devices.append(
+            {
+                "id": f"nmap-{line.line}",
+                "note": f"nmap-service-probes line {line.line}: {product} ({line.devicetype})",
+                "source": f"nmap/nmap nmap-service-probes (line {line.line})",
+                "expect": {"vendor": "TODO"} if args.kind == "camera" else {},
+                "services": [{"port": port, "protocol": protocol, "fields": fields}],
+            }
+        )
+    yaml.safe_dump({"devices": devices}, sys.stdout, allow_unicode=True, sort_keys=False, width=200)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
