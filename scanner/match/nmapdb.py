@@ -46,9 +46,16 @@ USED_PROBES = ("NULL", "GetRequest", "RTSPRequest")
 CAMERA_DEVICE_TYPES = frozenset({"webcam"})
 _CAMERA_WORDS = re.compile(
     r"\b(?:ip ?cam(?:era)?|web ?cam|network camera|camera|dvr|nvr|xvr|video server|"
-    r"video encoder|surveillance|cctv)\b",
+    r"video encoder|surveillance|cctv|digital sprite|edvr)\b",
     re.I,
 )
+# nmap files DVRs under "media device" too, beside TV recorders: those words tell them apart.
+_TV_WORDS = re.compile(
+    r"\b(?:tivo|set[ -]?top|receiver|satellite|dvb|tv|television|media ?center|mediaportal|"
+    r"dreambox|enigma|slingbox|hdhomerun|pvr)\b",
+    re.I,
+)
+_WORDY_TYPES = ("", "security-misc", "specialized", "media device")
 _MAX_TEXT = 16384  # nmap reads a few KiB of an answer; so do we
 
 
@@ -62,15 +69,12 @@ class NmapLine:
     devicetype: str
     line: int
     soft: bool
+    info: str = ""  # i//: nmap's extra information (often the device behind a generic server)
 
     @property
     def camera(self) -> bool:
         """Whether this line names a camera or recorder (d/webcam/ or camera words)."""
-        if self.devicetype in CAMERA_DEVICE_TYPES:
-            return True
-        return self.devicetype in ("", "security-misc", "specialized") and bool(
-            _CAMERA_WORDS.search(self.product)
-        )
+        return _camera_product(self.devicetype, f"{self.product} {self.info}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +85,19 @@ class NmapHit:
 
     @property
     def camera(self) -> bool:
-        return self.line.camera or (
-            self.line.devicetype in ("", "security-misc", "specialized")
-            and bool(_CAMERA_WORDS.search(self.product))
-        )
+        return self.line.camera or _camera_product(self.line.devicetype, self.product)
+
+
+def _camera_product(devicetype: str, product: str) -> bool:
+    """d/webcam/, or camera words in the product of an untyped, security or media device line
+    (nmap files DVRs as media devices) that names no TV equipment."""
+    if devicetype in CAMERA_DEVICE_TYPES:
+        return not _TV_WORDS.search(product)
+    return (
+        devicetype in _WORDY_TYPES
+        and bool(_CAMERA_WORDS.search(product))
+        and not _TV_WORDS.search(product)
+    )
 
 
 _FIELD = re.compile(r"\s*(cpe:|[pvihod])([/|])(.*?)\2a?")
@@ -200,6 +213,7 @@ def parse_probes(text: str, probes: Sequence[str] = USED_PROBES) -> tuple[list[N
                 fields.get("d", ""),
                 number,
                 soft,
+                fields.get("i", ""),
             )
         )
     return lines, skipped

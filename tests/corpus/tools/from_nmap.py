@@ -149,13 +149,15 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
                     fields["http.realm"] = found.group(1)
             elif name == "location":
                 fields["http.location"] = value
-            elif name not in ("content-length", "date", "connection", "cseq"):
+            elif name not in ("content-length", "date", "connection", "cseq") and re.fullmatch(
+                r"[a-z0-9][a-z0-9-]{0,40}", name
+            ):
                 fields.setdefault(f"http.header.{name}", value)
         title = re.search(r"<title>(.*?)</title>", body, re.I | re.S)
         if title:
             fields["http.title"] = " ".join(title.group(1).split())
         if body.strip():
-            fields["http.body"] = body[:2000]
+            fields["http.body"] = body[:500]
         port = 80 if service in ("http", "upnp") else SERVICE_PORTS.get(service, 80)
         return port, "http", fields
     if raw.startswith("RTSP/"):
@@ -164,6 +166,8 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
             name, sep, value = line.partition(":")
             name, value = name.strip().lower(), value.strip()
             if not sep or not value or name in ("cseq", "date", "content-length", "expires"):
+                continue
+            if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", name):
                 continue
             if name == "server":
                 fields["rtsp.server"] = value
@@ -191,6 +195,49 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
     return None
 
 
+# Who a person would name for each nmap product (first match wins): written by reading nmap's
+# product text (p// and i//), independently of camsweep's alias table. "other" moves a line
+# nmap files under webcam to the other devices (video conferencing is a false friend), "drop"
+# leaves out cameras that are no network surveillance devices (action and still cameras,
+# machine vision, motion capture).
+LABELS: tuple[tuple[str, str | None], ...] = (
+    (r"video conferenc|teleconferenc|Polycom|Tandberg|LifeSize|PCS-1", "other"),
+    (r"GoPro|Pentax|Olympus|Cognex|Qualisys|Casi-Rusco|Google Video|MenuetOS|IP Webcam", "drop"),
+    (r"A\+V Link", "avlink"), (r"ACTi", "acti"), (r"Dedicated Micros", "dedicated-micros"),
+    (r"AXIS|Axis", "axis"), (r"CP Plus", "cpplus"), (r"Panasonic", "ipro"), (r"Active [Ww]eb[Cc]am", "pysoftware"), (r"AirLive", "airlive"),
+    (r"Airlink|AirLink", "airlink101"), (r"Amcrest", "amcrest"), (r"Arecont", "arecont"),
+    (r"AverMedia", "avermedia"), (r"Avigilon", "avigilon"), (r"Aviosys", "aviosys"),
+    (r"Avtech", "avtech"), (r"Belkin", "belkin"), (r"Blue Iris", "blueiris"),
+    (r"Bosch|Dinion|VideoJet", "bosch"), (r"D-Link|DCS", "dlink"), (r"Canon", "canon"),
+    (r"Cisco|Linksys WVC", "cisco"), (r"Convision", "convision"), (r"DB Power", "dbpower"),
+    (r"DVR Systems|DVR 2400", "dvr-systems"), (r"Herculese", "herculese"), (r"DVTel", "dvtel"),
+    (r"Dahua", "dahua"), (r"DoorBird", "doorbird"), (r"Ever[Ff]ocus", "everfocus"),
+    (r"EvoCam", "evological"), (r"GM Streaming", "gm-streaming"), (r"Geo[Vv]ision", "geovision"),
+    (r"IQinVision|IQeye", "iqinvision"), (r"Hi3518|HiLinux", None), (r"Hikvision", "hikvision"),
+    (r"Hipcam", "vstarcam"), (r"Huacam", "huacam"), (r"IP Webcam", None),
+    (r"IVC", "ivc"), (r"March Networks", "march-networks"), (r"Atis", None),
+    (r"Intelbras", "intelbras"), (r"Intelligent Security", "iss"), (r"Interlogix", "interlogix"),
+    (r"LevelOne", "levelone"), (r"Maygion", "maygion"), (r"Milestone", "milestone"),
+    (r"Mobotix", "mobotix"), (r"Motion", "motion-project"), (r"NUUO", "nuuo"),
+    (r"NetComm", "netcomm"), (r"Netwave", "netwave"), (r"NightOwl", "nightowl"),
+    (r"Optelecom", "optelecom-nkf"), (r"PY Software", "pysoftware"),
+    (r"Panasonic", "ipro"), (r"Planet", "planet"), (r"QualityView", "quality-view"),
+    (r"Samsung", "hanwha"), (r"Sanyo", "sanyo"), (r"SecuritySpy", "ben-software"),
+    (r"Sentry360", "sentry360"), (r"Sony", "sony"), (r"Speco", "speco"),
+    (r"TRENDnet|TrendNet", "trendnet"), (r"Techno Vision", "techno-vision"),
+    (r"Veo Observer|Grandtec|Wowwee|IP-Video", None), (r"Vivotek", "vivotek"),
+    (r"WebGate", "webgate"), (r"Y-cam", "y-cam"), (r"Yawcam", "yawcam"), (r"Zmodo", "zmodo"),
+    (r"webcam 7", "moonware"), (r"dvr1614n|go1984", None), (r"iCan", "icansystem"),
+)
+
+
+def label_for(product: str) -> str | None:
+    for pattern, vendor in LABELS:
+        if re.search(pattern, product):
+            return vendor
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probes", default="/usr/share/nmap/nmap-service-probes")
@@ -201,10 +248,16 @@ def main() -> int:
     devices = []
     seen: set[str] = set()
     for line in lines:
-        camera = line.camera
+        text = f"{line.product}; {line.info}"
+        camera = line.camera and label_for(text) not in ("other", "drop")
+        moved = line.camera and label_for(text) == "other"
+        if label_for(text) == "drop":
+            continue
         if args.kind == "camera" and not camera:
             continue
-        if args.kind == "other" and (camera or line.devicetype not in OTHER_TYPES):
+        if args.kind == "other" and not moved and (
+            line.camera or line.devicetype not in OTHER_TYPES
+        ):
             continue
         if line.service not in SERVICE_PORTS:
             continue
@@ -220,12 +273,15 @@ def main() -> int:
             continue
         seen.add(key)
         product = re.sub(r"\$\d", "", line.product).strip()
+        info = re.sub(r"\$\d", "", line.info).strip()
+        if info:
+            product = f"{product}; {info}"
         devices.append(
             {
                 "id": f"nmap-{line.line}",
                 "note": f"nmap-service-probes line {line.line}: {product} ({line.devicetype})",
                 "source": f"nmap/nmap nmap-service-probes (line {line.line})",
-                "expect": {"vendor": "TODO"} if args.kind == "camera" else {},
+                "expect": {"vendor": label_for(text)} if args.kind == "camera" else {},
                 "services": [{"port": port, "protocol": protocol, "fields": fields}],
             }
         )
