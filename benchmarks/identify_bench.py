@@ -132,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     print("by source:")
     hand = [r for r in result.results if not r.device.from_nmap]
     rebuilt = [r for r in result.results if r.device.from_nmap]
-    _figures("hand-written entries", Score(tuple(hand)))
+    _figures("hand-written and recog", Score(tuple(hand)))
     _figures("nmap-service-probes", Score(tuple(rebuilt)))
     for name, part in (
-        ("hand-written", [r for r in lovo.results if not r.device.from_nmap]),
+        ("hand-written and recog", [r for r in lovo.results if not r.device.from_nmap]),
         ("nmap-service-probes", [r for r in lovo.results if r.device.from_nmap]),
     ):
         recall = sum(r.called_camera for r in part) / len(part) if part else 0.0

@@ -162,14 +162,18 @@ def _build(vendors: Iterable[VendorInfo], data: ClassifierData, camera: set[str]
             if not key:
                 continue
             manufacturer.setdefault(key, vendor.id)
-            if len(key) < 3 or key in data.ambiguous_names or not re.search("[a-z]", key):
+            if len(key) < 4 or key in data.ambiguous_names or not re.search("[a-z]", key):
                 continue
             owner.setdefault(key, vendor.id)
     surveillance -= data.mixed_brands
     alternatives = sorted(owner, key=len, reverse=True)
     names = (
         re.compile(
-            r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(a) for a in alternatives) + r")(?![A-Za-z0-9])",
+            # space, '-' and '_' are one separator ("Indigo-Security"); a brand run into a
+            # capitalised word still counts ("AvigilonOnvifNvt")
+            r"(?<![A-Za-z0-9])(?:"
+            + "|".join(_spelling_pattern(a) for a in alternatives)
+            + r")(?-i:(?![a-z0-9]))",
             re.IGNORECASE,
         )
         if alternatives
@@ -177,6 +181,10 @@ def _build(vendors: Iterable[VendorInfo], data: ClassifierData, camera: set[str]
     )
     models = tuple(m for m in data.models if m.vendor in families)
     return TextTables(names, owner, manufacturer, families, frozenset(surveillance), models, data)
+
+
+def _spelling_pattern(spelling: str) -> str:
+    return "[ _-]?".join(re.escape(part) for part in re.split(r"[ _-]+", spelling))
 
 
 def _is_brand_entry(vendor: VendorInfo) -> bool:

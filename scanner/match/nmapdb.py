@@ -52,7 +52,7 @@ _CAMERA_WORDS = re.compile(
 # nmap files DVRs under "media device" too, beside TV recorders: those words tell them apart.
 _TV_WORDS = re.compile(
     r"\b(?:tivo|set[ -]?top|receiver|satellite|dvb|tv|television|media ?center|mediaportal|"
-    r"dreambox|enigma|slingbox|hdhomerun|pvr)\b",
+    r"dreambox|enigma|slingbox|hdhomerun|pvrt?|topfield|humax)\b",
     re.I,
 )
 _WORDY_TYPES = ("", "security-misc", "specialized", "media device")

@@ -33,7 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from scanner.match.nmapdb import parse_probes  # noqa: E402
 
-PROBES = ("NULL", "GetRequest", "RTSPRequest")
+# Every probe whose answer is one camsweep's probes also receive in kind: a greeting, an HTTP or
+# an RTSP response (nmap's HTTPOptions, FourOhFourRequest ... answers are HTTP responses too).
+PROBES = ("NULL", "GetRequest", "RTSPRequest", "HTTPOptions", "FourOhFourRequest",
+          "GenericLines", "Help", "RTSPRequest", "SIPOptions", "LANDesk-RC", "X11Probe")
 SERVICE_PORTS = {"http": 80, "rtsp": 554, "ftp": 21, "ssh": 22, "telnet": 23, "upnp": 1900}
 CAMERA_TYPES = {"webcam"}
 OTHER_TYPES = {
@@ -202,7 +205,14 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
 # machine vision, motion capture).
 LABELS: tuple[tuple[str, str | None], ...] = (
     (r"video conferenc|teleconferenc|Polycom|Tandberg|LifeSize|PCS-1", "other"),
-    (r"GoPro|Pentax|Olympus|Cognex|Qualisys|Casi-Rusco|Google Video|MenuetOS|IP Webcam", "drop"),
+    (r"Topfield|Humax|PVR", "other"),
+    (r"GoPro|Pentax|Olympus|Cognex|Qualisys|Casi-Rusco|Google Video|MenuetOS|IP Webcam|Polaroid"
+     r"|VBrick|Wowwee", "drop"),
+    (r"Aimetis", "aimetis"), (r"Pixord", "pixord"), (r"ReeCam", "reecam"),
+    (r"MicroDigital", "microdigital"), (r"iCatch", "icatch"), (r"Hosafe", "hosafe"),
+    (r"Dorgem", "dorgem"), (r"LogiLink", "logilink"), (r"Mango DSP", "mango-dsp"),
+    (r"Climax", "climax"), (r"Ateas", "ateas"), (r"Lorex", "lorex"), (r"Geutebr", "geutebruck"),
+    (r"DigiSprite", "dedicated-micros"), (r"Cross DVR", "hisilicon"),
     (r"A\+V Link", "avlink"), (r"ACTi", "acti"), (r"Dedicated Micros", "dedicated-micros"),
     (r"AXIS|Axis", "axis"), (r"CP Plus", "cpplus"), (r"Panasonic", "ipro"), (r"Active [Ww]eb[Cc]am", "pysoftware"), (r"AirLive", "airlive"),
     (r"Airlink|AirLink", "airlink101"), (r"Amcrest", "amcrest"), (r"Arecont", "arecont"),
