@@ -102,7 +102,9 @@ class Verdict:
     def line(self, threshold: int) -> str | None:
         if self.device_type is DeviceType.UNKNOWN or not self.clues:
             return None
-        shown = [c for c in self.clues if (c.weight > 0) == (self.device_type is not DeviceType.OTHER)]
+        shown = [
+            c for c in self.clues if (c.weight > 0) == (self.device_type is not DeviceType.OTHER)
+        ]
         why = "; ".join(c.describe() for c in shown)
         return (
             f"{PROBABLE} {self.device_type.value}: {why} "
@@ -209,7 +211,9 @@ class _Candidate:
     device_type: DeviceType | None = None
 
 
-def _text_vendor(tables: TextTables, values: Iterable[tuple[str, int | None, str]]) -> list[_Candidate]:
+def _text_vendor(
+    tables: TextTables, values: Iterable[tuple[str, int | None, str]]
+) -> list[_Candidate]:
     found: dict[str, _Candidate] = {}
 
     def offer(c: _Candidate) -> None:
@@ -238,7 +242,7 @@ def _text_vendor(tables: TextTables, values: Iterable[tuple[str, int | None, str
                         shape.device_type,
                     )
                 )
-        if tables.names is not None and name != "http.body":
+        if tables.names is not None and name != "http.body" and tables.data.factor(name) > 0:
             for hit in tables.names.finditer(text):
                 vid = tables.owner.get(hit.group(0).lower())
                 if vid:
@@ -253,7 +257,9 @@ def _pick(tables: TextTables, candidates: list[_Candidate]) -> _Candidate | None
     # An OEM badge is the more precise name when its maker is named too (LTS shows DS-2CD).
     for cand in candidates:
         if tables.families.get(cand.vendor) == best.vendor:
-            return _Candidate(cand.vendor, cand.score, f"{cand.why}; {best.why}", best.model, best.device_type)
+            return _Candidate(
+                cand.vendor, cand.score, f"{cand.why}; {best.why}", best.model, best.device_type
+            )
     return best
 
 
@@ -313,9 +319,11 @@ def _protocol_clues(data: ClassifierData, ev: Evidence) -> list[Clue]:
     auth = [v for _, v in ev.values.get("rtsp.auth", ()) if v in ("basic", "digest")]
     if auth:
         add("rtsp-protected", DeviceType.CAMERA, "")
-    for term in data.ports:
-        if term.port in ev.open_ports:
-            clues.append(Clue(f"port-{term.port}", DeviceType.CAMERA, float(term.weight), term.says))
+    clues.extend(
+        Clue(f"port-{term.port}", DeviceType.CAMERA, float(term.weight), term.says)
+        for term in data.ports
+        if term.port in ev.open_ports
+    )
     return clues
 
 
@@ -372,7 +380,9 @@ def classify(
     if brand is not None and brand in tables.surveillance and not (pick and pick.device_type):
         weight, says = data.protocols["surveillance-brand"]
         why = pick.why if pick and pick.vendor == brand else f"vendor {brand} from the fingerprints"
-        clues.append(Clue("surveillance-brand", DeviceType.CAMERA, float(weight), f"{says} ({why})"))
+        clues.append(
+            Clue("surveillance-brand", DeviceType.CAMERA, float(weight), f"{says} ({why})")
+        )
     score = sum(c.weight for c in clues)
     if not any(c.weight > 0 and c.source != "page" for c in clues):
         score = min(score, data.threshold - 1)  # page words alone are not enough

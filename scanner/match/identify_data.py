@@ -137,7 +137,7 @@ def load_classifier(classifier_text: str, models_text: str) -> ClassifierData:
         raise SignatureError([LintError("signatures/identify", 0, str(exc), "")]) from None
 
 
-def _load(classifier_text: str, models_text: str) -> ClassifierData:  # noqa: C901
+def _load(classifier_text: str, models_text: str) -> ClassifierData:
     doc = _classifier(yaml.safe_load(classifier_text))
     factors: list[tuple[str, float]] = []
     classes = doc.get("field_classes")
@@ -175,12 +175,19 @@ def _load(classifier_text: str, models_text: str) -> ClassifierData:  # noqa: C9
     for pid, spec in raw_protocols.items():
         if not isinstance(spec, dict):
             raise _Bad(f"classifier.yaml: protocol {pid} must be a mapping")
-        protocols[str(pid)] = (_int(spec.get("weight"), f"protocol {pid}"), _text(spec.get("says"), f"protocol {pid}"))
+        protocols[str(pid)] = (
+            _int(spec.get("weight"), f"protocol {pid}"),
+            _text(spec.get("says"), f"protocol {pid}"),
+        )
     missing = sorted(_PROTOCOLS - set(protocols))
     if missing:
         raise _Bad(f"classifier.yaml: protocols lack {', '.join(missing)}")
     ports = tuple(
-        PortTerm(_int(p.get("port"), "port"), _int(p.get("weight"), "port weight"), _text(p.get("says"), "port says"))
+        PortTerm(
+            _int(p.get("port"), "port"),
+            _int(p.get("weight"), "port weight"),
+            _text(p.get("says"), "port says"),
+        )
         for p in _list(doc.get("ports"), "ports")
     )
     models_doc = yaml.safe_load(models_text)
@@ -195,7 +202,14 @@ def _load(classifier_text: str, models_text: str) -> ClassifierData:  # noqa: C9
         source = _text(raw.get("source"), f"{where} source")
         if not source.startswith("https://"):
             raise _Bad(f"{where}: source must be an https URL")
-        models.append(ModelShape(_text(raw.get("vendor"), where), device_type, _regex(raw.get("regex"), where), source))
+        models.append(
+            ModelShape(
+                _text(raw.get("vendor"), where),
+                device_type,
+                _regex(raw.get("regex"), where),
+                source,
+            )
+        )
     return ClassifierData(
         threshold=_int(doc.get("threshold"), "threshold"),
         other_threshold=_int(doc.get("other_threshold"), "other_threshold"),
@@ -204,7 +218,9 @@ def _load(classifier_text: str, models_text: str) -> ClassifierData:  # noqa: C9
         protocols=protocols,
         ports=ports,
         mixed_brands=frozenset(_strs(doc.get("mixed_brands"), "mixed_brands")),
-        ambiguous_names=frozenset(s.lower() for s in _strs(doc.get("ambiguous_names"), "ambiguous_names")),
+        ambiguous_names=frozenset(
+            s.lower() for s in _strs(doc.get("ambiguous_names"), "ambiguous_names")
+        ),
         manufacturer_fields=tuple(_strs(doc.get("field_manufacturer"), "field_manufacturer")),
         models=tuple(models),
     )

@@ -47,13 +47,13 @@ CAMERA_DEVICE_TYPES = frozenset({"webcam"})
 _CAMERA_WORDS = re.compile(
     r"\b(?:ip ?cam(?:era)?|web ?cam|network camera|camera|dvr|nvr|xvr|video server|"
     r"video encoder|surveillance|cctv|digital sprite|edvr)\b",
-    re.I,
+    re.IGNORECASE,
 )
 # nmap files DVRs under "media device" too, beside TV recorders: those words tell them apart.
 _TV_WORDS = re.compile(
     r"\b(?:tivo|set[ -]?top|receiver|satellite|dvb|tv|television|media ?center|mediaportal|"
     r"dreambox|enigma|slingbox|hdhomerun|pvrt?|topfield|humax)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _WORDY_TYPES = ("", "security-misc", "specialized", "media device")
 _MAX_TEXT = 16384  # nmap reads a few KiB of an answer; so do we
@@ -190,7 +190,7 @@ def parse_probes(text: str, probes: Sequence[str] = USED_PROBES) -> tuple[list[N
         body = rest[2:end]
         tail = rest[end + 1 :]
         opts, _, info = tail.partition(" ")
-        flags = (re.S if "s" in opts else 0) | (re.I if "i" in opts else 0)
+        flags = (re.DOTALL if "s" in opts else 0) | (re.IGNORECASE if "i" in opts else 0)
         if nested_quantifier(_HEADER_LINES.sub("X", body)):
             skipped += 1  # could backtrack for minutes on a hostile answer: not run here
             continue
@@ -261,8 +261,10 @@ class NmapDB:
             for line in candidates:
                 if line.literal and line.literal not in lowered:
                     continue
-                found = line.pattern.search(text) if not line.pattern.pattern.startswith("^") else (
-                    line.pattern.match(text)
+                found = (
+                    line.pattern.search(text)
+                    if not line.pattern.pattern.startswith("^")
+                    else (line.pattern.match(text))
                 )
                 if found is None:
                     continue
@@ -320,7 +322,7 @@ def _http_answer(fields: Mapping[str, str]) -> str | None:
         head.append(f"Location: {fields['http.location']}")
     for name, value in fields.items():
         if name.startswith("http.header."):
-            head.append(f"{name[len('http.header.'):].title()}: {value}")
+            head.append(f"{name[len('http.header.') :].title()}: {value}")
     body = fields.get("http.body", "")
     if not body and fields.get("http.title"):
         body = f"<html><head><title>{fields['http.title']}</title></head></html>"

@@ -16,6 +16,7 @@ import traceback
 from scanner.config import Limits, Timeouts
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.transport import Connector, TransportError, read_for, read_until
+from scanner.probe.volunteered import greeting_fields
 
 __all__ = ["SNIFF_REQUEST", "printable", "probe_banner", "sniff", "sniff_protocol"]
 
@@ -92,6 +93,7 @@ async def probe_banner(
     first_line: str | None = None
     if text:
         fields["tcp.banner"] = text
+        fields.update(greeting_fields(text))  # FTP and SSH greetings name DVRs and NVRs
         first_line = next(line.strip() for line in text.split("\n") if line.strip())[:_LINE_CHARS]
     return ServiceResult(port=port, protocol=Protocol.TCP, banner=first_line, fields=fields)
 

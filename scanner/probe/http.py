@@ -44,6 +44,7 @@ from scanner.probe.transport import (
     TransportError,
     insecure_tls_context,
 )
+from scanner.probe.volunteered import certificate_fields, html_fields
 
 __all__ = [
     "HttpProtocolError",
@@ -98,6 +99,8 @@ class HttpResponse(HeaderLookup):
     # The URL this response answers (redirects are never followed by http_fetch).
     url: str
     http_version: str = "HTTP/1.1"
+    # DER of the TLS peer certificate (https only): its subject and issuer are evidence.
+    peer_cert: bytes | None = None
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -246,6 +249,18 @@ def _path_only(path: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
+def _peer_certificate(resp: httpx.Response) -> bytes | None:
+    """The server's certificate as DER, read from the connection httpx used (never verified:
+    cameras ship self-signed certificates, and their names are what we want)."""
+    try:
+        stream = resp.extensions.get("network_stream")
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    except Exception:  # noqa: BLE001 - evidence only; the answer itself is what matters
+        return None
+    return der if isinstance(der, bytes) else None
+
+
 async def http_fetch(
     host: str,
     port: int,
@@ -291,6 +306,7 @@ async def http_fetch(
                 truncated=truncated,
                 url=str(resp.url),
                 http_version=resp.http_version,
+                peer_cert=_peer_certificate(resp) if tls else None,
             )
     except TimeoutError as exc:
         raise ReadTimeout(f"no complete answer within {timeouts.read:g}s") from exc
@@ -361,6 +377,10 @@ def _build_result(port: int, tls: bool, ev: _Evidence, final: HttpResponse) -> S
         fields["http.title"] = title
     if final.body:
         fields["http.body"] = decode_html(final.body[:_BODY_FIELD_BYTES], content_type)
+        fields.update(html_fields(fields["http.body"]))  # <meta> and login-form markers
+    cert = next((r.peer_cert for r in ordered if r.peer_cert), None)
+    if cert:
+        fields.update(certificate_fields(cert))
     auth, realm = _auth(ev)
     if auth is not None:
         fields["http.auth"] = str(auth)

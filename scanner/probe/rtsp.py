@@ -28,6 +28,7 @@ from scanner.probe.auth import (
 )
 from scanner.probe.headers import HeaderLookup
 from scanner.probe.transport import Connector, ReadTimeout, TransportError, read_until
+from scanner.probe.volunteered import sdp_fields
 
 __all__ = [
     "RtspError",
@@ -375,6 +376,7 @@ class _Evidence:
     def record_sdp(self, response: RtspResponse) -> None:
         if "rtsp.sdp" not in self.fields:
             self.fields["rtsp.sdp"] = _decode(response.body[:_SDP_FIELD_BYTES])
+            self.fields.update(sdp_fields(self.fields["rtsp.sdp"]))  # s= and i= name devices
 
     def auth(self) -> AuthScheme | None:
         if self.saw_401:

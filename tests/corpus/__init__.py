@@ -24,9 +24,9 @@ __all__ = [
     "OTHER_FILES",
     "CorpusDevice",
     "CorpusError",
+    "Lovo",
     "Result",
     "Score",
-    "Lovo",
     "leave_one_vendor_out",
     "load_all",
     "load_corpus",
@@ -243,7 +243,9 @@ class Lovo:
 
     @property
     def recall(self) -> float:
-        return sum(r.called_camera for r in self.results) / len(self.results) if self.results else 0.0
+        return (
+            sum(r.called_camera for r in self.results) / len(self.results) if self.results else 0.0
+        )
 
 
 def leave_one_vendor_out(

@@ -35,19 +35,47 @@ from scanner.match.nmapdb import parse_probes  # noqa: E402
 
 # Every probe whose answer is one camsweep's probes also receive in kind: a greeting, an HTTP or
 # an RTSP response (nmap's HTTPOptions, FourOhFourRequest ... answers are HTTP responses too).
-PROBES = ("NULL", "GetRequest", "RTSPRequest", "HTTPOptions", "FourOhFourRequest",
-          "GenericLines", "Help", "RTSPRequest", "SIPOptions", "LANDesk-RC", "X11Probe")
+PROBES = (
+    "NULL",
+    "GetRequest",
+    "RTSPRequest",
+    "HTTPOptions",
+    "FourOhFourRequest",
+    "GenericLines",
+    "Help",
+    "RTSPRequest",
+    "SIPOptions",
+    "LANDesk-RC",
+    "X11Probe",
+)
 SERVICE_PORTS = {"http": 80, "rtsp": 554, "ftp": 21, "ssh": 22, "telnet": 23, "upnp": 1900}
 CAMERA_TYPES = {"webcam"}
 OTHER_TYPES = {
-    "printer", "print server", "router", "broadband router", "WAP", "switch", "storage-misc",
-    "media device", "VoIP phone", "VoIP adapter", "firewall", "power-device", "game console",
-    "PBX", "phone", "bridge", "terminal server", "load balancer", "remote management",
-    "proxy server", "telecom-misc",
+    "printer",
+    "print server",
+    "router",
+    "broadband router",
+    "WAP",
+    "switch",
+    "storage-misc",
+    "media device",
+    "VoIP phone",
+    "VoIP adapter",
+    "firewall",
+    "power-device",
+    "game console",
+    "PBX",
+    "phone",
+    "bridge",
+    "terminal server",
+    "load balancer",
+    "remote management",
+    "proxy server",
+    "telecom-misc",
 }
 
 
-def _gen(parsed: object) -> str:  # noqa: C901, PLR0912
+def _gen(parsed: object) -> str:
     out: list[str] = []
     for op, arg in parsed:  # type: ignore[attr-defined]
         if op is C.LITERAL:
@@ -90,7 +118,7 @@ def _category(cat: object) -> str:
 def _class(items: list[tuple[object, object]]) -> str:
     negate = any(op is C.NEGATE for op, _ in items)
     if negate:
-        banned = {chr(a) for op, a in items if op is C.LITERAL}
+        banned = {chr(a) for op, a in items if op is C.LITERAL and isinstance(a, int)}
         for ch in "xa1 ":
             if ch not in banned:
                 return ch
@@ -115,7 +143,7 @@ def sample(pattern: re.Pattern[str]) -> str | None:
     return text if pattern.search(text) else None
 
 
-_IAC = re.compile("\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff[\xf0-\xfa]", re.S)
+_IAC = re.compile("\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff[\xf0-\xfa]", re.DOTALL)
 
 
 def _printable(text: str) -> bool:
@@ -129,7 +157,7 @@ def _utf8(text: str) -> str:
 _GENERIC = re.compile(r"(?i)^[\s:#>$]*(?:\(none\)\s*)?(?:login|username|user|password)?[\s:#>$]*$")
 
 
-def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None:  # noqa: C901
+def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None:
     raw = _utf8(_IAC.sub("", raw))
     if _GENERIC.match(raw):
         return None  # nothing a device-specific method could use
@@ -147,7 +175,7 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
                 fields["http.server"] = value
             elif name == "www-authenticate":
                 fields["http.auth"] = "digest" if value.lower().startswith("digest") else "basic"
-                found = re.search(r'realm="?([^"]*)"?', value, re.I)
+                found = re.search(r'realm="?([^"]*)"?', value, re.IGNORECASE)
                 if found:
                     fields["http.realm"] = found.group(1)
             elif name == "location":
@@ -156,7 +184,7 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
                 r"[a-z0-9][a-z0-9-]{0,40}", name
             ):
                 fields.setdefault(f"http.header.{name}", value)
-        title = re.search(r"<title>(.*?)</title>", body, re.I | re.S)
+        title = re.search(r"<title>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
         if title:
             fields["http.title"] = " ".join(title.group(1).split())
         if body.strip():
@@ -178,7 +206,7 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
                 fields["rtsp.public"] = value
             elif name == "www-authenticate":
                 fields["rtsp.auth"] = "digest" if value.lower().startswith("digest") else "basic"
-                found = re.search(r'realm="?([^"]*)"?', value, re.I)
+                found = re.search(r'realm="?([^"]*)"?', value, re.IGNORECASE)
                 if found:
                     fields["rtsp.realm"] = found.group(1)
             else:
@@ -206,38 +234,101 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
 LABELS: tuple[tuple[str, str | None], ...] = (
     (r"video conferenc|teleconferenc|Polycom|Tandberg|LifeSize|PCS-1", "other"),
     (r"Topfield|Humax|PVR", "other"),
-    (r"GoPro|Pentax|Olympus|Cognex|Qualisys|Casi-Rusco|Google Video|MenuetOS|IP Webcam|Polaroid"
-     r"|VBrick|Wowwee", "drop"),
-    (r"Aimetis", "aimetis"), (r"Pixord", "pixord"), (r"ReeCam", "reecam"),
-    (r"MicroDigital", "microdigital"), (r"iCatch", "icatch"), (r"Hosafe", "hosafe"),
-    (r"Dorgem", "dorgem"), (r"LogiLink", "logilink"), (r"Mango DSP", "mango-dsp"),
-    (r"Climax", "climax"), (r"Ateas", "ateas"), (r"Lorex", "lorex"), (r"Geutebr", "geutebruck"),
-    (r"DigiSprite", "dedicated-micros"), (r"Cross DVR", "hisilicon"),
-    (r"A\+V Link", "avlink"), (r"ACTi", "acti"), (r"Dedicated Micros", "dedicated-micros"),
-    (r"AXIS|Axis", "axis"), (r"CP Plus", "cpplus"), (r"Panasonic", "ipro"), (r"Active [Ww]eb[Cc]am", "pysoftware"), (r"AirLive", "airlive"),
-    (r"Airlink|AirLink", "airlink101"), (r"Amcrest", "amcrest"), (r"Arecont", "arecont"),
-    (r"AverMedia", "avermedia"), (r"Avigilon", "avigilon"), (r"Aviosys", "aviosys"),
-    (r"Avtech", "avtech"), (r"Belkin", "belkin"), (r"Blue Iris", "blueiris"),
-    (r"Bosch|Dinion|VideoJet", "bosch"), (r"D-Link|DCS", "dlink"), (r"Canon", "canon"),
-    (r"Cisco|Linksys WVC", "cisco"), (r"Convision", "convision"), (r"DB Power", "dbpower"),
-    (r"DVR Systems|DVR 2400", "dvr-systems"), (r"Herculese", "herculese"), (r"DVTel", "dvtel"),
-    (r"Dahua", "dahua"), (r"DoorBird", "doorbird"), (r"Ever[Ff]ocus", "everfocus"),
-    (r"EvoCam", "evological"), (r"GM Streaming", "gm-streaming"), (r"Geo[Vv]ision", "geovision"),
-    (r"IQinVision|IQeye", "iqinvision"), (r"Hi3518|HiLinux", None), (r"Hikvision", "hikvision"),
-    (r"Hipcam", "vstarcam"), (r"Huacam", "huacam"), (r"IP Webcam", None),
-    (r"IVC", "ivc"), (r"March Networks", "march-networks"), (r"Atis", None),
-    (r"Intelbras", "intelbras"), (r"Intelligent Security", "iss"), (r"Interlogix", "interlogix"),
-    (r"LevelOne", "levelone"), (r"Maygion", "maygion"), (r"Milestone", "milestone"),
-    (r"Mobotix", "mobotix"), (r"Motion", "motion-project"), (r"NUUO", "nuuo"),
-    (r"NetComm", "netcomm"), (r"Netwave", "netwave"), (r"NightOwl", "nightowl"),
-    (r"Optelecom", "optelecom-nkf"), (r"PY Software", "pysoftware"),
-    (r"Panasonic", "ipro"), (r"Planet", "planet"), (r"QualityView", "quality-view"),
-    (r"Samsung", "hanwha"), (r"Sanyo", "sanyo"), (r"SecuritySpy", "ben-software"),
-    (r"Sentry360", "sentry360"), (r"Sony", "sony"), (r"Speco", "speco"),
-    (r"TRENDnet|TrendNet", "trendnet"), (r"Techno Vision", "techno-vision"),
-    (r"Veo Observer|Grandtec|Wowwee|IP-Video", None), (r"Vivotek", "vivotek"),
-    (r"WebGate", "webgate"), (r"Y-cam", "y-cam"), (r"Yawcam", "yawcam"), (r"Zmodo", "zmodo"),
-    (r"webcam 7", "moonware"), (r"dvr1614n|go1984", None), (r"iCan", "icansystem"),
+    (
+        r"GoPro|Pentax|Olympus|Cognex|Qualisys|Casi-Rusco|Google Video|MenuetOS|IP Webcam|Polaroid"
+        r"|VBrick|Wowwee",
+        "drop",
+    ),
+    (r"Aimetis", "aimetis"),
+    (r"Pixord", "pixord"),
+    (r"ReeCam", "reecam"),
+    (r"MicroDigital", "microdigital"),
+    (r"iCatch", "icatch"),
+    (r"Hosafe", "hosafe"),
+    (r"Dorgem", "dorgem"),
+    (r"LogiLink", "logilink"),
+    (r"Mango DSP", "mango-dsp"),
+    (r"Climax", "climax"),
+    (r"Ateas", "ateas"),
+    (r"Lorex", "lorex"),
+    (r"Geutebr", "geutebruck"),
+    (r"DigiSprite", "dedicated-micros"),
+    (r"Cross DVR", "hisilicon"),
+    (r"A\+V Link", "avlink"),
+    (r"ACTi", "acti"),
+    (r"Dedicated Micros", "dedicated-micros"),
+    (r"AXIS|Axis", "axis"),
+    (r"CP Plus", "cpplus"),
+    (r"Panasonic", "ipro"),
+    (r"Active [Ww]eb[Cc]am", "pysoftware"),
+    (r"AirLive", "airlive"),
+    (r"Airlink|AirLink", "airlink101"),
+    (r"Amcrest", "amcrest"),
+    (r"Arecont", "arecont"),
+    (r"AverMedia", "avermedia"),
+    (r"Avigilon", "avigilon"),
+    (r"Aviosys", "aviosys"),
+    (r"Avtech", "avtech"),
+    (r"Belkin", "belkin"),
+    (r"Blue Iris", "blueiris"),
+    (r"Bosch|Dinion|VideoJet", "bosch"),
+    (r"D-Link|DCS", "dlink"),
+    (r"Canon", "canon"),
+    (r"Cisco|Linksys WVC", "cisco"),
+    (r"Convision", "convision"),
+    (r"DB Power", "dbpower"),
+    (r"DVR Systems|DVR 2400", "dvr-systems"),
+    (r"Herculese", "herculese"),
+    (r"DVTel", "dvtel"),
+    (r"Dahua", "dahua"),
+    (r"DoorBird", "doorbird"),
+    (r"Ever[Ff]ocus", "everfocus"),
+    (r"EvoCam", "evological"),
+    (r"GM Streaming", "gm-streaming"),
+    (r"Geo[Vv]ision", "geovision"),
+    (r"IQinVision|IQeye", "iqinvision"),
+    (r"Hi3518|HiLinux", None),
+    (r"Hikvision", "hikvision"),
+    (r"Hipcam", "vstarcam"),
+    (r"Huacam", "huacam"),
+    (r"IP Webcam", None),
+    (r"IVC", "ivc"),
+    (r"March Networks", "march-networks"),
+    (r"Atis", None),
+    (r"Intelbras", "intelbras"),
+    (r"Intelligent Security", "iss"),
+    (r"Interlogix", "interlogix"),
+    (r"LevelOne", "levelone"),
+    (r"Maygion", "maygion"),
+    (r"Milestone", "milestone"),
+    (r"Mobotix", "mobotix"),
+    (r"Motion", "motion-project"),
+    (r"NUUO", "nuuo"),
+    (r"NetComm", "netcomm"),
+    (r"Netwave", "netwave"),
+    (r"NightOwl", "nightowl"),
+    (r"Optelecom", "optelecom-nkf"),
+    (r"PY Software", "pysoftware"),
+    (r"Panasonic", "ipro"),
+    (r"Planet", "planet"),
+    (r"QualityView", "quality-view"),
+    (r"Samsung", "hanwha"),
+    (r"Sanyo", "sanyo"),
+    (r"SecuritySpy", "ben-software"),
+    (r"Sentry360", "sentry360"),
+    (r"Sony", "sony"),
+    (r"Speco", "speco"),
+    (r"TRENDnet|TrendNet", "trendnet"),
+    (r"Techno Vision", "techno-vision"),
+    (r"Veo Observer|Grandtec|Wowwee|IP-Video", None),
+    (r"Vivotek", "vivotek"),
+    (r"WebGate", "webgate"),
+    (r"Y-cam", "y-cam"),
+    (r"Yawcam", "yawcam"),
+    (r"Zmodo", "zmodo"),
+    (r"webcam 7", "moonware"),
+    (r"dvr1614n|go1984", None),
+    (r"iCan", "icansystem"),
 )
 
 
@@ -265,8 +356,10 @@ def main() -> int:
             continue
         if args.kind == "camera" and not camera:
             continue
-        if args.kind == "other" and not moved and (
-            line.camera or line.devicetype not in OTHER_TYPES
+        if (
+            args.kind == "other"
+            and not moved
+            and (line.camera or line.devicetype not in OTHER_TYPES)
         ):
             continue
         if line.service not in SERVICE_PORTS:
