@@ -19,7 +19,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner.match.matchers import nested_quantifier
@@ -56,7 +56,8 @@ _TV_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WORDY_TYPES = ("", "security-misc", "specialized", "media device")
-_MAX_TEXT = 16384  # nmap reads a few KiB of an answer; so do we
+_MAX_TEXT = 8192  # nmap reads a few KiB of an answer; so do we
+_GRAM = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,13 +232,36 @@ def _substitute(template: str, found: re.Match[str]) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NmapDB:
     """The typed match lines of the probes camsweep can answer, with a literal pre-filter."""
 
     lines: tuple[NmapLine, ...]
     skipped: int
     path: str = ""
+    _index: dict[str, tuple[NmapLine, ...]] = field(init=False, repr=False)
+    _keys: dict[int, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[NmapLine]] = {p: [] for p in USED_PROBES}
+        for line in self.lines:
+            index.setdefault(line.probe, []).append(line)
+        object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
+        # Each literal's rarest 4-character piece: an answer that lacks it cannot match, and
+        # a set of the answer's pieces answers that in one lookup per line.
+        counts: dict[str, int] = {}
+        for line in self.lines:
+            for gram in {line.literal[i : i + _GRAM] for i in range(len(line.literal) - 3)}:
+                counts[gram] = counts.get(gram, 0) + 1
+        keys = {
+            line.line: min(
+                (line.literal[i : i + _GRAM] for i in range(len(line.literal) - 3)),
+                key=lambda g: counts[g],
+            )
+            for line in self.lines
+            if line.literal
+        }
+        object.__setattr__(self, "_keys", keys)
 
     @classmethod
     def from_text(cls, text: str, path: str = "") -> NmapDB:
@@ -247,7 +271,7 @@ class NmapDB:
         return cls(typed, skipped, path)
 
     def by_probe(self, probe: str) -> tuple[NmapLine, ...]:
-        return _index(self)[probe]
+        return self._index.get(probe, ())
 
     def match(self, answers: Iterable[tuple[str, int | None, str]]) -> list[NmapHit]:
         """Every line that matches one of ``answers`` ((probe, port, raw text)), at most one hit
@@ -256,10 +280,13 @@ class NmapDB:
         for probe, port, raw in answers:
             text = raw[:_MAX_TEXT]
             lowered = text.lower()
+            grams = {lowered[i : i + _GRAM] for i in range(len(lowered) - 3)}
             # nmap falls back on the NULL probe's lines for every answer.
             candidates = self.by_probe(probe) + (self.by_probe("NULL") if probe != "NULL" else ())
             for line in candidates:
-                if line.literal and line.literal not in lowered:
+                if line.literal and (
+                    self._keys[line.line] not in grams or line.literal not in lowered
+                ):
                     continue
                 found = (
                     line.pattern.search(text)
@@ -271,14 +298,6 @@ class NmapDB:
                 hits.append(NmapHit(line, _substitute(line.product, found), port))
                 break
         return hits
-
-
-@functools.lru_cache(maxsize=8)
-def _index(db: NmapDB) -> dict[str, tuple[NmapLine, ...]]:
-    out: dict[str, list[NmapLine]] = {p: [] for p in USED_PROBES}
-    for line in db.lines:
-        out.setdefault(line.probe, []).append(line)
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def _find_file() -> Path | None:

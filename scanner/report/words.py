@@ -91,7 +91,9 @@ def discovery_words(run: DiscoveryRun) -> str:
     return text
 
 
-_PROBABLE = re.compile(r"^(probable (?:camera|recorder|other)): (.*?)(?: \[generic classifier[^\]]*\])?$")
+_PROBABLE = re.compile(
+    r"^(probable (?:camera|recorder|other)): (.*?)(?: \[generic classifier[^\]]*\])?$"
+)
 _WEIGHT = re.compile(r" \([+-]\d+\)")
 
 

@@ -29,8 +29,8 @@ def http(**fields: str) -> ServiceResult:
 
 
 def test_a_recorder_no_fingerprint_knows_is_a_probable_recorder_with_its_clues() -> None:
-    # nmap-service-probes line 10034 (CP Plus DVR): <title>CPPLUS DVR –Web View</title>
-    got = ident(http(**{"http.title": "CPPLUS DVR –Web View"}))
+    # nmap-service-probes line 10034 (CP Plus DVR): <title>CPPLUS DVR \u2013Web View</title>
+    got = ident(http(**{"http.title": "CPPLUS DVR \u2013Web View"}))
     assert got.device_type is DeviceType.RECORDER
     assert got.fingerprint_ids == ()
     line = next(x for x in got.identified_by if x.startswith("probable recorder"))
@@ -205,11 +205,13 @@ def test_the_classifier_never_raises_on_any_text(fields: dict[str, str]) -> None
 PROBES = (
     "Probe TCP NULL q||\n"
     "match ftp m|^220 Welcome to (DCS-\\w+) FTP Server\\r\\n$| p/D-Link $1 webcam ftpd/ d/webcam/\n"
-    "match http m|^HTTP/1\\.[01] 200 OK\\r\\nServer: Motion/([\\d.]+)\\r\\n| p/Motion Camera httpd/ v/$1/ d/webcam/\n"
+    "match http m|^HTTP/1\\.[01] 200 OK\\r\\nServer: Motion/([\\d.]+)\\r\\n| "
+    "p/Motion Camera httpd/ v/$1/ d/webcam/\n"
     "match foo m|(?<=x)(?P=bad)| p/Broken/ d/printer/\n"
     "match bar m|^(a+)+$| p/Backtracker/ d/printer/\n"
     "Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
-    "match http m|^HTTP/1\\.1 200 OK\\r\\n.*<title>HP LaserJet|s p/HP LaserJet http config/ d/printer/\n"
+    "match http m|^HTTP/1\\.1 200 OK\\r\\n.*<title>HP LaserJet|s "
+    "p/HP LaserJet http config/ d/printer/\n"
 )
 
 
