@@ -160,7 +160,7 @@ def _build(vendors: Iterable[VendorInfo], data: ClassifierData, camera: set[str]
         if vendor.family or vendor.id in camera or _is_brand_entry(vendor):
             surveillance.add(vendor.id)
         for spelling in (vendor.name, *vendor.aliases):
-            key = spelling.strip().lower()
+            key = _key(spelling)
             if not key:
                 continue
             manufacturer.setdefault(key, vendor.id)
@@ -183,6 +183,11 @@ def _build(vendors: Iterable[VendorInfo], data: ClassifierData, camera: set[str]
     )
     models = tuple(m for m in data.models if m.vendor in families)
     return TextTables(names, owner, manufacturer, families, frozenset(surveillance), models, data)
+
+
+def _key(spelling: str) -> str:
+    """A spelling as the tables keep it: lower case, one space for any run of ' ', '-', '_'."""
+    return re.sub(r"[ _-]+", " ", spelling.strip().lower())
 
 
 def _spelling_pattern(spelling: str) -> str:
@@ -225,7 +230,7 @@ def _text_vendor(
         text = value[:_MAX_SCAN]
         where = label(name) + (f" on port {port}" if port is not None else "")
         if name in tables.data.manufacturer_fields:
-            vid = tables.manufacturer_owner.get(text.strip().lower())
+            vid = tables.manufacturer_owner.get(_key(text))
             if vid:
                 offer(_Candidate(vid, 3, f"{where} is {_quote(text)}"))
         for shape in tables.models:
@@ -244,7 +249,7 @@ def _text_vendor(
                 )
         if tables.names is not None and name != "http.body" and tables.data.factor(name) > 0:
             for hit in tables.names.finditer(text):
-                vid = tables.owner.get(hit.group(0).lower())
+                vid = tables.owner.get(_key(hit.group(0)))
                 if vid:
                     offer(_Candidate(vid, 2, f"{where} names {_quote(hit.group(0))}"))
     return sorted(found.values(), key=lambda c: -c.score)
