@@ -62,12 +62,9 @@ _LABELS = {
 
 
 def label(name: str) -> str:
-    """A field's name in a sentence: ``http.realm`` -> ``realm``."""
-    if name in _LABELS:
-        return _LABELS[name]
-    head, _, rest = name.partition(".")
-    words = {"ssdp": "UPnP", "mdns": "mDNS", "onvif": "ONVIF", "http": "page"}
-    return f"{words.get(head, head)} {rest.replace('_', ' ').replace('.', ' ')}".strip()
+    """A field's name in a sentence: ``http.realm`` -> ``realm``; fields without a short name
+    keep their vocabulary name (``onvif.hardware``), as fingerprint evidence lines do."""
+    return _LABELS.get(name, name)
 
 
 def _quote(text: str) -> str:
@@ -433,7 +430,8 @@ def refine(
     text_vendor = sigs.vendor(verdict.vendor) if verdict.vendor else None
     if text_vendor is not None:
         family = text_vendor.family
-        if vendor_id is None or (family is not None and family == vendor_id):
+        unnamed = vendor_id is None and ident.vendor is None
+        if unnamed or (family is not None and family == vendor_id):
             changes["vendor"] = text_vendor.name
             lines.append(f"vendor {text_vendor.name} from text: {verdict.vendor_why}")
             if ident.model is None and verdict.model:

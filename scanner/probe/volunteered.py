@@ -51,7 +51,9 @@ _ATTR = re.compile(
     r"""([a-zA-Z_:-]{1,40})\s*=\s*(?:"([^"]{0,1024})"|'([^']{0,1024})'|([^\s>]{1,256}))"""
 )
 _META_NAMES = ("generator", "author", "description", "application-name", "keywords")
-_FORM = re.compile(r"<form\b([^>]{0,1024})>(.{0,8192}?)</form", re.IGNORECASE | re.DOTALL)
+_FORM_START = re.compile(r"<form", re.IGNORECASE)
+_FORM_OPEN = re.compile(r"<form\b([^>]{0,1024})>", re.IGNORECASE)
+_FORM_END = re.compile(r"</?form", re.IGNORECASE)  # its end, or the next form
 _INPUT = re.compile(r"<input\b([^>]{0,1024})>", re.IGNORECASE)
 
 
@@ -75,22 +77,32 @@ def html_fields(html: str) -> dict[str, str]:
         if name in _META_NAMES and content and f"http.meta.{name}" not in fields:
             fields[f"http.meta.{name}"] = _clean(content)
     forms: list[tuple[bool, str]] = []
-    for found in _FORM.finditer(text):
-        action = _attrs(found.group(1)).get("action", "")
-        inputs = [_attrs(m.group(1)) for m in _INPUT.finditer(found.group(2))]
-        has_password = any(i.get("type", "").lower() == "password" for i in inputs)
-        names = [
-            f"{i.get('name') or i.get('id')}({i.get('type', 'text').lower()})"
-            for i in inputs
-            if (i.get("name") or i.get("id")) and i.get("type", "").lower() != "hidden"
-        ][:8]
-        described = f"action={action or '-'}; inputs: {', '.join(names) or 'none'}"
-        forms.append((has_password, _clean(described)))
-        if len(forms) >= 8:
+    # at most 8 forms among the first 64 "<form" openings, each read up to 8 KiB: a hostile
+    # page of unclosed forms stays cheap
+    for tried, start in enumerate(_FORM_START.finditer(text)):
+        if tried >= 64 or len(forms) >= 8:
             break
+        open_tag = _FORM_OPEN.match(text, start.start())
+        if open_tag is None:
+            continue
+        end = _FORM_END.search(text, open_tag.end(), open_tag.end() + 8192)
+        inner = text[open_tag.end() : end.start() if end else open_tag.end() + 8192]
+        forms.append(_describe_form(open_tag.group(1), inner))
     if forms:
         fields["http.form"] = next((d for p, d in forms if p), forms[0][1])
     return fields
+
+
+def _describe_form(attributes: str, inner: str) -> tuple[bool, str]:
+    action = _attrs(attributes).get("action", "")
+    inputs = [_attrs(m.group(1)) for m in _INPUT.finditer(inner)]
+    has_password = any(i.get("type", "").lower() == "password" for i in inputs)
+    names = [
+        f"{i.get('name') or i.get('id')}({i.get('type', 'text').lower()})"
+        for i in inputs
+        if (i.get("name") or i.get("id")) and i.get("type", "").lower() != "hidden"
+    ][:8]
+    return has_password, _clean(f"action={action or '-'}; inputs: {', '.join(names) or 'none'}")
 
 
 def sdp_fields(sdp: str) -> dict[str, str]:
