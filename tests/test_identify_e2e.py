@@ -10,7 +10,6 @@ device (``identified_by``), and the text report the probable device type and why
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import ssl
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from scanner import cli
+from tests.probe import certs
 from tests.probe.servers import (
     HttpReply,
     HttpServer,
@@ -35,38 +35,6 @@ SDP = (
     b"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=IP Camera Live Stream\r\ni=Front door\r\n"
     b"c=IN IP4 0.0.0.0\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
 )
-
-
-def _certificate(tmp: Path, common_name: str) -> ssl.SSLContext:
-    x509 = pytest.importorskip("cryptography.x509")
-    hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-    ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-    oid = pytest.importorskip("cryptography.x509.oid").NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(oid.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "k.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(tmp / "c.pem", tmp / "k.pem")
-    return ctx
 
 
 def _rtsp(request: Request) -> bytes | None:
@@ -101,7 +69,7 @@ def _servers(tls: ssl.SSLContext) -> list[LoopbackServer]:
 
 @pytest.fixture
 def devices(tmp_path: Path) -> Iterator[list[LoopbackServer]]:
-    servers = _servers(_certificate(tmp_path, "DS-2CD2032-I"))
+    servers = _servers(certs.self_signed(tmp_path, ("COMMON_NAME", "DS-2CD2032-I"))[1])
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     stop: asyncio.Future[None] | None = None

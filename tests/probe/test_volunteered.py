@@ -7,6 +7,7 @@ banner; the certificate subject is rapid7/recog's x509_subjects.xml example for 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from scanner.probe.volunteered import (
     html_fields,
     sdp_fields,
 )
+from tests.probe import certs
 
 
 def test_ftp_and_ssh_greetings_are_recognised_and_others_are_not() -> None:
@@ -66,39 +68,16 @@ def test_sdp_session_name_and_information_but_not_track_information() -> None:
     assert sdp_fields("v=0\r\ns=-\r\nm=audio 0 RTP/AVP 0\r\ni=x\r\n") == {}
 
 
-def test_certificate_subject_and_issuer() -> None:
-    import datetime  # noqa: PLC0415
-
-    import pytest  # noqa: PLC0415
-
-    x509 = pytest.importorskip("cryptography.x509")
-    hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-    ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-    oid = pytest.importorskip("cryptography.x509.oid").NameOID
-    name = x509.Name(
-        [
-            x509.NameAttribute(oid.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(oid.STATE_OR_PROVINCE_NAME, "ZheJiang"),
-            x509.NameAttribute(oid.LOCALITY_NAME, "HangZhou"),
-            x509.NameAttribute(oid.ORGANIZATION_NAME, "HIKVISION"),
-            x509.NameAttribute(oid.ORGANIZATIONAL_UNIT_NAME, "DVRNVR"),
-            x509.NameAttribute(oid.COMMON_NAME, "www.hikvision.com"),
-        ]
+def test_certificate_subject_and_issuer(tmp_path: Path) -> None:
+    der, _ = certs.self_signed(
+        tmp_path,
+        ("COUNTRY_NAME", "CN"),
+        ("STATE_OR_PROVINCE_NAME", "ZheJiang"),
+        ("LOCALITY_NAME", "HangZhou"),
+        ("ORGANIZATION_NAME", "HIKVISION"),
+        ("ORGANIZATIONAL_UNIT_NAME", "DVRNVR"),
+        ("COMMON_NAME", "www.hikvision.com"),
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(3)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    der = cert.public_bytes(serialization.Encoding.DER)
     expected = "CN=www.hikvision.com,OU=DVRNVR,O=HIKVISION,L=HangZhou,ST=ZheJiang,C=CN"
     assert certificate_fields(der) == {"tls.subject": expected, "tls.issuer": expected}
     assert certificate_fields(b"\x30\x03garbage") == {}

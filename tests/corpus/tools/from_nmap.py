@@ -154,6 +154,40 @@ def _utf8(text: str) -> str:
     return text.encode("latin-1").decode("utf-8", "replace")
 
 
+_SKIPPED = {
+    "http": ("content-length", "date", "connection", "cseq"),
+    "rtsp": ("cseq", "date", "content-length", "expires"),
+}
+_OWN_FIELD = {
+    "http": {"location": "http.location"},
+    "rtsp": {"public": "rtsp.public", "allow": "rtsp.public"},
+}
+
+
+def _header_fields(proto: str, lines: list[str]) -> dict[str, str]:
+    """Evidence fields of one answer's header lines, as camsweep's probe records them."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if not sep or (proto == "rtsp" and not value) or name in _SKIPPED[proto]:
+            continue
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", name):
+            continue
+        if name == "server":
+            fields[f"{proto}.server"] = value
+        elif name in _OWN_FIELD[proto]:
+            fields[_OWN_FIELD[proto][name]] = value
+        elif name == "www-authenticate":
+            fields[f"{proto}.auth"] = "digest" if value.lower().startswith("digest") else "basic"
+            found = re.search(r'realm="?([^"]*)"?', value, re.IGNORECASE)
+            if found:
+                fields[f"{proto}.realm"] = found.group(1)
+        else:
+            fields.setdefault(f"{proto}.header.{name}", value)
+    return fields
+
+
 _GENERIC = re.compile(r"(?i)^[\s:#>$]*(?:\(none\)\s*)?(?:login|username|user|password)?[\s:#>$]*$")
 
 
@@ -166,24 +200,7 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
         lines = head.split("\r\n")
         parts = lines[0].split(" ")
         fields = {"http.status": parts[1] if len(parts) > 1 else "200"}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                continue
-            name, value = name.strip().lower(), value.strip()
-            if name == "server":
-                fields["http.server"] = value
-            elif name == "www-authenticate":
-                fields["http.auth"] = "digest" if value.lower().startswith("digest") else "basic"
-                found = re.search(r'realm="?([^"]*)"?', value, re.IGNORECASE)
-                if found:
-                    fields["http.realm"] = found.group(1)
-            elif name == "location":
-                fields["http.location"] = value
-            elif name not in ("content-length", "date", "connection", "cseq") and re.fullmatch(
-                r"[a-z0-9][a-z0-9-]{0,40}", name
-            ):
-                fields.setdefault(f"http.header.{name}", value)
+        fields.update(_header_fields("http", lines[1:]))
         title = re.search(r"<title>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
         if title:
             fields["http.title"] = " ".join(title.group(1).split())
@@ -192,25 +209,7 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
         port = 80 if service in ("http", "upnp") else SERVICE_PORTS.get(service, 80)
         return port, "http", fields
     if raw.startswith("RTSP/"):
-        fields = {}
-        for line in raw.split("\r\n")[1:]:
-            name, sep, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if not sep or not value or name in ("cseq", "date", "content-length", "expires"):
-                continue
-            if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", name):
-                continue
-            if name == "server":
-                fields["rtsp.server"] = value
-            elif name in ("public", "allow"):
-                fields["rtsp.public"] = value
-            elif name == "www-authenticate":
-                fields["rtsp.auth"] = "digest" if value.lower().startswith("digest") else "basic"
-                found = re.search(r'realm="?([^"]*)"?', value, re.IGNORECASE)
-                if found:
-                    fields["rtsp.realm"] = found.group(1)
-            else:
-                fields.setdefault(f"rtsp.header.{name}", value)
+        fields = _header_fields("rtsp", raw.split("\r\n")[1:])
         return (554, "rtsp", fields) if fields else None
     text = raw
     if not text.strip() or not _printable(text):
