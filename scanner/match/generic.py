@@ -21,6 +21,7 @@ badge of the maker they named).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from scanner.match.engine import Evidence, SignatureSet
     from scanner.match.schema import VendorInfo
 
-__all__ = ["Clue", "TextTables", "Verdict", "classify", "refine", "tables_for"]
+__all__ = ["Clue", "TextTables", "Verdict", "classify", "refine", "tables_for", "warm_up"]
 
 _MAX_SCAN = 16384  # a term is looked for in the first 16 KiB of a field
 _SHOW = 40
@@ -198,9 +199,19 @@ def _is_brand_entry(vendor: VendorInfo) -> bool:
 _TOKEN_END = re.compile(r"[\s\"'<>(),;&]")
 
 
-def _model_token(text: str, start: int) -> str:
-    end = _TOKEN_END.search(text, start)
-    token = text[start : end.start() if end else len(text)]
+def _model_token(text: str, start: int, end: int) -> str:
+    """The model number a shape matched: the first token of the match that carries a digit
+    ("AXIS M1031-W ..." -> "M1031-W"), read to its end."""
+    pos = start
+    for token in text[start:end].split():
+        if any(ch.isdigit() for ch in token):
+            pos = text.index(token, pos)
+            break
+        pos = text.index(token, pos) + len(token)
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    stop = _TOKEN_END.search(text, pos)
+    token = text[pos : stop.start() if stop else len(text)]
     return token[:40].rstrip(".-_/:")
 
 
@@ -233,7 +244,7 @@ def _text_vendor(
         for shape in tables.models:
             hit = shape.pattern.search(text)
             if hit is not None:
-                model = _model_token(text, hit.start())
+                model = _model_token(text, hit.start(), hit.end())
                 offer(
                     _Candidate(
                         shape.vendor,
@@ -439,3 +450,10 @@ def refine(
     if not changes:
         return ident
     return replace(ident, identified_by=tuple(lines), **changes)  # type: ignore[arg-type]
+
+
+def warm_up(sigs: SignatureSet) -> None:
+    """Build the text tables now and load nmap's database in a background thread, so neither
+    lands inside the first host's deadline (the scan calls this before it starts)."""
+    tables_for(sigs)
+    threading.Thread(target=default_db, name="camsweep-nmap-db", daemon=True).start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ _GRAM = 4
 class NmapLine:
     probe: str
     service: str
-    pattern: re.Pattern[str]
+    source: str  # the regex as nmap wrote it, compiled on first use (compiled())
+    flags: int
     literal: str  # lower-case text every match must contain ('' = no pre-filter)
     product: str
     devicetype: str
@@ -76,6 +78,27 @@ class NmapLine:
     def camera(self) -> bool:
         """Whether this line names a camera or recorder (d/webcam/ or camera words)."""
         return _camera_product(self.devicetype, f"{self.product} {self.info}")
+
+    def compiled(self) -> re.Pattern[str] | None:
+        """The compiled regex, or None when Python cannot compile it (then never run)."""
+        key = (self.source, self.flags)
+        if key not in _COMPILED:
+            _COMPILED[key] = _compile(self.source, self.flags)
+        return _COMPILED[key]
+
+
+# Compiling all of nmap's regexes takes about a second; a scan needs the few whose literal
+# pre-filter an answer passes, so each is compiled on first use and kept.
+_COMPILED: dict[tuple[str, int], re.Pattern[str] | None] = {}
+
+
+def _compile(source: str, flags: int) -> re.Pattern[str] | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return re.compile(source, flags)
+    except (re.error, OverflowError, RecursionError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +187,12 @@ def _literal(pattern: str) -> str:
     return best.lower() if len(best) >= 4 else ""
 
 
-def parse_probes(text: str, probes: Sequence[str] = USED_PROBES) -> tuple[list[NmapLine], int]:
-    """The match lines of ``probes`` in an nmap-service-probes text, and how many lines of them
-    Python could not compile (skipped)."""
+def parse_probes(
+    text: str, probes: Sequence[str] = USED_PROBES, *, compile_all: bool = True
+) -> tuple[list[NmapLine], int]:
+    """The match lines of ``probes`` in an nmap-service-probes text, and how many of them are
+    skipped: malformed, able to backtrack catastrophically, or (with ``compile_all``) not
+    compilable by Python. Without ``compile_all`` regexes compile on first use instead."""
     lines: list[NmapLine] = []
     skipped = 0
     probe = ""
@@ -195,28 +221,23 @@ def parse_probes(text: str, probes: Sequence[str] = USED_PROBES) -> tuple[list[N
         if nested_quantifier(_HEADER_LINES.sub("X", body)):
             skipped += 1  # could backtrack for minutes on a hostile answer: not run here
             continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pattern = re.compile(body, flags)
-        except (re.error, OverflowError, RecursionError, ValueError):
+        fields = _version_info(info)
+        line = NmapLine(
+            probe,
+            service,
+            body,
+            flags,
+            _literal(body),
+            fields.get("p", ""),
+            fields.get("d", ""),
+            number,
+            soft,
+            fields.get("i", ""),
+        )
+        if compile_all and line.compiled() is None:
             skipped += 1
             continue
-        fields = _version_info(info)
-        literal = _literal(body)
-        lines.append(
-            NmapLine(
-                probe,
-                service,
-                pattern,
-                literal,
-                fields.get("p", ""),
-                fields.get("d", ""),
-                number,
-                soft,
-                fields.get("i", ""),
-            )
-        )
+        lines.append(line)
     return lines, skipped
 
 
@@ -265,10 +286,14 @@ class NmapDB:
 
     @classmethod
     def from_text(cls, text: str, path: str = "") -> NmapDB:
-        lines, skipped = parse_probes(text)
+        lines, skipped = parse_probes(text, compile_all=False)
         # Only lines that say what kind of device answered are evidence about the device.
         typed = tuple(line for line in lines if line.devicetype or line.camera)
         return cls(typed, skipped, path)
+
+    def uncompilable(self) -> int:
+        """How many of the lines Python cannot compile (compiles them all: for reports)."""
+        return sum(1 for line in self.lines if line.compiled() is None)
 
     def by_probe(self, probe: str) -> tuple[NmapLine, ...]:
         return self._index.get(probe, ())
@@ -288,11 +313,11 @@ class NmapDB:
                     self._keys[line.line] not in grams or line.literal not in lowered
                 ):
                     continue
-                found = (
-                    line.pattern.search(text)
-                    if not line.pattern.pattern.startswith("^")
-                    else (line.pattern.match(text))
-                )
+                pattern = line.compiled()
+                if pattern is None:
+                    continue
+                anchored = line.source.startswith("^")
+                found = pattern.match(text) if anchored else pattern.search(text)
                 if found is None:
                     continue
                 hits.append(NmapHit(line, _substitute(line.product, found), port))
@@ -309,9 +334,18 @@ def _find_file() -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=1)
+_LOAD_LOCK = threading.Lock()
+
+
 def default_db() -> NmapDB | None:
-    """nmap's installed database, parsed on first use and cached; None when nmap is absent."""
+    """nmap's installed database, parsed on first use and cached; None when nmap is absent.
+    Thread-safe: a warm-up thread and the first host share one load."""
+    with _LOAD_LOCK:
+        return _load_default()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_default() -> NmapDB | None:
     path = _find_file()
     if path is None:
         return None

@@ -363,7 +363,8 @@ def main() -> int:
             continue
         if line.service not in SERVICE_PORTS:
             continue
-        raw = sample(line.pattern)
+        pattern = line.compiled()
+        raw = sample(pattern) if pattern is not None else None
         if raw is None:
             continue
         got = fields_for(line.service, raw)
