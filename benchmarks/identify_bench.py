@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"signatures: {len(sigs.fingerprints)} fingerprints, {len(sigs.vendors)} vendors")
     if db is not None:
         print(
-            f"nmap-db: {db.path}: {len(db.lines)} typed match lines used, "
-            f"{db.skipped} lines Python cannot run skipped"
+            f"nmap-db: {db.path}: {len(db.lines)} typed match lines, "
+            f"{db.uncompilable()} of them Python cannot compile and {db.skipped} malformed or "
+            "able to backtrack catastrophically: skipped"
         )
     else:
         print("nmap-db: not used" + ("" if not use_nmap else " (nmap-service-probes not found)"))

@@ -141,7 +141,7 @@ def _version_info(text: str) -> dict[str, str]:
 
 # nmap's idiom for "any header lines": a line class that cannot match the terminator it is
 # repeated with, so it has one way to split the text and is safe to run.
-_HEADER_LINES = re.compile(r"\(\?:\[\^\\r\\n\][+*]\\r\\n\)\*\??")
+_HEADER_LINES = re.compile(r"\(\?:\[\^\\r\\n\][+*]\\r\\n(?:\(\?!\\r\\n\))?\)\*\??")
 _ESCAPES = {"r": "\r", "n": "\n", "t": "\t", "0": "\0"}
 
 
