@@ -238,6 +238,7 @@ LABELS: tuple[tuple[str, str | None], ...] = (
         r"|VBrick|Wowwee",
         "drop",
     ),
+    (r"American Dynamics", "american-dynamics"),
     (r"Aimetis", "aimetis"),
     (r"Pixord", "pixord"),
     (r"ReeCam", "reecam"),
