@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from scan_bench import _run_measured as _measured  # noqa: E402  (one way to time a child)
+from scan_bench import serving  # noqa: E402  (one way to run the lab child)
 
 AIM_SECONDS = 30.0
 PORTS = {"http": 18080, "rtsp": 18554, "ftp": 18021, "ssh": 18022, "telnet": 18023}
@@ -209,37 +209,18 @@ def main() -> int:
     if args.serve:
         serve(args.serve)
         return 0
-    lab = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(args.devices)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        cwd=REPO,
-    )
-    try:
-        assert lab.stdout is not None
-        layout = json.loads(lab.stdout.readline())
-        with tempfile.TemporaryDirectory() as tmp:
-            targets = Path(tmp) / "targets.txt"
-            targets.write_text("\n".join(d["ip"] for d in layout) + "\n")
-            report = Path(tmp) / "report.json"
-            cmd = [sys.executable, "-m", "scanner", "scan", f"@{targets}", "--ports", SCAN_PORTS]
-            cmd += ["--profile", "guest", "--format", "json", "-o", str(report), "--quiet"]
-            wall, rss_kib, code = _measured(cmd, timeout=300)
-            hosts = (
-                {h["ip"]: h for h in json.loads(report.read_text())["hosts"]}
-                if report.exists()
-                else {}
-            )
-            if args.report is not None and report.exists():
-                args.report.write_text(json.dumps({"layout": layout, "report": hosts}))
-    finally:
-        if lab.stdin is not None:
-            lab.stdin.close()
-        try:
-            lab.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            lab.kill()
-            lab.wait()
+    with serving(__file__, args.devices) as layout, tempfile.TemporaryDirectory() as tmp:
+        targets = Path(tmp) / "targets.txt"
+        targets.write_text("\n".join(d["ip"] for d in layout) + "\n")
+        report = Path(tmp) / "report.json"
+        cmd = [sys.executable, "-m", "scanner", "scan", f"@{targets}", "--ports", SCAN_PORTS]
+        cmd += ["--profile", "guest", "--format", "json", "-o", str(report), "--quiet"]
+        wall, rss_kib, code = _measured(cmd, timeout=300)
+        hosts = (
+            {h["ip"]: h for h in json.loads(report.read_text())["hosts"]} if report.exists() else {}
+        )
+        if args.report is not None and report.exists():
+            args.report.write_text(json.dumps({"layout": layout, "report": hosts}))
     cams = [d for d in layout if d["camera"]]
     others = [d for d in layout if not d["camera"]]
 
