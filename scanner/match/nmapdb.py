@@ -15,6 +15,8 @@ costs a few substring searches, not thousands of regex runs.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import re
 import threading
@@ -253,6 +255,23 @@ def _substitute(template: str, found: re.Match[str]) -> str:
     return " ".join(text.split())
 
 
+def _prefilter_keys(lines: Sequence[NmapLine]) -> dict[int, str]:
+    """Each literal's rarest 4-character piece: an answer that lacks it cannot match, and a set
+    of the answer's pieces answers that in one lookup per line."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        for gram in {line.literal[i : i + _GRAM] for i in range(len(line.literal) - 3)}:
+            counts[gram] = counts.get(gram, 0) + 1
+    return {
+        line.line: min(
+            (line.literal[i : i + _GRAM] for i in range(len(line.literal) - 3)),
+            key=lambda g: counts[g],
+        )
+        for line in lines
+        if line.literal
+    }
+
+
 @dataclass(frozen=True, eq=False)
 class NmapDB:
     """The typed match lines of the probes camsweep can answer, with a literal pre-filter."""
@@ -260,6 +279,8 @@ class NmapDB:
     lines: tuple[NmapLine, ...]
     skipped: int
     path: str = ""
+    # each line's pre-filter key (computed when not given; the cache hands it over)
+    keys: dict[int, str] | None = field(default=None, repr=False)
     _index: dict[str, tuple[NmapLine, ...]] = field(init=False, repr=False)
     _keys: dict[int, str] = field(init=False, repr=False)
 
@@ -268,20 +289,7 @@ class NmapDB:
         for line in self.lines:
             index.setdefault(line.probe, []).append(line)
         object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
-        # Each literal's rarest 4-character piece: an answer that lacks it cannot match, and
-        # a set of the answer's pieces answers that in one lookup per line.
-        counts: dict[str, int] = {}
-        for line in self.lines:
-            for gram in {line.literal[i : i + _GRAM] for i in range(len(line.literal) - 3)}:
-                counts[gram] = counts.get(gram, 0) + 1
-        keys = {
-            line.line: min(
-                (line.literal[i : i + _GRAM] for i in range(len(line.literal) - 3)),
-                key=lambda g: counts[g],
-            )
-            for line in self.lines
-            if line.literal
-        }
+        keys = self.keys if self.keys is not None else _prefilter_keys(self.lines)
         object.__setattr__(self, "_keys", keys)
 
     @classmethod
@@ -350,10 +358,80 @@ def _load_default() -> NmapDB | None:
     if path is None:
         return None
     try:
-        text = path.read_bytes().decode("latin-1")
+        data = path.read_bytes()
     except OSError:
         return None
-    return NmapDB.from_text(text, str(path))
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    cached = _read_cache(digest, str(path))
+    if cached is not None:
+        return cached
+    db = NmapDB.from_text(data.decode("latin-1"), str(path))
+    _write_cache(digest, db)
+    return db
+
+
+# Parsing the file takes about half a second; its parsed lines are kept as JSON (never pickle:
+# the cache folder is only as trusted as the user's home) under the file's digest.
+_CACHE_FORMAT = 2
+
+
+def _cache_file(digest: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "camsweep" / f"nmap-service-probes-{_CACHE_FORMAT}-{digest}.json"
+
+
+def _read_cache(digest: str, path: str) -> NmapDB | None:
+    try:
+        doc = json.loads(_cache_file(digest).read_text(encoding="utf-8"))
+        lines = tuple(
+            NmapLine(
+                str(p),
+                str(sv),
+                str(src),
+                int(fl),
+                str(lit),
+                str(pr),
+                str(dt),
+                int(n),
+                bool(so),
+                str(info),
+            )
+            for p, sv, src, fl, lit, pr, dt, n, so, info in doc["lines"]
+        )
+        keys = {int(k): str(v) for k, v in doc["keys"].items()}
+        return NmapDB(lines, int(doc["skipped"]), path, keys)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent, unreadable or from another version: parse the file instead
+
+
+def _write_cache(digest: str, db: NmapDB) -> None:
+    target = _cache_file(digest)
+    doc = {
+        "skipped": db.skipped,
+        "keys": db._keys,
+        "lines": [
+            [
+                x.probe,
+                x.service,
+                x.source,
+                x.flags,
+                x.literal,
+                x.product,
+                x.devicetype,
+                x.line,
+                x.soft,
+                x.info,
+            ]
+            for x in db.lines
+        ],
+    }
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(doc), encoding="utf-8")
+        partial.replace(target)
+    except OSError:
+        return  # a read-only home: parse again next time
 
 
 def _latin(text: str) -> str:

@@ -5,6 +5,8 @@ examples (file cited) and the project's own lab devices (docs/architecture.md)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -257,3 +259,35 @@ def test_the_installed_nmap_database_is_a_marked_second_opinion() -> None:
     assert any("source=nmap-db" in line for line in got.identified_by)
     without = SIGS.identify([ftp], [21], nmap_db=False)
     assert not any("source=nmap-db" in line for line in without.identified_by)
+
+
+def test_the_parsed_database_is_cached_as_json_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.match import nmapdb  # noqa: PLC0415
+
+    probes = tmp_path / "nmap-service-probes"
+    probes.write_text(PROBES, encoding="latin-1")
+    monkeypatch.setenv("CAMSWEEP_NMAP_PROBES", str(probes))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    nmapdb._load_default.cache_clear()
+    try:
+        first = nmapdb.default_db()
+        cached = list((tmp_path / "cache" / "camsweep").glob("*.json"))
+        assert len(cached) == 1
+        nmapdb._load_default.cache_clear()
+        second = nmapdb.default_db()
+        assert first is not None
+        assert second is not None
+        assert second is not first
+        assert second.lines == first.lines
+        assert second.skipped == first.skipped
+        # a damaged cache is ignored, not trusted
+        cached[0].write_text('{"lines": [["x"]]}', encoding="utf-8")
+        nmapdb._load_default.cache_clear()
+        third = nmapdb.default_db()
+        assert third is not None
+        assert third.lines == first.lines
+    finally:
+        monkeypatch.undo()
+        nmapdb._load_default.cache_clear()
