@@ -75,6 +75,15 @@ class HostFeed:
         for _ in range(self._workers):
             self._handed.put_nowait(None)
 
+    def __aiter__(self) -> HostFeed:
+        return self
+
+    async def __anext__(self) -> tuple[str, bool]:
+        item = await self.next()
+        if item is None:
+            raise StopAsyncIteration
+        return item
+
     def past_deadline(self) -> bool:
         loop = asyncio.get_running_loop()
         return self._deadline is not None and loop.time() >= self._deadline

@@ -220,8 +220,7 @@ class Scanner:
     async def _worker(self, feed: HostFeed, hosts: list[Host]) -> None:
         # The addresses no enricher claimed, then the hosts discovery hands over; none after
         # the scan deadline (later targets are counted, not started).
-        while (item := await feed.next()) is not None:
-            ip, handed = item
+        async for ip, handed in feed:
             self._started_hosts += 1
             host = await self.scan_host(ip, handed=handed)
             if host is not None:
