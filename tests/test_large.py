@@ -20,7 +20,7 @@ from scanner.discover.lan import LanDiscovery, Link, Methods, large_network_line
 from scanner.discover.neighbours import Neighbour
 from scanner.enrich import LanEnricher
 from scanner.match import SignatureSet, load_signatures
-from scanner.models import DiscoveryStatus, Host
+from scanner.models import DiscoveryStatus, Host, Report
 from scanner.pipeline import ScanProgress, scan
 from scanner.targets import LIVENESS_PORTS, TargetError, TargetSet, expand_specs, resolve_targets
 from scanner.transport import Connection, ConnectTimeout, Refused, ScriptedConnection
@@ -121,25 +121,29 @@ def config(
     )
 
 
+async def scan_wide(
+    signatures: SignatureSet,
+    discovery: LanDiscovery,
+    connector: Recording,
+    recorder: Recorder | None = None,
+) -> Report:
+    targets = TargetSet(tuple(expand_specs(["198.18.0.0/16"])))
+    enrichers = [LanEnricher(discovery)]
+    return await scan(
+        config(), signatures, targets, len(targets), connector=connector, observer=recorder,
+        enrichers=enrichers,
+    )  # fmt: skip
+
+
 @pytest.mark.asyncio
 async def test_on_a_slash_16_only_what_discovery_found_gets_tcp_and_it_streams(
     signatures: SignatureSet,
 ) -> None:
-    targets = TargetSet(tuple(expand_specs(["198.18.0.0/16"])))
     connector = Recording({CAMERA: (80,)}, alive=DEVICES)
     recorder = Recorder()
     asked: list[int] = []
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    report = await scan(
-        config(),
-        signatures,
-        targets,
-        len(targets),
-        connector=connector,
-        observer=recorder,
-        enrichers=[LanEnricher(wide_lan(arp_asked=asked))],
-    )
+    started = asyncio.get_running_loop().time()
+    report = await scan_wide(signatures, wide_lan(arp_asked=asked), connector, recorder)
     assert asked == [65533]  # every address but our own, in one lazy collection
     # TCP only to the hosts ARP or mDNS named: three devices (the mDNS-only name did not
     # answer ARP, so it is reported from discovery and not swept)
@@ -171,16 +175,8 @@ async def test_without_raw_sockets_a_slash_16_falls_back_and_says_so(
         raw="raw sockets need root or CAP_NET_RAW", neighbours=neighbours, arp_asked=asked
     )
     assert discovery.claims("198.18.200.1")  # nobody sweeps the /16 address by address
-    targets = TargetSet(tuple(expand_specs(["198.18.0.0/16"])))
     connector = Recording({CAMERA: (80,)}, alive=DEVICES)
-    report = await scan(
-        config(),
-        signatures,
-        targets,
-        len(targets),
-        connector=connector,
-        enrichers=[LanEnricher(discovery)],
-    )
+    report = await scan_wide(signatures, discovery, connector)
     assert asked == []
     # only the hosts the listeners and the neighbour table named are swept
     assert {host for host, _ in connector.attempts} == {"198.18.0.10", "198.18.77.7"}
