@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -247,3 +248,27 @@ async def test_a_large_routed_range_gets_a_liveness_pass_then_the_full_sweep(
     note = next(n for n in report.notes if n.startswith("two-stage sweep"))
     assert "1020 addresses of 10.0.0.0/22" in note
     assert "80, 554" in note
+
+
+@pytest.mark.asyncio
+async def test_the_scan_deadline_stops_the_arp_sweep_and_keeps_what_was_found(
+    signatures: SignatureSet,
+) -> None:
+    targets = TargetSet(tuple(expand_specs(["198.18.0.0/16"])))
+    short = replace(config(), timeouts=Timeouts(read=0.3, connect=0.2, scan=0.8))
+    started = asyncio.get_running_loop().time()
+    report = await scan(
+        short,
+        signatures,
+        targets,
+        len(targets),
+        connector=Recording({CAMERA: (80,)}, alive=DEVICES),
+        enrichers=[LanEnricher(wide_lan())],
+    )
+    assert asyncio.get_running_loop().time() - started < ARP_TIME  # not the whole sweep
+    assert CAMERA in {h.ip for h in report.hosts}  # answered at once: probed and kept
+    arp = {r.method: r for r in report.discovery}["arp"]
+    assert arp.status is DiscoveryStatus.FAILED
+    assert arp.reason == "stopped at the scan deadline"
+    assert arp.hosts == 1
+    assert any("reached its 0.8s deadline" in note for note in report.notes)

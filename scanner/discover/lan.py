@@ -364,6 +364,13 @@ class LanDiscovery:
         try:
             if self.links:
                 await self._run_methods()
+        except asyncio.CancelledError:  # the scan's deadline: say so rather than "did not run"
+            for name in ("arp", "mdns", "ssdp", "ws-discovery", "passive"):
+                heard = set(self._arp_answered) if name == "arp" else set()
+                self._outcomes.setdefault(
+                    name, _Outcome(DiscoveryStatus.FAILED, "stopped at the scan deadline", heard)
+                )
+            raise
         finally:
             self._end_arp()
             self._listened.set()
