@@ -272,3 +272,16 @@ async def test_the_scan_deadline_stops_the_arp_sweep_and_keeps_what_was_found(
     assert arp.reason == "stopped at the scan deadline"
     assert arp.hosts == 1
     assert any("reached its 0.8s deadline" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "100001", "fast"])
+def test_a_bad_arp_rate_is_one_line_and_exit_2(
+    rate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scanner.cli import main  # noqa: PLC0415
+
+    # Refused while parsing the arguments: nothing is scanned.
+    assert main(["scan", "127.0.0.1", "--arp-rate", rate]) == 2
+    err = capsys.readouterr().err
+    assert "--arp-rate" in err
+    assert "Traceback" not in err
