@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from scanner.lab.netns import netns_unavailable
-from scanner.lab.widenet import ATTACHED_DEVICES, WideLan
+from scanner.lab.widenet import ATTACHED_DEVICES, ROUTED_DEVICES, WideLan
 
 pytestmark = [
     pytest.mark.netns,
@@ -91,3 +91,22 @@ def test_an_explicit_slash_16_with_allow_large(lan: WideLan, tmp_path: Path) -> 
     )
     check_found_all(report, elapsed)
     assert "two-stage" not in stderr  # on-link: ARP decides, no liveness pass
+
+
+@pytest.mark.timeout(120)
+def test_a_routed_slash_20_is_swept_in_two_stages(tmp_path: Path) -> None:
+    """Behind a router namespace: a liveness pass (80, 554 and an ICMP echo the devices'
+    kernels answer) over all 4,094 addresses, the camera port set only on the live ones."""
+    middle = ROUTED_DEVICES[1]
+    with WideLan(prefix=f"csr{os.getpid() % 100000}-", routed=True, http=[middle]) as routed:
+        report, stderr, elapsed = scan_in_lab(routed, tmp_path / "routed.json", routed.network)
+    assert "two-stage sweep" in stderr
+    assert [host["ip"] for host in report["hosts"]] == [middle]
+    runs = {run["method"]: run for run in report["discovery"]}
+    assert runs["arp"]["status"] == "skipped"  # routed: no LAN discovery
+    note = next(n for n in report["notes"] if n.startswith("two-stage sweep"))
+    # the three devices and the router answered; every other address was not swept further
+    assert "4090 addresses of 198.18.0.0/20" in note
+    assert "80, 554 or an ICMP echo" in note
+    assert "4 answered" in note
+    assert elapsed < 60
