@@ -292,6 +292,7 @@ class LanDiscovery:
         self._on_found: Callable[[str], None] | None = None
         self._on_progress: Callable[[], None] | None = None
         self._arp_sent = 0
+        self._stopped = False  # cut by the scan's deadline
 
     # --- which addresses discovery hands over ---------------------------------------------
 
@@ -324,8 +325,9 @@ class LanDiscovery:
     def covered(self) -> int:
         """Claimed addresses dealt with so far (for progress): ARP's share of its two rounds,
         or all of them once discovery is over."""
-        total = sum(len(self._targets[link]) for link in self._claimed)
-        if self._done.is_set():
+        # Our own address is a target too, though nobody asks it.
+        total = sum(len(self._targets[n]) + self._in_scope(n.ip) for n in self._claimed)
+        if self._done.is_set() and not self._stopped:
             return total
         arp_links = [link for link in self._claimed if self._raw_problem[link] is None]
         asked = sum(len(self._targets[link]) for link in arp_links)
@@ -365,6 +367,7 @@ class LanDiscovery:
             if self.links:
                 await self._run_methods()
         except asyncio.CancelledError:  # the scan's deadline: say so rather than "did not run"
+            self._stopped = True
             for name in ("arp", "mdns", "ssdp", "ws-discovery", "passive"):
                 heard = set(self._arp_answered) if name == "arp" else set()
                 self._outcomes.setdefault(
