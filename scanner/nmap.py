@@ -34,6 +34,7 @@ import defusedxml.ElementTree as DefusedET
 import nmap as python_nmap
 from defusedxml import DefusedXmlException
 
+from scanner.digits import ascii_decimal
 from scanner.match.engine import SignatureSet
 from scanner.models import (
     DiscoveryRun,
@@ -210,9 +211,8 @@ def _text(value: object) -> str:
 
 
 def _int(value: object, default: int = 0) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) <= 6:
-        return int(value)
-    return default
+    number = ascii_decimal(value, max_digits=6) if isinstance(value, str) else None
+    return default if number is None else number
 
 
 def _cpes(element: Element) -> tuple[str, ...]:

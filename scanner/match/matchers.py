@@ -112,8 +112,9 @@ class MatchKind(StrEnum):
 
 # --- the static regex check ----------------------------------------------------------------------
 
-_UNBOUNDED_BRACE = re.compile(r"\{\s*\d*\s*,\s*\}")
-_BRACE = re.compile(r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
+# [0-9], not \d: re reads only ASCII digits as a repeat count.
+_UNBOUNDED_BRACE = re.compile(r"\{\s*[0-9]*\s*,\s*\}")
+_BRACE = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
 
 
 def _skip_class(pattern: str, i: int) -> int:
