@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.discover.identity import enrich_identification, known_vendor
 from scanner.match import SignatureSet, load_signatures
+from scanner.match.identity import enrich_identification, known_vendor
 from scanner.models import DeviceType, Identification, Protocol, ServiceResult
 
 
