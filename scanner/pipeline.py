@@ -20,7 +20,6 @@ from typing import Protocol as TypingProtocol
 
 from scanner import __version__
 from scanner.active import run_active_checks
-from scanner.checks import credential_findings, exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.credentials.adapters import (
     http_attempt,
@@ -29,9 +28,11 @@ from scanner.credentials.adapters import (
     telnet_attempt,
 )
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
+from scanner.credentials.findings import credential_findings
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.tcp import sweep_host
 from scanner.match.engine import SignatureSet
+from scanner.match.exposure import exposure_findings, vendor_port_findings
 from scanner.models import (
     AuthScheme,
     DiscoveryRun,

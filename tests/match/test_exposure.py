@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from scanner.checks import exposure_findings, vendor_port_findings
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from scanner.match import load_signatures
+from scanner.match.errors import SignatureError
+from scanner.match.exposure import (
+    exposure_findings,
+    exposure_rules,
+    parse_exposure_rules,
+    vendor_fix,
+    vendor_port_findings,
+)
 from scanner.models import (
     AuthScheme,
     DeviceType,
@@ -12,6 +27,7 @@ from scanner.models import (
     Severity,
 )
 
+SCANNER = Path(__file__).resolve().parents[2] / "scanner"
 CAMERA = Identification(vendor="Hikvision", device_type=DeviceType.CAMERA)
 
 
@@ -84,3 +100,63 @@ def test_vendor_control_ports_on_cameras_say_what_their_exposure_means() -> None
 def test_a_silent_port_mapped_to_telnet_is_not_reported_as_telnet() -> None:
     silent = ServiceResult(port=23, protocol=Protocol.TELNET, reason="no text before the deadline")
     assert ids([silent]) == {}
+
+
+# --- the vendor knowledge is data -----------------------------------------------------------------
+
+
+def _code_strings(path: Path) -> list[str]:
+    """String literals of a module, its docstring left out (prose may name an example)."""
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    strings = [t.string for t in tokens if t.type == tokenize.STRING]
+    return strings[1:]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["match/exposure.py", "credentials/findings.py", "discover/mdns.py"],
+)
+def test_no_vendor_is_named_in_code(module: str) -> None:
+    names = {v.name for v in load_signatures().vendors} | {"xmeye", "_axis-video"}
+    strings = " ".join(_code_strings(SCANNER / module))
+    named = [n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", strings, re.IGNORECASE)]
+    assert not named
+
+
+def test_the_shipped_rules_cover_the_vendor_ports_and_fixes() -> None:
+    rules = exposure_rules()
+    assert set(rules.vendor_ports) == {34567, 9527, 37777, 8000}
+    assert rules.vendor_ports[9527][0] is Severity.HIGH
+    assert vendor_fix("telnet", "Xiongmai", "generic").startswith("Xiongmai-based recorders")
+    assert vendor_fix("account", "Hikvision", "generic").startswith("In the web interface")
+    assert vendor_fix("account", None, "generic") == "generic"
+    assert vendor_fix("onvif", "Unknown Brand", "generic") == "generic"
+    # Every vendor the rules name is one the signatures know, spelt as reports print it.
+    known = {v.name for v in load_signatures().vendors}
+    assert {vendor for fixes in rules.fixes.values() for vendor in fixes} <= known
+
+
+_PORT_ENTRY = b"fixes: {}\nvendor_ports: [{port: PORT, severity: SEV, title: t, meaning: m}]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"fixes: {}\n", "exactly the sections"),
+        (b"fixes: {ftp: {}}\nvendor_ports: []\n", "fixes: kinds are"),
+        (
+            b"fixes: {}\nvendor_ports: [{port: 70000, severity: low, title: t, meaning: m}]\n",
+            "1-65535",
+        ),
+        (
+            b"fixes: {}\nvendor_ports: [{port: 1, severity: dire, title: t, meaning: m}]\n",
+            "severity",
+        ),
+        (b"fixes: {}\nvendor_ports: [{port: 1, severity: low, title: t}]\n", "exactly port"),
+        (b"fixes: {telnet: {X: ''}}\nvendor_ports: []\n", "non-empty text"),
+        (b"fixes: [\n", "not valid YAML"),
+    ],
+)
+def test_a_broken_rules_file_is_one_signature_error(text: bytes, message: str) -> None:
+    with pytest.raises(SignatureError, match=message):
+        parse_exposure_rules(text, "rules.yaml")

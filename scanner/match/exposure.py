@@ -1,14 +1,22 @@
 """Exposure findings that need no signature: what the probes saw on the wire is itself the problem.
 
-Vendor-specific words for the fix come from ``_VENDOR_HINTS`` where we know the vendor's menus;
-everything else gets a concrete generic fix.
+Open Telnet, RTSP streams served without a password, RTSP servers that answer any route, ONVIF
+that answers without a login, and open vendor control ports. Vendor knowledge (the vendor's own
+menus for the fix, what each vendor port carries) is data in signatures/exposure/rules.yaml;
+everything else gets a concrete generic fix written here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import importlib.resources
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-from scanner.credentials.checker import CheckStatus, CredentialCheck, mask
+import yaml
+
+from scanner.match.errors import LintError, SignatureError
 from scanner.models import (
     AuthScheme,
     Confidence,
@@ -20,36 +28,23 @@ from scanner.models import (
     Severity,
 )
 
-_SHELL_PROMPT_ENDINGS = ("#", "$", ">")
+__all__ = [
+    "ExposureRules",
+    "exposure_findings",
+    "exposure_rules",
+    "parse_exposure_rules",
+    "vendor_fix",
+    "vendor_port_findings",
+]
 
-_TELNET_FIX = {
-    "Xiongmai": (
-        "Xiongmai-based recorders keep Telnet on in many firmware builds and the web interface "
-        "cannot turn it off. Install the newest firmware from the brand on your device's label, "
-        "block port 23 (and 9527, 9530) on your router, and replace the recorder if no update "
-        "closes Telnet."
-    ),
-}
+_RULES_FILE = "rules.yaml"
+_FIX_KINDS = ("telnet", "account", "onvif")
+
+_SHELL_PROMPT_ENDINGS = ("#", "$", ">")
 _GENERIC_TELNET_FIX = (
     "Turn Telnet off in the device's network or security settings (it sends passwords in clear "
     "text and gives a shell). If the device offers no such switch, update its firmware, block "
     "port 23 on your router, and consider replacing it."
-)
-
-_ACCOUNT_FIX = {
-    "Hikvision": "In the web interface open Configuration > System > User Management and set a "
-    "strong admin password; then update the firmware from Hikvision's download portal.",
-    "Dahua": "In the web interface open Setting > System > Account and give admin (and any other "
-    "account) a strong, unique password; disable unused accounts such as 888888 and 666666.",
-    "Axis": "In the web interface open System > Users and set a strong password for root and "
-    "every other account.",
-    "Xiongmai": "In the recorder's menu or the XMEye/NETSurveillance web interface open "
-    "System > Account and set an admin password; Telnet root passwords are fixed in firmware, "
-    "so also block port 23 and update or replace the device.",
-}
-_GENERIC_ACCOUNT_FIX = (
-    "Log in to the device's web interface or app, set a strong unique password for every account "
-    "(admin/root), and delete or disable accounts you do not use."
 )
 
 _STREAM_FIX = (
@@ -57,6 +52,84 @@ _STREAM_FIX = (
     "video needs a password, or turn RTSP off if no recorder or app uses it; block port 554 "
     "from networks you do not trust."
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRules:
+    """signatures/exposure/rules.yaml: vendor words for each kind of fix, and vendor ports."""
+
+    fixes: Mapping[str, Mapping[str, str]]  # kind -> vendor name -> fix
+    vendor_ports: Mapping[int, tuple[Severity, str, str]]  # port -> severity, title, meaning
+
+
+def _fail(source: str, message: str, value: object = "") -> SignatureError:
+    return SignatureError([LintError(source, 0, message, str(value)[:80])])
+
+
+def _text(value: object, source: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, f"{what} must be non-empty text", value)
+    return " ".join(value.split())
+
+
+def parse_exposure_rules(data: bytes, source: str) -> ExposureRules:
+    """Validate the rules file into typed objects; raises :class:`SignatureError` only."""
+    try:
+        doc = yaml.safe_load(data)
+    except yaml.YAMLError as exc:
+        raise _fail(source, "not valid YAML", exc) from None
+    if not isinstance(doc, dict) or set(doc) != {"fixes", "vendor_ports"}:
+        raise _fail(source, "expected exactly the sections fixes and vendor_ports")
+    fixes_doc = doc["fixes"]
+    if not isinstance(fixes_doc, dict) or not set(fixes_doc) <= set(_FIX_KINDS):
+        raise _fail(source, f"fixes: kinds are {', '.join(_FIX_KINDS)}", fixes_doc)
+    fixes: dict[str, dict[str, str]] = {}
+    for kind, by_vendor in fixes_doc.items():
+        if not isinstance(by_vendor, dict):
+            raise _fail(source, f"fixes.{kind} must map a vendor name to its fix", by_vendor)
+        fixes[kind] = {
+            _text(vendor, source, f"fixes.{kind} vendor"): _text(fix, source, f"fixes.{kind}")
+            for vendor, fix in by_vendor.items()
+        }
+    ports: dict[int, tuple[Severity, str, str]] = {}
+    entries = doc["vendor_ports"]
+    if not isinstance(entries, list):
+        raise _fail(source, "vendor_ports must be a list", entries)
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != {"port", "severity", "title", "meaning"}:
+            raise _fail(source, "a vendor port has exactly port, severity, title, meaning", entry)
+        port = entry["port"]
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise _fail(source, "port must be 1-65535", port)
+        if port in ports:
+            raise _fail(source, "port listed twice", port)
+        try:
+            severity = Severity(entry["severity"])
+        except ValueError:
+            raise _fail(source, "unknown severity", entry["severity"]) from None
+        ports[port] = (
+            severity,
+            _text(entry["title"], source, "title"),
+            _text(entry["meaning"], source, "meaning"),
+        )
+    return ExposureRules(fixes, ports)
+
+
+@functools.lru_cache(maxsize=1)
+def exposure_rules() -> ExposureRules:
+    """The shipped rules, read and validated once per process."""
+    try:
+        entry = importlib.resources.files("scanner.signatures") / "exposure" / _RULES_FILE
+        return parse_exposure_rules(entry.read_bytes(), str(entry))
+    except ModuleNotFoundError:
+        # A source checkout: signatures/ sits beside the package (see match/loader.py).
+        path = Path(__file__).resolve().parents[2] / "signatures" / "exposure" / _RULES_FILE
+        return parse_exposure_rules(path.read_bytes(), str(path))
+
+
+def vendor_fix(kind: str, vendor: str | None, generic: str) -> str:
+    """The vendor's own words for a ``kind`` of fix, or ``generic``."""
+    return exposure_rules().fixes.get(kind, {}).get(vendor or "", generic)
 
 
 def _device_word(ident: Identification) -> str:
@@ -72,35 +145,8 @@ def _label(ident: Identification) -> str:
     return " ".join(parts) if parts else f"this {_device_word(ident)}"
 
 
-# Vendor control ports: what their exposure means, in plain words. 9530 (Xiongmai's Telnet
+# Vendor control ports: what their exposure means is in the rules file. 9530 (Xiongmai's Telnet
 # unlock) is a signature of its own (xiongmai-telnet-unlock-9530).
-_VENDOR_PORTS: dict[int, tuple[Severity, str, str]] = {
-    34567: (
-        Severity.MEDIUM,
-        "Xiongmai DVRIP control port (XMEye app, CMS) is reachable",
-        "It carries logins, live video and configuration for the XMEye app and CMS software, "
-        "and answers to the undocumented accounts and blank admin passwords Xiongmai firmware "
-        "ships with.",
-    ),
-    9527: (
-        Severity.HIGH,
-        "Xiongmai debug console port 9527 is reachable",
-        "It is a maintenance console that gives a shell to whoever logs in, with the same "
-        "fixed root passwords as Telnet.",
-    ),
-    37777: (
-        Severity.LOW,
-        "Dahua private SDK port 37777 is reachable",
-        "Dahua's apps (SmartPSS, DMSS, DSS) log in and stream video over it; it is a second "
-        "login surface beside the web page, with its own history of flaws.",
-    ),
-    8000: (
-        Severity.LOW,
-        "Hikvision SDK port 8000 is reachable",
-        "Hikvision's iVMS and SDK clients log in and stream video over it; it is a second "
-        "login surface beside the web page.",
-    ),
-}
 _VENDOR_PORT_FIX = (
     "Keep this port off the internet: remove any port-forward for it on your router and turn "
     "off UPnP there, so the device cannot open it by itself. If you use the vendor's phone "
@@ -117,8 +163,9 @@ def vendor_port_findings(ident: Identification, open_ports: Sequence[int]) -> li
     if ident.device_type not in (DeviceType.CAMERA, DeviceType.RECORDER):
         return []
     findings = []
-    for port in sorted(set(open_ports) & set(_VENDOR_PORTS)):
-        severity, title, meaning = _VENDOR_PORTS[port]
+    rules = exposure_rules().vendor_ports
+    for port in sorted(set(open_ports) & set(rules)):
+        severity, title, meaning = rules[port]
         findings.append(
             Finding(
                 id=f"vendor-port-{port}",
@@ -157,7 +204,7 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
                         + (f" with the prompt {prompt!r}" if prompt else "")
                         + (": a shell with no login at all" if shell else "")
                     ),
-                    remediation=_TELNET_FIX.get(ident.vendor or "", _GENERIC_TELNET_FIX),
+                    remediation=vendor_fix("telnet", ident.vendor, _GENERIC_TELNET_FIX),
                     port=svc.port,
                 )
             )
@@ -207,11 +254,6 @@ def exposure_findings(ident: Identification, services: Sequence[ServiceResult]) 
     return findings
 
 
-_ONVIF_FIX = {
-    "Hikvision": "Open Configuration > Network > Advanced Settings > Integration Protocol, keep "
-    "ONVIF authentication on, give the ONVIF user a strong password, and turn ONVIF off if no "
-    "recorder or app uses it.",
-}
 _GENERIC_ONVIF_FIX = (
     "Turn on ONVIF authentication in the camera's network or integration settings, give the "
     "ONVIF user a strong password, and turn ONVIF off if no recorder or app uses it; update the "
@@ -229,7 +271,7 @@ def _onvif_findings(ident: Identification, svc: ServiceResult) -> list[Finding]:
     behind a login; a device that answers them to anyone is misconfigured or old."""
     if svc.auth is not AuthScheme.NONE:
         return []
-    fix = _ONVIF_FIX.get(ident.vendor or "", _GENERIC_ONVIF_FIX)
+    fix = vendor_fix("onvif", ident.vendor, _GENERIC_ONVIF_FIX)
     told = ", ".join(
         f"{label} {svc.fields[key]!r}" for key, label in _ONVIF_INFO if key in svc.fields
     )
@@ -258,64 +300,3 @@ def _onvif_findings(ident: Identification, svc: ServiceResult) -> list[Finding]:
             )
         )
     return findings
-
-
-_CREDENTIAL_SEVERITY = {
-    Protocol.TELNET: Severity.CRITICAL,  # a root shell
-    Protocol.HTTP: Severity.CRITICAL,  # the admin interface
-    Protocol.HTTPS: Severity.CRITICAL,
-    Protocol.RTSP: Severity.HIGH,  # the video
-    Protocol.ONVIF: Severity.CRITICAL,  # configuration, users and video
-}
-
-
-def credential_findings(
-    ident: Identification,
-    protocol: Protocol,
-    port: int,
-    check: CredentialCheck,
-    *,
-    custom: frozenset[tuple[str, str]] = frozenset(),
-) -> list[Finding]:
-    """Findings of one credential check. ``custom``: pairs from the user's --creds list, which
-    are reported as "a login from your list", not as a factory default."""
-    name = "http" if protocol is Protocol.HTTPS else protocol.value
-    fix = _ACCOUNT_FIX.get(ident.vendor or "", _GENERIC_ACCOUNT_FIX)
-    if check.status is CheckStatus.FOUND and check.pair is not None:
-        user, password = check.pair
-        if check.pair in custom:
-            kind, title = "listed", f"A login from your list works on {protocol.value.upper()}"
-            why = "from the --creds list is accepted"
-        else:
-            kind, title = "default", f"Factory default login works on {protocol.value.upper()}"
-            why = "is a published default: anyone on this network can use it"
-        return [
-            Finding(
-                id=f"{kind}-credentials-{name}",
-                title=f"{title} ({user})",
-                severity=_CREDENTIAL_SEVERITY[protocol],
-                confidence=Confidence.CONFIRMED,
-                evidence=(
-                    f"port {port}: {check.evidence}. The login {user} / {mask(password)} {why}"
-                ),
-                remediation=fix,
-                port=port,
-                secret=password,
-            )
-        ]
-    if check.status is CheckStatus.ACCEPTS_ANY:
-        return [
-            Finding(
-                id=f"accepts-any-credentials-{name}",
-                title=f"{protocol.value.upper()} accepts any username and password",
-                severity=_CREDENTIAL_SEVERITY[protocol],
-                confidence=Confidence.CONFIRMED,
-                evidence=f"port {port}: {check.evidence}",
-                remediation=(
-                    "The login check on this service is broken: any password works. Update the "
-                    "firmware; until then block the port from untrusted networks."
-                ),
-                port=port,
-            )
-        ]
-    return []
