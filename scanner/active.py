@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from scanner.config import Limits, Timeouts
 from scanner.match import SignatureSet
+from scanner.match.matchers import combine
 from scanner.match.schema import Check, Condition, Safety, Vulnerability
 from scanner.models import Confidence, Finding, Identification, Protocol, ServiceResult
 from scanner.probe.http import HttpResponse, decode_html, http_fetch
@@ -53,16 +54,14 @@ def _response_fields(response: HttpResponse) -> dict[str, str]:
 
 def check_matches(check: Check, fields: dict[str, str]) -> list[str] | None:
     """What matched (for the evidence), or None when the check's condition fails."""
-    said: list[str] = []
-    results: list[bool] = []
-    for matcher in check.matchers:
-        found = matcher.find(fields.get(matcher.field, ""))
-        hit = found is not None
-        results.append(not hit if matcher.negative else hit)
-        if hit and not matcher.negative:
-            said.append(f"{matcher.field} {matcher.kind.value} {matcher.value!r}")
-    ok = all(results) if check.condition is Condition.AND else any(results)
-    return said if ok and results else None
+    hits = combine(
+        check.matchers,
+        require_all=check.condition is Condition.AND,
+        find=lambda matcher: matcher.find(fields.get(matcher.field, "")),
+    )
+    if hits is None or not check.matchers:
+        return None
+    return [f"{m.field} {m.kind.value} {m.value!r}" for m, _ in hits]
 
 
 def _applies(vuln: Vulnerability, lineage: Sequence[str], ident: Identification) -> bool:
