@@ -19,7 +19,6 @@ from functools import partial
 from typing import Protocol as TypingProtocol
 
 from scanner import __version__
-from scanner.active import run_active_checks
 from scanner.config import ScanConfig
 from scanner.credentials.adapters import (
     http_attempt,
@@ -46,6 +45,7 @@ from scanner.models import (
     ServiceResult,
 )
 from scanner.nmap import NmapSupport
+from scanner.probe.active import run_active_checks
 from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import is_malformed_soap, probe_onvif
