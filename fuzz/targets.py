@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from scanner.credentials.custom import CredentialFileError, parse_creds
 from scanner.discover.mdns import parse_txt, services_from_records
 from scanner.discover.neighbours import parse_proc_net_arp
+from scanner.discover.nmap_xml import NmapReportError, parse_nmap_xml
 from scanner.discover.oui import normalize_mac
 from scanner.discover.ssdp import description_url, parse_description, parse_ssdp, ssdp_fields
 from scanner.discover.wsdiscovery import onvif_fields, parse_scopes, parse_wsd
 from scanner.lab.wire import LabProtocolError, content_length, parse_request_head
 from scanner.match.versions import VersionError, parse_version
-from scanner.nmap import NmapReportError, parse_nmap_xml
 from scanner.probe.auth import parse_www_authenticate, strongest
 from scanner.probe.banner import printable, sniff_protocol
 from scanner.probe.http import decode_html, extract_title

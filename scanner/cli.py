@@ -24,21 +24,15 @@ from scanner.config import Limits, ScanConfig, Timeouts
 from scanner.credentials.custom import CredentialFileError, read_creds
 from scanner.discover.lan import DiscoveryOptions, LanDiscovery
 from scanner.discover.mdns import signature_service_types
+from scanner.discover.nmap_xml import NmapScan, plan_targets, read_nmap_report
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
 from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.match.oui import camera_oui_class
 from scanner.models import Host, Report, Severity
-from scanner.nmap import (
-    NmapOptions,
-    NmapScan,
-    NmapSupport,
-    find_nmap,
-    plan_targets,
-    read_nmap_report,
-)
 from scanner.pipeline import ScanObserver, scan, with_profile_defaults
+from scanner.probe.nmap import NmapOptions, NmapSupport, find_nmap
 from scanner.report.formats import FORMATS as REPORT_FORMATS
 from scanner.report.formats import (
     RenderOptions,

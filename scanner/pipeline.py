@@ -44,10 +44,10 @@ from scanner.models import (
     Report,
     ServiceResult,
 )
-from scanner.nmap import NmapSupport
 from scanner.probe.active import run_active_checks
 from scanner.probe.banner import probe_banner, sniff
 from scanner.probe.http import probe_http
+from scanner.probe.nmap import NmapSupport
 from scanner.probe.onvif import is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp
 from scanner.probe.rtsp_stream import StreamState, confirm_stream

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from fuzz.targets import TARGETS, Target, run_one
 from scanner.discover.mdns import services_from_records
+from scanner.discover.nmap_xml import NmapReportError, parse_nmap_xml
 from scanner.discover.ssdp import parse_description
 from scanner.discover.wsdiscovery import parse_wsd
 from scanner.lab.hostile import billion_laughs, external_entity
-from scanner.nmap import NmapReportError, parse_nmap_xml
 from scanner.probe.onvif import OnvifError, parse_answer
 from scanner.probe.rtsp import RtspParseError, parse_response
 

@@ -22,26 +22,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner import cli
-from scanner.lab.banner import AXIS_FTP, BannerConfig, start_banner
-from scanner.match import load_signatures
-from scanner.models import DeviceType, Identification
-from scanner.nmap import (
+from scanner.discover.nmap_xml import (
     MAX_REPORT_BYTES,
     MAX_VALUE_CHARS,
     NmapHost,
-    NmapOptions,
     NmapReportError,
     NmapScan,
     NmapService,
-    NmapSupport,
-    imported_results,
     parse_nmap_xml,
     plan_targets,
     read_nmap_report,
 )
+from scanner.lab.banner import AXIS_FTP, BannerConfig, start_banner
+from scanner.match import load_signatures
+from scanner.models import DeviceType, Identification
+from scanner.probe.nmap import NmapOptions, NmapSupport, imported_results
 from scanner.targets import TargetError
 
-SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report-schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report-schema.json").read_text())
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE nmaprun>

@@ -20,13 +20,14 @@ import pytest
 
 from scanner import cli
 from scanner.config import ScanConfig, Timeouts
+from scanner.discover.nmap_xml import NmapService
 from scanner.lab import default_devices, start_lab
 from scanner.lab.banner import AXIS_FTP, DROPBEAR_SSH, BannerConfig, start_banner
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import DeviceType, Identification, ProbeStatus, Protocol, Report, ServiceResult
-from scanner.nmap import (
+from scanner.pipeline import scan
+from scanner.probe.nmap import (
     NmapOptions,
-    NmapService,
     NmapSupport,
     annotate_nmap_decisions,
     find_nmap,
@@ -34,10 +35,9 @@ from scanner.nmap import (
     run_nmap,
     unidentified_ports,
 )
-from scanner.pipeline import scan
 from scanner.report.json_report import render_json
 
-SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report-schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report-schema.json").read_text())
 NMAP = find_nmap()
 needs_nmap = pytest.mark.skipif(NMAP is None, reason="nmap is not installed (apt-get install nmap)")
 
