@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scanner.credentials.custom import CustomPair
-from scanner.models import Protocol
+from scanner.models import CustomPair, Protocol
 
 
 @dataclass(frozen=True, slots=True)
