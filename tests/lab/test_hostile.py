@@ -79,7 +79,7 @@ from scanner.probe.transport import TcpConnector
 from scanner.report.formats import FORMATS, RenderOptions, render_to_string
 from scanner.report.json_report import read_json, report_to_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "127.66.7"  # the suite's personas; ELSEWHERE (127.66.1.1) is outside every target
 # Peak resident memory of the scanning process. An idle `camsweep scan` (interpreter, rich,
 # httpx, scapy, the signatures) is about 55 MiB; the byte caps let one device cost at most a few
