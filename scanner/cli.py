@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
 
 from scanner import __version__
-from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
 from scanner.credentials.custom import CredentialFileError, read_creds
-from scanner.discover.lan import DiscoveryOptions, LanDiscovery
 from scanner.discover.mdns import signature_service_types
 from scanner.discover.nmap_xml import NmapScan, plan_targets, read_nmap_report
 from scanner.lab import RunningLab, default_devices, describe, start_lab
@@ -31,8 +30,8 @@ from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.match.oui import camera_oui_class
 from scanner.models import Host, Report, Severity
-from scanner.pipeline import ScanObserver, scan, with_profile_defaults
-from scanner.probe.nmap import NmapOptions, NmapSupport, find_nmap
+from scanner.pipeline import ScanObserver, ScanProgress, scan, with_profile_defaults
+from scanner.probe.nmap import NmapOptions, find_nmap
 from scanner.report.formats import FORMATS as REPORT_FORMATS
 from scanner.report.formats import (
     RenderOptions,
@@ -241,12 +240,11 @@ class _RichProgress:
             TextColumn("scanning"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[found]} devices found"),
+            TextColumn("{task.fields[state]}"),
             console=Console(file=sys.stderr),
             transient=True,
         )
-        self._task = self._progress.add_task("scan", total=None, found=0)
-        self._found = 0
+        self._task = self._progress.add_task("scan", total=None, state="")
 
     def __enter__(self) -> _RichProgress:
         self._progress.start()
@@ -258,10 +256,12 @@ class _RichProgress:
     def scan_started(self, total_hosts: int) -> None:
         self._progress.update(self._task, total=total_hosts)
 
+    def progress(self, state: ScanProgress) -> None:
+        text = f"{state.found} found, {state.probed} probed, {state.pending} pending"
+        self._progress.update(self._task, state=text)
+
     def host_finished(self, ip: str, host: Host | None) -> None:  # noqa: ARG002
-        if host is not None:
-            self._found += 1
-        self._progress.update(self._task, advance=1, found=self._found)
+        self._progress.update(self._task, advance=1)
 
 
 @contextlib.contextmanager
@@ -292,6 +292,7 @@ def _scan_config(
         connect=args.connect_timeout,
         read=args.read_timeout,
         host=args.host_timeout,
+        scan=args.scan_timeout,
     )
     limits = Limits(connections=args.concurrency, credential_attempts=args.max_login_failures)
     config = ScanConfig(
@@ -301,47 +302,30 @@ def _scan_config(
         port_protocols=port_protocols,
         timeouts=timeouts,
         limits=limits,
-        profile=profile,
+        profile=Profile(profile),
         check_credentials=not args.no_credentials,
         show_secrets=args.show_secrets,
         debug=args.debug,
         custom_credentials=read_creds(args.creds) if args.creds else (),
         confirm_streams=args.confirm_streams,
+        discovery=_discovery_options(args, sigs),
+        scope=targets.ranges,
     )
     return with_profile_defaults(config)
 
 
 def _run_scan(
-    config: ScanConfig,
-    sigs: SignatureSet,
-    targets: TargetSet,
-    args: argparse.Namespace,
-    nmap: NmapSupport | None = None,
-    *,
-    lan: LanDiscovery | None = None,
+    config: ScanConfig, sigs: SignatureSet, targets: TargetSet, args: argparse.Namespace
 ) -> Report:
     with _observer(args) as observer:
-        return run_async(
-            scan(
-                config,
-                sigs,
-                targets,
-                len(targets),
-                observer=observer,
-                nmap=nmap,
-                lan=lan,
-                scan_timeout=args.scan_timeout,
-            )
-        )
+        return run_async(scan(config, sigs, targets, len(targets), observer=observer))
 
 
-def _lan_discovery(
-    args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet
-) -> LanDiscovery:
+def _discovery_options(args: argparse.Namespace, sigs: SignatureSet) -> DiscoveryOptions:
     """ARP, mDNS, SSDP, WS-Discovery, --passive (docs/discovery.md): only on the targets' LAN."""
     if args.passive is not None and getattr(args, "nmap", False):
         raise UsageError("--passive sends nothing, so it cannot be combined with --nmap")
-    options = DiscoveryOptions(
+    return DiscoveryOptions(
         arp=not args.no_arp,
         mdns=not args.no_mdns,
         ssdp=not args.no_ssdp,
@@ -350,12 +334,11 @@ def _lan_discovery(
         passive=args.passive,
         service_types=signature_service_types(sigs.fingerprints),
     )
-    return LanDiscovery(options, targets.ranges)
 
 
-def _nmap_support(
-    args: argparse.Namespace, sigs: SignatureSet, imported: NmapScan | None, notes: tuple[str, ...]
-) -> NmapSupport | None:
+def _nmap_options(
+    args: argparse.Namespace, imported: NmapScan | None, notes: tuple[str, ...]
+) -> NmapOptions | None:
     """--nmap and --from-nmap (docs/nmap.md); a missing nmap binary costs one line, not the scan."""
     if not args.nmap and imported is None:
         return None
@@ -365,7 +348,7 @@ def _nmap_support(
             "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
             file=sys.stderr,
         )
-    options = NmapOptions(
+    return NmapOptions(
         enrich=args.nmap,
         binary=binary,
         intensity=args.nmap_intensity,
@@ -373,7 +356,6 @@ def _nmap_support(
         source=args.from_nmap.name if args.from_nmap else "",
         import_notes=notes,
     )
-    return NmapSupport(options, sigs)
 
 
 def _auto_targets(args: argparse.Namespace) -> TargetSet:
@@ -413,8 +395,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     config = _scan_config(args, targets, sigs, auto=auto)
     if args.from_nmap is not None:
         config = replace(config, target_specs=(*args.targets, f"--from-nmap {args.from_nmap}"))
-    nmap = _nmap_support(args, sigs, imported, import_notes)
-    report = _run_scan(config, sigs, targets, args, nmap, lan=_lan_discovery(args, targets, sigs))
+    config = replace(config, nmap=_nmap_options(args, imported, import_notes))
+    report = _run_scan(config, sigs, targets, args)
     _emit(report, args)
     return _exit_code(report, args)
 
@@ -429,16 +411,7 @@ async def _scan_lab(
             ports=tuple(lab.ports()),
             port_protocols=lab.port_protocols(),
         )
-        lan = _lan_discovery(args, targets, sigs)
-        return await scan(
-            config,
-            sigs,
-            targets,
-            len(targets),
-            observer=observer,
-            lan=lan,
-            scan_timeout=args.scan_timeout,
-        )
+        return await scan(config, sigs, targets, len(targets), observer=observer)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -26,7 +26,13 @@ KNOWN_LARGE = {
 
 # The foundation every stage builds on may import only from itself: a stage imported from here
 # would make every stage depend on it (config.py once imported credentials/).
-FOUNDATION = frozenset({"scanner.models", "scanner.digits", "scanner.config"})
+FOUNDATION = frozenset({"scanner.models", "scanner.digits", "scanner.targets", "scanner.config"})
+# Upward imports still there, each with the work that removes it.
+KNOWN_UPWARD = {
+    # Under TYPE_CHECKING only: ScanConfig.nmap is typed with the NmapOptions of the nmap stage.
+    # The options (and NmapScan, the parsed report they carry) belong in config/models (#11).
+    ("scanner.config", "scanner.probe.nmap"): "issue #11: nmap options into ScanConfig's module",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -117,8 +123,9 @@ def test_the_graph_sees_every_kind_of_import() -> None:
 
 def test_the_foundation_imports_nothing_above_it() -> None:
     graph = import_graph()
-    upward = {name: sorted(graph[name] - FOUNDATION) for name in FOUNDATION}
-    assert upward == {name: [] for name in FOUNDATION}
+    upward = {(name, up) for name in FOUNDATION for up in graph[name] - FOUNDATION}
+    assert upward - set(KNOWN_UPWARD) == set()
+    assert set(KNOWN_UPWARD) <= upward, "remove the upward import that is gone"
 
 
 def _long_modules() -> dict[str, int]:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from scanner.config import DiscoveryOptions
 from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
 from scanner.discover.base import Sighting
 from scanner.discover.mdns import mdns_browse
@@ -31,12 +32,13 @@ from scanner.discover.wsdiscovery import wsd_probe
 from scanner.match.engine import SignatureSet
 from scanner.match.identity import enrich_identification
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
+from scanner.probe.context import ProbeContext
 from scanner.targets import TargetRange
+from scanner.transport import TransportError, UdpSeam
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DiscoveryOptions",
     "LanDiscovery",
     "LanHost",
     "Link",
@@ -47,20 +49,6 @@ __all__ = [
 _MAX_SERVICES_PER_HOST = 64
 _MAX_HOSTNAMES = 8
 _MAX_NOTES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryOptions:
-    """Which LAN methods run, and for how long (seconds)."""
-
-    arp: bool = True
-    mdns: bool = True
-    ssdp: bool = True
-    wsd: bool = True
-    neighbours: bool = True  # read the kernel's table after each host's TCP sweep (sends nothing)
-    timeout: float = 3.0  # how long each active method listens for answers
-    passive: float | None = None  # listen this long and send nothing at all (no TCP sweep either)
-    service_types: tuple[str, ...] = ()  # extra mDNS types to browse (signature hints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +101,14 @@ class Methods:
     neighbours: Callable[[], Mapping[str, Neighbour]]
 
 
-def _real_methods() -> Methods:
+def _real_methods(ctx: ProbeContext, heard: Callable[[str], None]) -> Methods:
     return Methods(
-        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t),
+        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t, heard=heard),
         mdns=lambda link, t, scope, types: mdns_browse(
             link.ip, timeout=t, in_scope=scope, extra_types=types
         ),
-        ssdp=lambda link, t, scope: ssdp_search(link.ip, timeout=t, in_scope=scope),
-        wsd=lambda link, t, scope: wsd_probe(link.ip, timeout=t, in_scope=scope),
+        ssdp=lambda link, t, scope: ssdp_search(ctx, link.ip, timeout=t, in_scope=scope),
+        wsd=lambda link, t, scope: wsd_probe(ctx.datagrams, link.ip, timeout=t, in_scope=scope),
         passive=lambda link, t, scope: listen(link.iface, link.network, seconds=t, in_scope=scope),
         neighbours=read_neighbours,
     )
@@ -214,16 +202,20 @@ class LanDiscovery:
         *,
         interfaces: Mapping[str, Sequence[str]] | None = None,
         methods: Methods | None = None,
+        context: ProbeContext | None = None,
     ) -> None:
         self.options = options
         self._ranges = tuple(ranges)
         self._in_scope = _in_ranges(self._ranges)
-        self._methods = methods or _real_methods()
         if interfaces is None:
             from scanner.targets import read_interfaces  # noqa: PLC0415
 
             interfaces = read_interfaces()
         self.links, self._skip_reason = plan_links(interfaces, self._ranges)
+        # Searches may leave only on the attached networks that hold targets, and never
+        # in passive mode: the datagram seam enforces both.
+        seam = UdpSeam([link.network for link in self.links], passive=self.passive)
+        self.context = replace(context or ProbeContext(), datagrams=seam)
         self._hosts: dict[str, LanHost] = {}
         self._outcomes: dict[str, _Outcome] = {}
         self._neighbour_hits: set[str] = set()
@@ -232,7 +224,10 @@ class LanDiscovery:
         self._arp_asked: set[str] = set()
         self._arp_answered: set[str] = set()
         self._arp_ok = False
+        # Addresses whose sweep waits for ARP: woken by their answer or by the end of ARP.
+        self._arp_waiters: dict[str, asyncio.Event] = {}
         self._notes: list[str] = []
+        self._methods = methods or _real_methods(self.context, self.heard_by_arp)
 
     @property
     def passive(self) -> bool:
@@ -246,7 +241,7 @@ class LanDiscovery:
             if self.links:
                 await self._run_methods()
         finally:
-            self._arp_done.set()
+            self._end_arp()
             self._merge_by_mac()
             self._done.set()
 
@@ -257,7 +252,7 @@ class LanDiscovery:
         scope = self._in_scope
         m = self._methods
         if self.passive or not opts.arp:
-            self._arp_done.set()
+            self._end_arp()
         if self.passive:
             seconds = float(opts.passive or 0)
             jobs["passive"] = lambda: self._each_link(lambda link: m.passive(link, seconds, scope))
@@ -294,7 +289,7 @@ class LanDiscovery:
                 out.extend(found)
             self._arp_ok = True
         finally:
-            self._arp_done.set()
+            self._end_arp()
         return out
 
     def _deadline(self, name: str) -> float:
@@ -332,6 +327,9 @@ class LanDiscovery:
             self._outcomes[name] = _Outcome(
                 DiscoveryStatus.FAILED, f"cannot use {where}: {exc.strerror or exc}"
             )
+            return
+        except TransportError as exc:  # the datagram seam: a socket it could not open, a refusal
+            self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, f"cannot use {where}: {exc}")
             return
         except Exception as exc:  # a discoverer bug must not end the scan
             log.debug("discovery method %s failed", name, exc_info=True)
@@ -413,14 +411,32 @@ class LanDiscovery:
             return False
         return any(address in link.network for link in self.links)
 
+    def heard_by_arp(self, ip: str) -> None:
+        """``ip`` answered ARP: its sweep may start now, before the ARP sweep ends. The real ARP
+        sweep calls this for each answer as it arrives."""
+        self._arp_answered.add(ip)
+        waiter = self._arp_waiters.pop(ip, None)
+        if waiter is not None:
+            waiter.set()
+
+    def _end_arp(self) -> None:
+        self._arp_done.set()
+        for waiter in self._arp_waiters.values():
+            waiter.set()
+        self._arp_waiters.clear()
+
     async def absent(self, ip: str) -> bool:
         """ARP asked ``ip`` (twice) and nobody answered: no host is there, skip its TCP sweep.
 
         Every IPv4 host on a LAN must answer ARP to talk at all (RFC 826), so this is as sure
         as a sweep that times out, and much faster (nmap's ARP ping works the same way). Waits
-        for the ARP sweep only; False whenever ARP did not run or did not cover ``ip``.
+        for ``ip``'s answer or the end of the ARP sweep; False whenever ARP did not run or did
+        not cover ``ip``.
         """
-        await self._arp_done.wait()
+        if not self._arp_done.is_set() and ip not in self._arp_answered:
+            await self._arp_waiters.setdefault(ip, asyncio.Event()).wait()
+        if ip in self._arp_answered:
+            return False
         return self._arp_ok and ip in self._arp_asked and ip not in self._arp_answered
 
     async def host(self, ip: str) -> LanHost | None:
