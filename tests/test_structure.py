@@ -140,3 +140,15 @@ def test_no_module_over_700_lines() -> None:
 
 def test_known_exceptions_are_still_needed() -> None:
     assert set(KNOWN_LARGE) <= set(_long_modules()), "remove the module that is now small enough"
+
+
+def test_macs_are_normalised_in_one_place() -> None:
+    where = sorted(
+        name
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.FunctionDef)
+        and "mac" in node.name.lower()
+        and "normal" in node.name.lower()
+    )
+    assert where == ["scanner.discover.oui"]

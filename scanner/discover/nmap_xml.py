@@ -26,6 +26,7 @@ import nmap as python_nmap
 from defusedxml import DefusedXmlException
 
 from scanner.digits import ascii_decimal
+from scanner.discover.oui import normalize_mac
 from scanner.targets import TargetError, TargetSet, guard_scope, parse_target, resolve_targets
 
 __all__ = [
@@ -48,7 +49,6 @@ MAX_VALUE_CHARS = 512  # one nmap attribute carried as evidence
 MAX_HOSTNAMES = 8
 OS_ACCURACY = 85  # an nmap OS match below this accuracy is a guess too weak to be evidence
 
-_MAC = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
 # CPE 2.2 URI (nmap writes these, e.g. cpe:/h:axis:m1031-w_network_camera): no spaces, printable.
 _CPE = re.compile(r"cpe:/[aho](?::[!-~]*)?")
 
@@ -262,9 +262,7 @@ def _host_from(
 ) -> NmapHost:
     addresses = info.get("addresses") or {}
     mac_text = addresses.get("mac") if isinstance(addresses, Mapping) else None
-    mac = (
-        mac_text.upper() if isinstance(mac_text, str) and _MAC.fullmatch(mac_text.upper()) else None
-    )
+    mac = normalize_mac(mac_text) if isinstance(mac_text, str) else None
     vendors = info.get("vendor") or {}
     vendor = attribute_text(vendors.get(mac_text)) if mac and isinstance(vendors, Mapping) else ""
     names: list[str] = []

@@ -35,8 +35,9 @@ from pathlib import Path
 import yaml
 
 from scanner.digits import ascii_decimal
+from scanner.discover.oui import normalize_mac
 from scanner.models import Finding, Host, Report, Severity
-from scanner.report.baseline import device_label, normalize_mac
+from scanner.report.baseline import device_label
 from scanner.report.order import sorted_findings, sorted_hosts
 from scanner.report.sanitize import clean_text
 
