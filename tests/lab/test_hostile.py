@@ -52,7 +52,7 @@ from scanner.lab.hostile import (
     start_hostile,
     wsd_probe_matches,
 )
-from scanner.match import SignatureSet, load_signatures
+from scanner.match import SignatureSet
 from scanner.models import (
     Confidence,
     DeviceType,
@@ -96,11 +96,6 @@ LIMITS = Limits()
 _UNSAFE = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
 )
-
-
-@pytest.fixture(scope="module")
-def signatures() -> SignatureSet:
-    return load_signatures()
 
 
 @pytest_asyncio.fixture

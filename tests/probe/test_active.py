@@ -40,11 +40,6 @@ async def lab() -> AsyncIterator[RunningLab]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def signatures() -> SignatureSet:
-    return load_signatures()
-
-
 async def scan_one(lab: RunningLab, key: str, sigs: SignatureSet, profile: str = "owner") -> Host:
     dev = lab.device(key)
     config = ScanConfig(

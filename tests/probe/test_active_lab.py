@@ -17,18 +17,13 @@ from scanner.config import Profile, ScanConfig, Timeouts
 from scanner.lab import DeviceSpec, RunningLab, start_lab
 from scanner.lab.httpd import RequestLog
 from scanner.lab.vulnerable import ACTIVE_CHECKS, ActiveCheckLab, answers_everything
-from scanner.match import SignatureSet, load_signatures
+from scanner.match import SignatureSet
 from scanner.match.schema import Vulnerability
 from scanner.models import Confidence, Host
 from scanner.pipeline import scan
 
 PREFIX = "127.77.44"
 TIMEOUTS = Timeouts(credential_pause=0.01)
-
-
-@pytest.fixture(scope="module")
-def signatures() -> SignatureSet:
-    return load_signatures()
 
 
 def vulnerability(sigs: SignatureSet, check_id: str) -> Vulnerability:

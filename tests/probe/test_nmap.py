@@ -24,7 +24,7 @@ from scanner.discover.nmap_xml import NmapService
 from scanner.enrich import NmapEnricher
 from scanner.lab import default_devices, start_lab
 from scanner.lab.banner import AXIS_FTP, DROPBEAR_SSH, BannerConfig, start_banner
-from scanner.match import SignatureSet, load_signatures
+from scanner.match import SignatureSet
 from scanner.models import DeviceType, Identification, ProbeStatus, Protocol, Report, ServiceResult
 from scanner.pipeline import scan
 from scanner.probe.nmap import (
@@ -41,11 +41,6 @@ from scanner.report.json_report import render_json
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report-schema.json").read_text())
 NMAP = find_nmap()
 needs_nmap = pytest.mark.skipif(NMAP is None, reason="nmap is not installed (apt-get install nmap)")
-
-
-@pytest.fixture(scope="module")
-def signatures() -> SignatureSet:
-    return load_signatures()
 
 
 def config_for(ip: str, ports: tuple[int, ...], **timeouts: float) -> ScanConfig:
