@@ -67,7 +67,8 @@ for path in map(Path, sys.argv[2:]):
 
 
 def _int_crash(tree: Path, target: str, artifacts: Path) -> bool:
-    """Whether a crash libFuzzer kept is the issue's class: int() refusing what isdigit() took."""
+    """Whether a crash libFuzzer kept is the issue's class: int() refusing what isdigit() took.
+    (libFuzzer stops at its first crash, so another class found first ends the trial too.)"""
     crashes = [str(p) for p in artifacts.glob("*crash-*")] if artifacts.is_dir() else []
     if not crashes:
         return False
@@ -93,11 +94,12 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--only", choices=("empty", "kept"), help="one of the two starts")
     args = parser.parse_args()
-    # Today's harness (corpus handling, dictionary) over the old parsers.
-    harness = args.tree / "fuzz"
-    for path in (REPO / "fuzz").iterdir():
-        if path.is_file() and path.suffix in (".py", ".dict"):
-            shutil.copyfile(path, harness / path.name)
+    # Today's runner (corpus handling, dictionary) over the old parsers and the old tree's own
+    # target list (today's fuzz/targets.py imports modules the old tree may not have). No saved
+    # crash inputs: they would find the class at once, which measures replay, not search.
+    for name in ("__main__.py", "lookalikes.dict"):
+        shutil.copyfile(REPO / "fuzz" / name, args.tree / "fuzz" / name)
+    shutil.rmtree(args.tree / "fuzz" / "crashes", ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix="camsweep-fuzz-depth-"))
     runs = [["--together"]] if args.together else [[t] for t in args.targets]
     try:
@@ -110,10 +112,11 @@ def main() -> int:
             for label, kept in (s for s in starts if args.only in (None, s[0])):
                 found: list[float] = []
                 for trial in range(args.trials):
-                    corpus = work / f"corpus-{label}-{trial}"
+                    tag = f"{run[0].lstrip('-')}-{label}-{trial}"
+                    corpus = work / f"corpus-{tag}"
                     if kept is not None:
                         shutil.copytree(kept, corpus)
-                    artifacts = work / f"artifacts-{label}-{trial}"
+                    artifacts = work / f"artifacts-{tag}"
                     wall, _ = _fuzz(
                         args.tree,
                         [
@@ -130,7 +133,14 @@ def main() -> int:
                     seconds = max(0.0, wall - startup)
                     hit = _int_crash(args.tree, "all" if args.together else run[0], artifacts)
                     found.append(seconds if hit else float("inf"))
-                    shown = f"{seconds:.1f} s" if hit else f"none in {args.max_seconds:g} s"
+                    other = not hit and any(artifacts.glob("*crash-*"))
+                    shown = (
+                        f"{seconds:.1f} s"
+                        if hit
+                        else f"none (another crash after {seconds:.1f} s)"
+                        if other
+                        else f"none in {args.max_seconds:g} s"
+                    )
                     print(f"  {label:<5} trial {trial + 1}: int() crash after {shown}", flush=True)
                 finite = [s for s in found if s != float("inf")]
                 if finite:

@@ -132,12 +132,14 @@ def _keep(folder: Path, data: bytes) -> None:
 
 
 def _together_corpus(corpus_root: Path, into: Path) -> None:
-    """One corpus for the ``all`` target: every target's inputs behind its index byte."""
+    """One corpus for the ``all`` target: every target's inputs (and the inputs that once
+    crashed it) behind its index byte."""
     from fuzz.targets import TARGETS  # noqa: PLC0415
 
     for index, name in enumerate(TARGETS):
-        for path in _inputs(corpus_root / name):
-            _keep(into, bytes((index,)) + path.read_bytes())
+        for folder in (corpus_root / name, CRASHES / name):
+            for path in _inputs(folder):
+                _keep(into, bytes((index,)) + path.read_bytes())
 
 
 def _sort_back(together: Path, corpus_root: Path) -> None:
@@ -169,8 +171,12 @@ def _run_target(
     for seed in _seeds(name):
         _keep(corpus, seed)
     artifacts.mkdir(parents=True, exist_ok=True)
+    # The inputs that once crashed this target seed every run (read-only: libFuzzer writes new
+    # inputs to the first folder only), so a regression is found at once, not by luck.
+    crashes = [str(CRASHES / name)] if name != _ALL and (CRASHES / name).is_dir() else []
     args = [
         str(corpus),
+        *crashes,
         f"-timeout={_PER_INPUT_TIMEOUT}",
         f"-rss_limit_mb={_RSS_LIMIT_MB}",
         f"-max_len={_MAX_LEN}",
