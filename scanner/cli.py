@@ -22,6 +22,7 @@ from typing import NoReturn, TextIO, TypeVar
 from scanner import __version__
 from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
 from scanner.credentials.custom import CredentialFileError, read_creds
+from scanner.digits import ascii_decimal
 from scanner.discover.mdns import signature_service_types
 from scanner.discover.nmap_xml import NmapScan, plan_targets, read_nmap_report
 from scanner.lab import RunningLab, default_devices, describe, start_lab
@@ -585,10 +586,9 @@ def _scan_seconds(text: str) -> float | None:
 
 def _whole(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        value = ascii_decimal(text.strip())  # int() would read '٣' as 3 (issue #19)
+        if value is None:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be {low}-{high}: {text!r}")
         return value

@@ -3,6 +3,7 @@ check that no parser goes around it with ``str.isdigit()`` (issue #19)."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import itertools
 import re
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scanner.cli import _whole
 from scanner.digits import ascii_decimal, ascii_hex
 from scanner.discover.neighbours import parse_proc_net_arp
 from scanner.lab.wire import LabProtocolError, content_length, parse_request_head
@@ -103,6 +105,8 @@ def test_readers_refuse_lookalike_digits(digit: str) -> None:
         content_length(parse_request_head(b"GET / HTTP/1.1\r\nContent-Length: " + raw))
     table = f"IP address HW type Flags HW address Mask Device\n1.2.3.4 0x1 0x{digit} x * e\n"
     assert parse_proc_net_arp(table) == {}
+    with pytest.raises(argparse.ArgumentTypeError):
+        _whole(1, 65535)(f"8{digit}")  # --concurrency and the other whole-number flags
 
 
 def test_ports_still_take_spaces_around_a_range() -> None:
