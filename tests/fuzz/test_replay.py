@@ -20,9 +20,7 @@ def test_the_issue_19_crash_inputs_are_kept() -> None:
     assert ("rtsp", "issue-19-utf8-superscript-two") in names
 
 
-@pytest.mark.parametrize(
-    ("target", "path"), _CRASHES, ids=[f"{t}/{p.name}" for t, p in _CRASHES]
-)
+@pytest.mark.parametrize(("target", "path"), _CRASHES, ids=[f"{t}/{p.name}" for t, p in _CRASHES])
 def test_a_saved_crash_input_runs_clean(target: str, path: Path) -> None:
     run_one(TARGETS[target], path.read_bytes())
 
