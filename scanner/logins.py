@@ -9,7 +9,7 @@ from scanner.credentials.findings import credential_findings
 from scanner.match.engine import SignatureSet
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.context import ProbeContext
-from scanner.probe.registry import PortJob, ProbeRegistry
+from scanner.registry import PortJob, ProbeRegistry
 from scanner.work import HostWork
 
 __all__ = ["check_host_credentials"]

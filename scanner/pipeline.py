@@ -10,7 +10,7 @@ identified. The scan ends when the last host is done and the window has elapsed.
 a deadline; what a host did before its deadline is kept.
 
 The pipeline knows no protocol and no discovery method: probes are looked up in the registry
-(``scanner.probe.registry``) and LAN discovery and nmap are enrichers (``scanner.enrich``)
+(``scanner.registry``) and LAN discovery and nmap are enrichers (``scanner.enrich``)
 built from the options in ``ScanConfig``.
 """
 
@@ -41,8 +41,8 @@ from scanner.models import (
 )
 from scanner.probe.active import run_active_checks
 from scanner.probe.context import ProbeContext
-from scanner.probe.registry import ProbeRegistry, default_registry
 from scanner.probing import HostProber
+from scanner.registry import ProbeRegistry, default_registry
 from scanner.report.risk import summarize
 from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
 from scanner.work import HostWork

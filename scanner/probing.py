@@ -13,7 +13,7 @@ from scanner.match.engine import SignatureSet
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.banner import sniff
 from scanner.probe.context import ProbeContext
-from scanner.probe.registry import HostProbe, PortJob, ProbeRegistry
+from scanner.registry import HostProbe, PortJob, ProbeRegistry
 from scanner.work import HostWork
 
 __all__ = ["HostProber"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.match.engine import SignatureSet
 from scanner.models import Finding, Host, Identification, ServiceResult
-from scanner.probe.registry import HostProbe
+from scanner.registry import HostProbe
 from scanner.report.risk import score_host
 
 __all__ = ["HostWork"]

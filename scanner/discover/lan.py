@@ -226,6 +226,8 @@ class LanDiscovery:
         self._arp_ok = False
         # Addresses whose sweep waits for ARP: woken by their answer or by the end of ARP.
         self._arp_waiters: dict[str, asyncio.Event] = {}
+        self._table: Mapping[str, Neighbour] | None = None
+        self._table_at = 0.0
         self._notes: list[str] = []
         self._methods = methods or _real_methods(self.context, self.heard_by_arp)
 
@@ -445,6 +447,7 @@ class LanDiscovery:
         Call after the address's TCP sweep: the kernel neighbour table then holds its MAC if it
         is on-link and alive, even when every port is closed.
         """
+        asked = asyncio.get_running_loop().time()  # this address's sweep is over by now
         await self._done.wait()
         host = self._hosts.get(ip)
         if self.passive or not self.options.neighbours or not self._on_link(ip):
@@ -452,7 +455,7 @@ class LanDiscovery:
         if host is not None and host.mac is not None:
             return host
         try:
-            entry = self._methods.neighbours().get(ip)
+            entry = self._neighbour_table(asked).get(ip)
         except Exception:
             log.debug("neighbour table not readable", exc_info=True)
             entry = None
@@ -460,6 +463,14 @@ class LanDiscovery:
             return host
         self._neighbour_hits.add(ip)
         return self._hosts[ip]
+
+    def _neighbour_table(self, since: float) -> Mapping[str, Neighbour]:
+        """The kernel's table, read again only when the copy is older than ``since``: hosts
+        asking at once share one read (a /24 would otherwise parse it a hundred times)."""
+        if self._table is None or self._table_at < since:
+            self._table_at = asyncio.get_running_loop().time()
+            self._table = self._methods.neighbours()
+        return self._table
 
     @staticmethod
     def identify(

@@ -23,7 +23,7 @@ from scanner.models import (
     Severity,
 )
 from scanner.pipeline import scan
-from scanner.probe.registry import HostJob, HostProbe, default_registry
+from scanner.registry import HostJob, HostProbe, default_registry
 from scanner.transport import ScriptedConnector, ScriptedDatagrams, TransportError
 
 IP = "198.18.0.20"
