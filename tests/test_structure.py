@@ -1,5 +1,6 @@
 """The shape of the package (issue #11): no import cycle in scanner/, nothing imported upward by
-the foundation modules, and no module over 700 lines.
+the foundation modules, no module over 700 lines, one MAC normaliser. tests/test_architecture.py
+checks the import-time graph and package loops; this one every import, wherever it stands.
 
 The import graph is read with ``ast`` from the source (every ``import`` and ``from ... import``,
 those inside functions and ``if TYPE_CHECKING:`` included: a cycle hidden from the interpreter
@@ -13,6 +14,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.test_architecture import cycles
 
 SCANNER = Path(__file__).resolve().parents[1] / "scanner"
 MAX_LINES = 700
@@ -70,48 +73,8 @@ def import_graph() -> dict[str, set[str]]:
     return {name: set(_imports(path, name, known)) - {name} for name, path in found.items()}
 
 
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan), sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for succ in sorted(graph.get(node, ())):
-            if succ not in index:
-                visit(succ)
-                low[node] = min(low[node], low[succ])
-            elif succ in on_stack:
-                low[node] = min(low[node], index[succ])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return sorted(found)
-
-
 def test_no_import_cycle_in_scanner() -> None:
     assert cycles(import_graph()) == []
-
-
-def test_the_cycle_finder_finds_cycles() -> None:
-    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
-    assert cycles(graph) == [["a", "b", "c"]]
 
 
 def test_the_graph_sees_every_kind_of_import() -> None:
