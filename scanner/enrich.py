@@ -19,6 +19,7 @@ from scanner.match.engine import SignatureSet
 from scanner.models import DiscoveryRun, Host, Identification, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.probe.nmap import NmapSupport
+from scanner.registry import LanSearch
 from scanner.work import HostWork
 
 __all__ = ["Enricher", "LanEnricher", "NmapEnricher", "build_enrichers"]
@@ -153,12 +154,17 @@ def _identify_on_lan(
 
 
 def build_enrichers(
-    config: ScanConfig, signatures: SignatureSet, ctx: ProbeContext
+    config: ScanConfig,
+    signatures: SignatureSet,
+    ctx: ProbeContext,
+    searches: Sequence[LanSearch] = (),
 ) -> list[Enricher]:
-    """The enrichers the options ask for, in the order their notes and report lines appear."""
+    """The enrichers the options ask for, in the order their notes and report lines appear.
+    ``searches``: the registry's LAN searches, run by LAN discovery."""
     enrichers: list[Enricher] = []
     if config.discovery is not None:
-        enrichers.append(LanEnricher(LanDiscovery(config.discovery, config.scope, context=ctx)))
+        lan = LanDiscovery(config.discovery, config.scope, context=ctx, searches=searches)
+        enrichers.append(LanEnricher(lan))
     if config.nmap is not None:
         enrichers.append(NmapEnricher(NmapSupport(config.nmap, signatures), signatures))
     return enrichers

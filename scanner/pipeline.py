@@ -122,7 +122,7 @@ class Scanner:
         self.enrichers = (
             list(enrichers)
             if enrichers is not None
-            else build_enrichers(config, signatures, self.ctx)
+            else build_enrichers(config, signatures, self.ctx, self.registry.lan_searches)
         )
         # --passive: nothing at all is sent (the options say so, or an injected enricher).
         self.passive = config.passive or any(e.passive for e in self.enrichers)

@@ -19,6 +19,8 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING
 
 from scanner.config import DiscoveryOptions
 from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
@@ -34,7 +36,10 @@ from scanner.match.identity import enrich_identification
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.targets import TargetRange
-from scanner.transport import TransportError, UdpSeam
+from scanner.transport import DatagramSeam, TransportError, UdpSeam
+
+if TYPE_CHECKING:
+    from scanner.registry import LanSearch
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +208,8 @@ class LanDiscovery:
         interfaces: Mapping[str, Sequence[str]] | None = None,
         methods: Methods | None = None,
         context: ProbeContext | None = None,
+        searches: Sequence[LanSearch] = (),
+        datagrams: DatagramSeam | None = None,
     ) -> None:
         self.options = options
         self._ranges = tuple(ranges)
@@ -214,8 +221,9 @@ class LanDiscovery:
         self.links, self._skip_reason = plan_links(interfaces, self._ranges)
         # Searches may leave only on the attached networks that hold targets, and never
         # in passive mode: the datagram seam enforces both.
-        seam = UdpSeam([link.network for link in self.links], passive=self.passive)
+        seam = datagrams or UdpSeam([link.network for link in self.links], passive=self.passive)
         self.context = replace(context or ProbeContext(), datagrams=seam)
+        self._searches = tuple(searches)  # registered vendor searches (scanner.registry)
         self._hosts: dict[str, LanHost] = {}
         self._outcomes: dict[str, _Outcome] = {}
         self._neighbour_hits: set[str] = set()
@@ -268,6 +276,8 @@ class LanDiscovery:
                 jobs["ssdp"] = lambda: self._each_link(lambda link: m.ssdp(link, t, scope))
             if opts.wsd:
                 jobs["ws-discovery"] = lambda: self._each_link(lambda link: m.wsd(link, t, scope))
+            for search in self._searches:
+                jobs[search.name] = partial(self._each_link, partial(self._search, search))
         async with asyncio.TaskGroup() as group:
             for name, job in jobs.items():
                 group.create_task(self._guarded(name, job))
@@ -275,6 +285,9 @@ class LanDiscovery:
     async def _each_link(self, call: Callable[[Link], Awaitable[list[Sighting]]]) -> list[Sighting]:
         results = await asyncio.gather(*(call(link) for link in self.links))
         return [s for batch in results for s in batch]
+
+    async def _search(self, search: LanSearch, link: Link) -> list[Sighting]:
+        return await search.run(self.context, link.ip, self.options.timeout, self._in_scope)
 
     async def _arp(self) -> list[Sighting]:
         out: list[Sighting] = []
@@ -355,7 +368,11 @@ class LanDiscovery:
             "passive": (
                 f"listened on {where} for {float(self.options.passive or 0):g}s; nothing was sent"
             ),
-        }.get(name, where)
+        }.get(name) or next(
+            (f"{s.describe or s.name + ' search'} on {where}, {t:g}s" for s in self._searches
+             if s.name == name),
+            where,
+        )  # fmt: skip
 
     # --- merging --------------------------------------------------------------------------
 
@@ -514,10 +531,12 @@ class LanDiscovery:
         opts = self.options
         runs: list[DiscoveryRun] = []
         names = ["arp", "neighbours", "mdns", "ssdp", "ws-discovery"]
+        names += [s.name for s in self._searches]
         if self.passive:
             names.append("passive")
         switches = {"arp": opts.arp, "neighbours": opts.neighbours, "mdns": opts.mdns}
         switches |= {"ssdp": opts.ssdp, "ws-discovery": opts.wsd}
+        switches |= {s.name: True for s in self._searches}
         flags = {"arp": "--no-arp", "mdns": "--no-mdns", "ssdp": "--no-ssdp"}
         flags |= {"ws-discovery": "--no-wsd", "neighbours": "(neighbours off)"}
         for name in names:
