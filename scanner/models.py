@@ -144,6 +144,8 @@ class Finding:
     port: int | None = None
     # A secret the finding proves (a working password); masked in reports unless --show-secrets.
     secret: str | None = None
+    # Date CISA added the flaw to its Known Exploited Vulnerabilities list (None: not listed).
+    known_exploited: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,6 +253,8 @@ def _http_login(job: PortJob, svc: ServiceResult, ident: Identification) -> Atte
     # vendor's own login endpoint; Basic or Digest is learnt from its challenge.
     if svc.auth in _LOGIN:
         path = svc.fields.get("http.path", "/")
+    elif "http.login_path" in svc.fields:  # a page behind the open home page asked
+        path = svc.fields["http.login_path"]
     else:
         login_paths = job.signatures.http_login_paths(ident.vendor)
         if not login_paths:

@@ -322,6 +322,8 @@ class SignatureSet:
                 version = None
         findings: list[Finding] = []
         for vuln in self.vulnerabilities:
+            if not vuln.detectable:
+                continue  # kept for reference: nothing the network shows can tell
             reasons = self._vuln_reasons(vuln, ident, vendor, version)
             if reasons is None:
                 continue
@@ -335,6 +337,7 @@ class SignatureSet:
                     remediation=vuln.remediation,
                     references=vuln.references,
                     cves=vuln.cves,
+                    known_exploited=vuln.known_exploited,
                 )
             )
         return findings
@@ -391,10 +394,15 @@ class SignatureSet:
                 " Inferred from what the device announces, not tested: a vendor may ship a fix"
                 " without changing that."
             )
+        if vuln.known_exploited:
+            text += (
+                f" CISA lists it as exploited in the wild (Known Exploited Vulnerabilities, added"
+                f" {vuln.known_exploited})."
+            )
         if vuln.unverified:
             text += (
                 " Unverified signature: its affected range or CVE mapping has not been checked"
-                " against the vendor advisory."
+                f" against the record ({vuln.note})."
             )
         return text
 
@@ -425,6 +433,16 @@ class SignatureSet:
                     routes.extend((*table.main, *table.sub))
         routes.extend(self.routes.generic)
         return list(dict.fromkeys(routes))
+
+    def http_protected_paths(self, vendors: Sequence[str]) -> list[str]:
+        """Protected pages of every named vendor's web server (and their OEM families')."""
+        paths: list[str] = []
+        for vendor in vendors:
+            for vid in self._lineage(vendor):
+                for table in self.routes.vendors:
+                    if table.vendor == vid:
+                        paths.extend((*table.http_login, *table.http_protected))
+        return list(dict.fromkeys(paths))
 
     def http_login_paths(self, vendor: str | None) -> list[str]:
         """Where the vendor's web server takes Basic/Digest logins (its OEM family's too)."""
@@ -459,6 +477,12 @@ class SignatureSet:
             "vulnerabilities": len(self.vulnerabilities),
             "unverified_vulnerabilities": sum(1 for v in self.vulnerabilities if v.unverified),
             "cves": len({c for v in self.vulnerabilities for c in v.cves}),
+            "known_exploited_cves": len(
+                {c for v in self.vulnerabilities if v.known_exploited for c in v.cves}
+            ),
+            "vulnerability_brands": len(
+                {v.vendor for v in self.vulnerabilities if v.vendor != GENERIC and v.cves}
+            ),
             "credential_brands": len({e.vendor for e in self.credentials if e.vendor != GENERIC}),
             "credential_sets": len(self.credentials),
             "credential_pairs": len(
