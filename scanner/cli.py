@@ -20,13 +20,22 @@ from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
 
 from scanner import __version__
-from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
+from scanner.config import (
+    DiscoveryOptions,
+    Limits,
+    Profile,
+    ScanConfig,
+    Timeouts,
+    VendorOptions,
+)
 from scanner.credentials.custom import CredentialFileError, read_creds
 from scanner.digits import ascii_decimal
 from scanner.discover.mdns import signature_service_types
 from scanner.discover.nmap_xml import NmapScan, plan_targets, read_nmap_report
+from scanner.discover.vendor.catalog import CatalogError, load_catalog
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
+from scanner.lab.igd import start_demo_router
 from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.match.oui import camera_oui_class
@@ -44,6 +53,7 @@ from scanner.report.inventory import Inventory, InventoryError, load_inventory
 from scanner.report.json_report import ReportFormatError, read_json
 from scanner.report.output import write_atomically
 from scanner.report.review import gate, make_review
+from scanner.router.options import add_router_options, router_options
 from scanner.targets import (
     TargetError,
     TargetSet,
@@ -310,7 +320,9 @@ def _scan_config(
         custom_credentials=read_creds(args.creds) if args.creds else (),
         confirm_streams=args.confirm_streams,
         discovery=_discovery_options(args, sigs),
+        vendor=_vendor_options(args),
         scope=targets.ranges,
+        router=router_options(args),
     )
     return with_profile_defaults(config)
 
@@ -334,6 +346,25 @@ def _discovery_options(args: argparse.Namespace, sigs: SignatureSet) -> Discover
         timeout=args.discovery_timeout,
         passive=args.passive,
         service_types=signature_service_types(sigs.fingerprints),
+    )
+
+
+def _vendor_options(args: argparse.Namespace) -> VendorOptions:
+    """SADP, DHDiscover, ... (docs/discovery.md): unicast to hosts that answered, multicast and
+    broadcast only on the targets' LAN, nothing with --passive. Bad catalogue files or an
+    unknown protocol id are usage errors, before anything is sent."""
+    extra = tuple(Path(p) for p in args.signatures or ())
+    skip = tuple(args.no_discovery_protocol or ())
+    try:
+        load_catalog(extra).select(skip)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    return VendorOptions(
+        enabled=not args.no_vendor_discovery,
+        skip=skip,
+        timeout=args.discovery_timeout,
+        passive=args.passive is not None,
+        extra_dirs=extra,
     )
 
 
@@ -406,13 +437,21 @@ async def _scan_lab(
     args: argparse.Namespace, sigs: SignatureSet, observer: ScanObserver | None
 ) -> Report:
     async with await start_lab(standard_ports=None if not args.high_ports else False) as lab:
+        igd = await start_demo_router(lab)  # the lab's home router, forwarding two cameras
         targets = resolve_targets(lab.targets())
+        config = _scan_config(args, targets, sigs, auto=False)
         config = replace(
-            _scan_config(args, targets, sigs, auto=False),
+            config,
             ports=tuple(lab.ports()),
             port_protocols=lab.port_protocols(),
+            # Where a lab discovery responder could not have its standard UDP port.
+            vendor=replace(config.vendor, ports=lab.vendor_ports()) if config.vendor else None,
+            router=router_options(args, gateways=[igd.description_url]),
         )
-        return await scan(config, sigs, targets, len(targets), observer=observer)
+        try:
+            return await scan(config, sigs, targets, len(targets), observer=observer)
+        finally:
+            await igd.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -661,6 +700,17 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     lan.add_argument("--no-ssdp", action="store_true", help="no SSDP M-SEARCH")
     lan.add_argument("--no-wsd", action="store_true", help="no ONVIF WS-Discovery probe")
     lan.add_argument(
+        "--no-vendor-discovery",
+        action="store_true",
+        help="no vendor discovery protocols (SADP, DHDiscover, Xiongmai, CS2 P2P, Ubiquiti ...)",
+    )
+    lan.add_argument(
+        "--no-discovery-protocol",
+        action="append",
+        metavar="ID",
+        help="leave out one vendor discovery protocol by id, e.g. sadp (repeatable)",
+    )
+    lan.add_argument(
         "--discovery-timeout",
         type=_positive,
         default=3.0,
@@ -673,6 +723,7 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="send nothing at all: listen this long and report who announced themselves",
     )
+    add_router_options(p)
     p.add_argument("--no-credentials", action="store_true", help="never try default passwords")
     p.add_argument(
         "--confirm-streams",

@@ -26,7 +26,7 @@ from typing import Protocol as TypingProtocol
 from scanner import __version__
 from scanner.config import ScanConfig
 from scanner.discover.tcp import sweep_host
-from scanner.enrich import Enricher, build_enrichers
+from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
 from scanner.match.exposure import exposure_findings, vendor_port_findings
@@ -126,6 +126,9 @@ class Scanner:
         )
         # --passive: nothing at all is sent (the options say so, or an injected enricher).
         self.passive = config.passive or any(e.passive for e in self.enrichers)
+        # An enricher may bring probes of its own (vendor discovery's per-host question).
+        for entry in (p for e in self.enrichers for p in getattr(e, "probes", ())):
+            self.registry = self.registry.copy().register(entry)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
         self.prober = HostProber(
@@ -173,6 +176,11 @@ class Scanner:
                 f"the scan reached its {cfg.timeouts.scan:g}s deadline: "
                 f"{total - self._started_hosts} of {total} addresses were not scanned"
             )
+        exposure = None
+        for finisher in [e for e in self.enrichers if isinstance(e, ScanFinisher)]:
+            before = len(hosts)  # the router stage: forwards tied to what the hosts showed
+            hosts, exposure = await finisher.finish_scan(hosts, self.scan_ports)
+            total += len(hosts) - before  # the router, forwarded hosts outside the targets
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         tcp = (
             DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent")
@@ -200,6 +208,7 @@ class Scanner:
             notes=(*notes, *(n for e in self.enrichers for n in e.notes()), *stop_notes),
             show_secrets=cfg.show_secrets,
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
+            exposure=exposure,
         )
 
     async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
@@ -225,6 +234,18 @@ class Scanner:
         self._found += 1
         self._swept += 1
         self._tell()
+
+    async def scan_ports(self, ip: str, ports: tuple[int, ...]) -> Host | None:
+        """Scan one host on these ports only (forwarded ports the sweep did not cover)."""
+        again = Scanner(
+            replace(self.config, ports=ports),
+            self.signatures,
+            connector=self.ctx.connector,
+            datagrams=self.ctx.datagrams,
+            registry=self.registry,
+            enrichers=(),
+        )
+        return await again.scan_host(ip)
 
     async def scan_host(self, ip: str) -> Host | None:
         cfg = self.config

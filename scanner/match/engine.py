@@ -327,13 +327,21 @@ class SignatureSet:
             reasons = self._vuln_reasons(vuln, ident, vendor, version)
             if reasons is None:
                 continue
+            # A range match on the exact build the device itself states in its vendor
+            # discovery answer is firm: the version is a fact, not read off a banner.
+            firm = bool(vuln.affected) and ident.firmware_exact
+            confidence = (
+                Confidence.FIRM
+                if firm and vuln.confidence is Confidence.INFERRED
+                else vuln.confidence
+            )
             findings.append(
                 Finding(
                     id=vuln.id,
                     title=vuln.title,
                     severity=vuln.severity,
-                    confidence=vuln.confidence,
-                    evidence=self._vuln_evidence(vuln, reasons),
+                    confidence=confidence,
+                    evidence=self._vuln_evidence(vuln, reasons, firm=firm),
                     remediation=vuln.remediation,
                     references=vuln.references,
                     cves=vuln.cves,
@@ -387,9 +395,11 @@ class SignatureSet:
         return reasons
 
     @staticmethod
-    def _vuln_evidence(vuln: Vulnerability, reasons: list[str]) -> str:
+    def _vuln_evidence(vuln: Vulnerability, reasons: list[str], *, firm: bool = False) -> str:
         text = "; ".join(reasons) + "."
-        if vuln.confidence is Confidence.INFERRED:
+        if firm:
+            text += " The firmware is the device's own statement in its discovery answer."
+        elif vuln.confidence is Confidence.INFERRED:
             text += (
                 " Inferred from what the device announces, not tested: a vendor may ship a fix"
                 " without changing that."

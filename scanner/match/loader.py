@@ -139,6 +139,8 @@ def _read_files(path: Path) -> tuple[list[tuple[str, bytes]], list[LintError]]:
                 p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
             )
             if not candidates:
+                if (path / "discovery").is_dir():
+                    return [], []  # only vendor discovery protocols (scanner/discover/vendor)
                 return [], [LintError(str(path), 0, "no .yaml files in this directory", str(path))]
         elif path.is_file():
             candidates = [path]

@@ -23,6 +23,7 @@ from typing import TextIO
 
 from scanner.models import Finding, Host, Report, RiskLevel, Severity
 from scanner.report.baseline import Change
+from scanner.report.exposure import exposure_html
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -332,6 +333,8 @@ def render_html(report: Report, out: TextIO, *, review: Review | None = None) ->
         ),
         "</ul></header><main>",
     ]
+    if report.exposure is not None:  # first: what the internet can reach
+        body.append(exposure_html(report.exposure))
     if review is not None:
         body.append(_review(review))
     body.append("<h2>Devices</h2>")

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from scanner.models import Finding, Host, Report, RiskLevel, Severity
 from scanner.report.baseline import Change
+from scanner.report.exposure import exposure_markdown
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -224,6 +225,8 @@ def render_markdown(report: Report, out: TextIO, *, review: Review | None = None
         *(f"| {s.value} | {counts.get(s.value, 0)} |" for s in Severity),
         "",
     ]
+    if report.exposure is not None:  # first: what the internet can reach
+        lines.extend(exposure_markdown(report.exposure, md))
     if review is not None:
         lines.extend(_review_lines(review))
     lines.append("## Devices")

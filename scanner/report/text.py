@@ -28,6 +28,7 @@ from scanner.models import (
     Severity,
 )
 from scanner.report.baseline import Change
+from scanner.report.exposure import print_exposure
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -110,6 +111,8 @@ def render_text(
     hosts = sorted_hosts(report.hosts)
     console.print(_header(report))
     console.print()
+    if report.exposure is not None:
+        print_exposure(console, report.exposure)  # first: what the internet can reach
     if review is not None:
         _print_review(console, review)
     if hosts:
