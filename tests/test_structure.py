@@ -34,6 +34,8 @@ KNOWN_UPWARD = {
     # Under TYPE_CHECKING only: ScanConfig.nmap is typed with the NmapOptions of the nmap stage.
     # The options (and NmapScan, the parsed report they carry) belong in config/models (#11).
     ("scanner.config", "scanner.probe.nmap"): "issue #11: nmap options into ScanConfig's module",
+    # The same for ScanConfig.router (issue #17's RouterOptions, in router/config.py).
+    ("scanner.config", "scanner.router.config"): "issue #17: router options beside ScanConfig",
 }
 
 
