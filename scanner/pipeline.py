@@ -30,6 +30,7 @@ from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
 from scanner.match.exposure import exposure_findings, vendor_port_findings
+from scanner.match.generic import warm_up
 from scanner.models import (
     DiscoveryRun,
     DiscoveryStatus,
@@ -371,6 +372,7 @@ async def scan(
     """Scan ``targets`` (``total`` of them, for progress) with ``config``. ``connector`` and
     ``datagrams`` replace the network (tests), ``registry`` the probes, ``enrichers`` the ones
     ``config`` asks for."""
+    warm_up(signatures)  # nmap's database loads while the sweep runs, not in a host's deadline
     scanner = Scanner(
         config,
         signatures,
