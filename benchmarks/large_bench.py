@@ -76,7 +76,7 @@ def run(lan: WideLan, name: str, argv: list[str], limit: float) -> tuple[str, fl
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         return out, time.monotonic() - started, False
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and "Traceback" in proc.stderr):
         print(f"  {name}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
     return proc.stdout + proc.stderr, time.monotonic() - started, True
 
@@ -91,6 +91,8 @@ def camsweep(lan: WideLan, name: str, args: list[str], limit: float) -> Result:
         after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         found: set[str] = set()
         live = ""
+        if finished and not out.exists():
+            print(f"  {name}: no report written (see the exit line above)")
         if finished and out.exists():
             report = json.loads(out.read_text())
             found = {host["ip"] for host in report["hosts"]}

@@ -86,7 +86,9 @@ class WideLan(NetnsLab):
             self._add_namespace(self.router_ns)
             self._veth(self.router_ns, "br0", "eth0", "198.18.0.1/20")
             self._veth(self.router_ns, "br1", "eth1", "198.19.0.1/24")
-            _run(self.exec_argv(self.router_ns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
+            # (/proc/sys/net belongs to the network namespace of the process that writes it.)
+            forward = "echo 1 > /proc/sys/net/ipv4/ip_forward"
+            _run(self.exec_argv(self.router_ns, ["sh", "-c", forward]))
             self._veth(self.scanner_ns, "br1", "eth0", f"{self.scanner_ip}/24")
             _run([ip, "-n", self.scanner_ns, "route", "add", "default", "via", "198.19.0.1"])
         else:
