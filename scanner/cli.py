@@ -31,7 +31,7 @@ from scanner.config import (
 )
 from scanner.credentials.custom import CredentialFileError, read_creds
 from scanner.digits import ascii_decimal
-from scanner.discover.lan import large_network_lines, plan_links
+from scanner.discover.links import large_network_lines, plan_links
 from scanner.discover.mdns import signature_service_types
 from scanner.discover.nmap_xml import NmapScan, plan_targets, read_nmap_report
 from scanner.discover.vendor.catalog import CatalogError, load_catalog

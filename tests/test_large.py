@@ -17,7 +17,8 @@ import pytest
 
 from scanner.config import DiscoveryOptions, ScanConfig, Timeouts
 from scanner.discover.base import Sighting
-from scanner.discover.lan import LanDiscovery, Link, Methods, large_network_lines, plan_links
+from scanner.discover.lan import LanDiscovery, Methods
+from scanner.discover.links import Link, large_network_lines, plan_links
 from scanner.discover.neighbours import Neighbour
 from scanner.enrich import LanEnricher
 from scanner.match import SignatureSet, load_signatures

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scapy.layers.l2 import ARP, Ether
 
 from scanner.discover.arp import arp_reply, arp_request, sweep_seconds
-from scanner.discover.lan import Link, LinkTargets
+from scanner.discover.links import Link, LinkTargets
 from scanner.targets import expand_specs, routed_count
 
 MAC = bytes.fromhex("020000000002")
