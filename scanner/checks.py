@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from scanner.credentials.checker import CheckStatus, CredentialCheck, mask
 from scanner.models import (
     AuthScheme,
+    Basis,
     Confidence,
     DeviceType,
     Finding,
@@ -128,6 +129,7 @@ def vendor_port_findings(ident: Identification, open_ports: Sequence[int]) -> li
                 evidence=f"port {port} accepted a connection. {meaning}",
                 remediation=_VENDOR_PORT_FIX,
                 port=port,
+                basis=Basis.PORT,
             )
         )
     return findings

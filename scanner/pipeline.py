@@ -56,7 +56,7 @@ from scanner.report.risk import score_host, summarize
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 _MAX_CONFIRMED_ROUTES = 4
 # Seconds past --scan-timeout before the scan is cut hard: every host already ends at the
@@ -111,6 +111,7 @@ class Scanner:
         nmap: NmapSupport | None = None,
         lan: LanDiscovery | None = None,
         scan_timeout: float | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
@@ -126,6 +127,12 @@ class Scanner:
         self._scan_timeout = scan_timeout
         self._deadline: float | None = None
         self._started_hosts = 0
+        # Ctrl-C (scanner/cli/running.py) sets ``stop``: the deadline becomes "now", every host
+        # in progress ends with what it has, and the report says it was interrupted.
+        self._stop = stop
+        self._timeouts: set[asyncio.Timeout] = set()
+        self._outer: asyncio.Timeout | None = None
+        self.interrupted = False
 
     # --- the scan ------------------------------------------------------------------------------
 
@@ -139,24 +146,36 @@ class Scanner:
         if self._scan_timeout is not None:
             self._deadline = loop.time() + self._scan_timeout
         stop_notes: list[str] = []
+        watcher = None if self._stop is None else asyncio.create_task(self._watch_stop())
         try:
             # The hosts end at the deadline by themselves (scan_host); this outer stop, a little
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
-            async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
+            async with asyncio.timeout_at(hard_stop) as outer, asyncio.TaskGroup() as group:
+                self._outer = outer
+                self._timeouts.add(outer)
                 if self.lan is not None:
                     group.create_task(self.lan.run())  # at once with the TCP sweep
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
+            why = "Ctrl-C" if self.interrupted else f"its {self._scan_timeout:g}s deadline"
             stop_notes.append(
-                f"the scan was stopped {_SCAN_GRACE:g}s after its {self._scan_timeout:g}s "
-                "deadline; hosts still in progress then are missing from this report"
+                f"the scan was stopped {_SCAN_GRACE:g}s after {why}; hosts still in progress "
+                "then are missing from this report"
             )
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         if self._deadline is not None and self._started_hosts < total:
+            why = (
+                "was interrupted (Ctrl-C)"
+                if self.interrupted
+                else f"reached its {self._scan_timeout:g}s deadline"
+            )
             stop_notes.append(
-                f"the scan reached its {self._scan_timeout:g}s deadline: "
-                f"{total - self._started_hosts} of {total} addresses were not scanned"
+                f"the scan {why}: {total - self._started_hosts} of {total} addresses were "
+                "not scanned"
             )
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         return Report(
@@ -171,6 +190,7 @@ class Scanner:
             summary=summarize(hosts, total),
             notes=(*self._report_notes(), *stop_notes),
             show_secrets=self.config.show_secrets,
+            interrupted=self.interrupted,
             discovery=(
                 DiscoveryRun(
                     "tcp",
@@ -184,6 +204,19 @@ class Scanner:
                 *(self.nmap.discovery_runs() if self.nmap else ()),
             ),
         )
+
+    async def _watch_stop(self) -> None:
+        assert self._stop is not None
+        await self._stop.wait()
+        loop = asyncio.get_running_loop()
+        self.interrupted = True
+        self._deadline = loop.time()
+        for timeout in list(self._timeouts):
+            # Hosts end now with what they have; the scan-wide stop gets the usual grace.
+            grace = _SCAN_GRACE if timeout is self._outer else 0.0
+            when = timeout.when()
+            if when is None or when > self._deadline + grace:
+                timeout.reschedule(self._deadline + grace)
 
     def _report_notes(self) -> tuple[str, ...]:
         notes = ["discovery: TCP connect sweep of " + ", ".join(map(str, self.config.ports))]
@@ -214,16 +247,23 @@ class Scanner:
         # The scan deadline shortens the host's own: what it found until then is kept.
         cut_by_scan = self._deadline is not None and self._deadline < host_deadline
         try:
-            async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline):
-                await self._scan_host(work)
+            async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline) as cut:
+                self._timeouts.add(cut)
+                try:
+                    await self._scan_host(work)
+                finally:
+                    self._timeouts.discard(cut)
         except TimeoutError:
-            work.notes.append(
-                f"the scan reached its {self._scan_timeout:g}s deadline while this host was "
-                "being scanned; results are what it answered before that"
-                if cut_by_scan
-                else f"the host did not finish within {self.config.timeouts.host:g}s; "
-                "results are what it answered before that"
-            )
+            if self.interrupted:
+                why = "the scan was interrupted (Ctrl-C) while this host was being scanned"
+            elif cut_by_scan:
+                why = (
+                    f"the scan reached its {self._scan_timeout:g}s deadline while this host "
+                    "was being scanned"
+                )
+            else:
+                why = f"the host did not finish within {self.config.timeouts.host:g}s"
+            work.notes.append(f"{why}; results are what it answered before that")
             # An open port whose probe the deadline cut still belongs in the report.
             probed = {s.port for s in work.services if s.transport == "tcp"}
             work.services.extend(
@@ -573,6 +613,7 @@ async def scan(
     nmap: NmapSupport | None = None,
     lan: LanDiscovery | None = None,
     scan_timeout: float | None = None,
+    stop: asyncio.Event | None = None,
 ) -> Report:
     scanner = Scanner(
         config,
@@ -582,6 +623,7 @@ async def scan(
         nmap=nmap,
         lan=lan,
         scan_timeout=scan_timeout,
+        stop=stop,
     )
     return await scanner.run(targets, total)
 

@@ -1,0 +1,75 @@
+"""``camsweep check ADDRESS``: a new camera before you trust it (docs/user-guide.md).
+
+Its own defaults, because an owner checking one device wants thoroughness, not speed: all
+65,535 TCP ports (not the camera set), the owner profile's every safe check, the whole
+factory-password list for the identified vendor within a lockout-safe pace (up to 20 failed
+logins, 2 s apart, stopping at the first lockout sign), stream confirmation (SETUP/PLAY to the
+first video packet), a 30-minute host deadline; and a verdict: safe to trust / fix these first
+/ do not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+
+from scanner.cli.common import UsageError
+from scanner.cli.outputs import emit, exit_code, prepare_outputs
+from scanner.cli.scan_cmd import lan_discovery, load_sigs, nmap_support, run_scan
+from scanner.cli.scan_config import build_scan_config
+from scanner.config import ScanConfig
+from scanner.targets import resolve_targets
+
+ALL_TCP_PORTS = tuple(range(1, 65536))
+
+
+def add_vendor_discovery(config: ScanConfig, args: argparse.Namespace) -> ScanConfig:  # noqa: ARG001
+    """HOOK for issue #15 (vendor discovery): ``check`` is to ask the device's own discovery
+    protocols (Hikvision SADP, Dahua DHDiscover, Xiongmai 34569, CS2/PPPP, Ubiquiti 10001)
+    once they exist as ScanConfig options. Set them here; this version has none to set, and
+    the report's discovery section says which methods ran."""
+    return config
+
+
+def check_config(args: argparse.Namespace, targets: object, sigs: object) -> ScanConfig:
+    config = build_scan_config(
+        args,
+        targets,  # type: ignore[arg-type]
+        sigs,  # type: ignore[arg-type]
+        profile="owner",
+        default_ports=ALL_TCP_PORTS,
+    )
+    return add_vendor_discovery(replace(config, confirm_streams=True), args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    prepare_outputs(args)
+    sigs = load_sigs(args)
+    targets = resolve_targets(
+        [args.address], allow_public=args.allow_public, allow_large=args.allow_large
+    )
+    if len(targets) != 1:
+        raise UsageError(
+            f"check takes one address, not {args.address!r} ({len(targets)} addresses): "
+            "use 'camsweep scan' for a range"
+        )
+    address = next(iter(targets))
+    config = check_config(args, targets, sigs)
+    if not args.quiet:
+        logins = (
+            "no passwords"
+            if not config.check_credentials
+            else f"factory passwords (up to {config.limits.credential_attempts} failed logins, "
+            f"{config.timeouts.credential_pause:g} s apart)"
+        )
+        print(
+            f"camsweep check: {address}: {len(config.ports):,} TCP ports, every safe check, "
+            f"{logins}, stream confirmation; this can take a few minutes (Ctrl-C stops and "
+            "still reports)",
+            file=sys.stderr,
+        )
+    nmap = nmap_support(args, sigs, None, ())
+    report = run_scan(config, sigs, targets, args, nmap, lan=lan_discovery(args, targets, sigs))
+    emit(report, args, check_address=address)
+    return exit_code(report, args)

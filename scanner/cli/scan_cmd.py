@@ -1,0 +1,239 @@
+"""``camsweep scan`` (a home or hotel network) and ``camsweep demo`` (the loopback lab)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from scanner.cli.common import UsageError
+from scanner.cli.outputs import emit, exit_code, prepare_outputs
+from scanner.cli.running import observer, run_async, stoppable
+from scanner.cli.scan_config import build_scan_config, with_target_specs
+from scanner.discover.lan import DiscoveryOptions, LanDiscovery
+from scanner.discover.mdns import signature_service_types
+from scanner.lab import RunningLab, start_lab
+from scanner.match import SignatureSet, load_signatures
+from scanner.models import Report
+from scanner.nmap import (
+    NmapOptions,
+    NmapScan,
+    NmapSupport,
+    find_nmap,
+    plan_targets,
+    read_nmap_report,
+)
+from scanner.pipeline import scan
+from scanner.targets import (
+    TargetSet,
+    attached_network,
+    read_default_interface,
+    read_interfaces,
+    resolve_targets,
+)
+
+
+def load_sigs(args: argparse.Namespace) -> SignatureSet:
+    return load_signatures([Path(p) for p in args.signatures or ()])
+
+
+def lan_discovery(args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet) -> LanDiscovery:
+    """ARP, mDNS, SSDP, WS-Discovery, --passive (docs/discovery.md): only on the targets' LAN."""
+    passive = getattr(args, "passive", None)
+    if passive is not None and getattr(args, "nmap", False):
+        raise UsageError("--passive sends nothing, so it cannot be combined with --nmap")
+    options = DiscoveryOptions(
+        arp=not args.no_arp,
+        mdns=not args.no_mdns,
+        ssdp=not args.no_ssdp,
+        wsd=not args.no_wsd,
+        timeout=args.discovery_timeout,
+        passive=passive,
+        service_types=signature_service_types(sigs.fingerprints),
+    )
+    return LanDiscovery(options, targets.ranges)
+
+
+def nmap_support(
+    args: argparse.Namespace, sigs: SignatureSet, imported: NmapScan | None, notes: tuple[str, ...]
+) -> NmapSupport | None:
+    """--nmap and --from-nmap (docs/nmap.md); a missing nmap binary costs one line, not the scan."""
+    from_nmap = getattr(args, "from_nmap", None)
+    if not args.nmap and imported is None:
+        return None
+    binary = find_nmap() if args.nmap else None
+    if args.nmap and binary is None:
+        print(
+            "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
+            file=sys.stderr,
+        )
+    options = NmapOptions(
+        enrich=args.nmap,
+        binary=binary,
+        intensity=args.nmap_intensity,
+        imported=imported,
+        source=from_nmap.name if from_nmap else "",
+        import_notes=notes,
+    )
+    return NmapSupport(options, sigs)
+
+
+def run_scan(
+    config: object,
+    sigs: SignatureSet,
+    targets: TargetSet,
+    args: argparse.Namespace,
+    nmap: NmapSupport | None = None,
+    *,
+    lan: LanDiscovery | None = None,
+) -> Report:
+    """The scan with a progress bar, stopped politely by Ctrl-C (scanner/cli/running.py)."""
+    with observer(args) as progress:
+        return run_async(
+            stoppable(
+                lambda stop: scan(
+                    config,  # type: ignore[arg-type]
+                    sigs,
+                    targets,
+                    len(targets),
+                    observer=progress,
+                    nmap=nmap,
+                    lan=lan,
+                    scan_timeout=args.scan_timeout,
+                    stop=stop,
+                ),
+                quiet=args.quiet,
+            )
+        )
+
+
+def _auto_targets(args: argparse.Namespace) -> TargetSet:
+    iface = read_default_interface()
+    network = attached_network(read_interfaces(), iface)
+    if not args.quiet:
+        print(
+            f"camsweep: no target given; scanning {network} (the network of {iface}) "
+            "with the guest profile: no passwords are tried",
+            file=sys.stderr,
+        )
+    return resolve_targets(
+        [str(network)], allow_public=args.allow_public, allow_large=args.allow_large
+    )
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    prepare_outputs(args)
+    sigs = load_sigs(args)
+    auto = not args.targets and args.from_nmap is None
+    imported: NmapScan | None = None
+    import_notes: tuple[str, ...] = ()
+    if auto:
+        targets = _auto_targets(args)
+    elif args.from_nmap is not None:
+        targets, imported, import_notes = plan_targets(
+            read_nmap_report(args.from_nmap),
+            args.targets,
+            allow_public=args.allow_public,
+            allow_large=args.allow_large,
+            source=args.from_nmap.name,
+        )
+    else:
+        targets = resolve_targets(
+            args.targets, allow_public=args.allow_public, allow_large=args.allow_large
+        )
+    profile = args.profile or ("guest" if auto else "owner")
+    config = build_scan_config(args, targets, sigs, profile=profile)
+    if args.from_nmap is not None:
+        config = with_target_specs(config, (*args.targets, f"--from-nmap {args.from_nmap}"))
+    nmap = nmap_support(args, sigs, imported, import_notes)
+    report = run_scan(config, sigs, targets, args, nmap, lan=lan_discovery(args, targets, sigs))
+    emit(report, args)
+    return exit_code(report, args)
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def moved_ports(lab: RunningLab, *, standard: bool) -> list[str]:
+    """Lab services that could bind neither their own port nor its usual fallback (10000 +
+    port below 1024) because something else holds it: their results may differ from the
+    documented demo (a vendor-port finding is tied to the port number)."""
+    moved = []
+    # As root the standard port binds unless something holds it; otherwise a port below 1024
+    # moves to 10000 + port by design (docs/user-guide.md), which changes no result.
+    root = standard and os.geteuid() == 0
+    for device in lab.devices:
+        for wanted, bound in device.ports.items():
+            usual = {wanted} if root or wanted >= 1024 else {10000 + wanted}
+            if bound not in usual:
+                moved.append(f"{device.spec.ip} port {wanted} (now {bound})")
+    return moved
+
+
+def compact_targets(ips: list[str]) -> str:
+    """``127.77.0.11-16`` for consecutive addresses of one /24, else the list."""
+    parts = [ip.rsplit(".", 1) for ip in ips]
+    lows = [int(last) for _, last in parts]
+    if len({net for net, _ in parts}) == 1 and lows == list(range(lows[0], lows[0] + len(lows))):
+        return f"{ips[0]}-{lows[-1]}" if len(ips) > 1 else ips[0]
+    return ", ".join(ips)
+
+
+async def _scan_lab(
+    args: argparse.Namespace, sigs: SignatureSet, progress: object, stop: asyncio.Event
+) -> Report:
+    standard = None if not args.high_ports else False
+    async with await start_lab(standard_ports=standard) as lab:
+        targets = resolve_targets(lab.targets())
+        config = build_scan_config(args, targets, sigs, profile=args.profile or "owner")
+        config = with_target_specs(config, (compact_targets(lab.targets()),))
+        config = replace(config, ports=tuple(lab.ports()), port_protocols=lab.port_protocols())
+        moved = moved_ports(lab, standard=standard is None)
+        if moved and not args.quiet:
+            print(
+                f"camsweep demo: ports busy, so the lab moved {', '.join(moved)}; results "
+                "tied to those port numbers may differ from the documented demo",
+                file=sys.stderr,
+            )
+        report = await scan(
+            config,
+            sigs,
+            targets,
+            len(targets),
+            observer=progress,  # type: ignore[arg-type]
+            lan=lan_discovery(args, targets, sigs),
+            scan_timeout=args.scan_timeout,
+            stop=stop,
+        )
+        if moved:
+            note = f"demo lab ports were busy and moved: {', '.join(moved)}"
+            report = replace(report, notes=(*report.notes, note))
+        return report
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    prepare_outputs(args)
+    sigs = load_sigs(args)
+    args.ports = None
+    if not args.quiet:
+        print(
+            "camsweep demo: starting the emulated camera lab on 127.77.0.x and scanning it "
+            "(nothing but loopback is touched)",
+            file=sys.stderr,
+        )
+    with observer(args) as progress:
+        report = run_async(
+            stoppable(lambda stop: _scan_lab(args, sigs, progress, stop), quiet=args.quiet)
+        )
+    emit(report, args)
+    if not args.quiet:
+        print(
+            "camsweep demo: that was a demo against emulated devices on this computer. Next: "
+            "'camsweep scan' for the network you are on, 'camsweep check ADDRESS' for a new "
+            "camera, or add --verbose to see the details.",
+            file=sys.stderr,
+        )
+    return exit_code(report, args)
