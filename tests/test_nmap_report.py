@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner import cli
+from scanner.cli import scan_cmd
 from scanner.lab.banner import AXIS_FTP, BannerConfig, start_banner
 from scanner.match import load_signatures
 from scanner.models import DeviceType, Identification
@@ -502,7 +503,7 @@ def test_cli_refuses_an_out_of_scope_report_without_scanning(
     def must_not_scan(*args: object, **kwargs: object) -> None:
         raise AssertionError("an out-of-scope report was scanned")
 
-    monkeypatch.setattr(cli, "_run_scan", must_not_scan)
+    monkeypatch.setattr(scan_cmd, "run_scan", must_not_scan)
     xml = report_of(host_xml("127.88.5.3"), host_xml("8.8.8.8"))
     code = cli.main(["scan", "--from-nmap", str(write(tmp_path, xml)), "-q"])
     err = capsys.readouterr().err

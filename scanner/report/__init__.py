@@ -50,7 +50,29 @@ _WHERE = {
     "render_text": "text",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "FORMATS",
+    "SCHEMA_VERSION",
+    "SECRET_MASK",
+    "RenderOptions",
+    "ReportFormatError",
+    "Review",
+    "clean_text",
+    "gate",
+    "level_for_score",
+    "make_review",
+    "read_json",
+    "render",
+    "render_json",
+    "render_text",
+    "render_to_string",
+    "report_from_dict",
+    "report_schema",
+    "report_to_dict",
+    "score_host",
+    "summarize",
+    "write_atomically",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import copy
 import json
 from enum import StrEnum
-from typing import Any, TextIO
-
 from functools import cache
+from typing import Any, TextIO
 
 from scanner.models import (
     AuthScheme,
