@@ -104,7 +104,7 @@ dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .2re
 dt { font-weight: 600; } dd { margin: 0; min-width: 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: .9rem; }
 .prose { white-space: pre-wrap; }
-code, a { overflow-wrap: anywhere; }
+code, a { overflow-wrap: break-word; }
 .ok { color: var(--none); font-weight: 600; }
 footer { color: var(--muted); margin-top: 2rem; font-size: .9rem; }
 @media (max-width: 640px) {
@@ -288,7 +288,7 @@ def _review(review: Review) -> str:
         new, gone = diff.count(Change.NEW), diff.count(Change.ABSENT)
         parts.append(
             f'<section id="baseline"><h2>Changes since the scan of '
-            f"{_e(diff.baseline_started_at)}</h2>"
+            f"{_e(local_time(diff.baseline_started_at))}</h2>"
             f"<p>New: {plural(new['devices'], 'device')}, "
             f"{plural(new['services'], 'open service')}, {plural(new['findings'], 'finding')}. "
             f"Fixed or gone: {plural(gone['devices'], 'device')}, "
