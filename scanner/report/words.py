@@ -44,10 +44,9 @@ DEVICE_WORDS = {
     DeviceType.UNKNOWN: "unknown",
 }
 BLIND_SPOTS = (
-    "A network scan sees only devices on the network it ran from: not a camera on another "
-    "Wi-Fi network (a separate or guest network), one on mobile data (4G/5G), or one that only "
-    "records to a memory card (SD card). If you worry about a hidden camera, also look for one "
-    "in person."
+    "A network scan cannot see a camera on another Wi-Fi network (such as a guest network), "
+    "one on mobile data (4G/5G), or one that only records to a memory card (SD card). If you "
+    "worry about a hidden camera, also look for one in person."
 )
 
 
