@@ -15,18 +15,14 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from scanner.config import Limits, Timeouts
+from scanner.config import Profile
 from scanner.match import SignatureSet
-from scanner.match.schema import Check, Condition, Safety, Vulnerability
+from scanner.match.schema import Check, Condition, Vulnerability
 from scanner.models import Confidence, Finding, Identification, Protocol, ServiceResult
+from scanner.probe.context import ProbeContext
 from scanner.probe.http import HttpResponse, decode_html, http_fetch
-from scanner.probe.transport import TransportError
+from scanner.transport import TransportError
 
-PROFILE_SAFETY: dict[str, frozenset[Safety]] = {
-    "guest": frozenset(),
-    "owner": frozenset({Safety.SAFE}),
-    "lab": frozenset({Safety.SAFE, Safety.INTRUSIVE}),
-}
 _GENERIC = "generic"
 _CHECK_BODY_BYTES = 16 * 1024
 _MAX_BODY_FIELD = 64 * 1024
@@ -83,22 +79,22 @@ def _ports_for(check: Check, services: Sequence[ServiceResult]) -> list[ServiceR
 
 
 async def run_active_checks(
+    ctx: ProbeContext,
     signatures: SignatureSet,
     ident: Identification,
     services: Sequence[ServiceResult],
     *,
     host: str,
     profile: str,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> CheckOutcome:
     """Run every check the profile and the identification allow. Never raises."""
     outcome = CheckOutcome()
-    allowed = PROFILE_SAFETY.get(profile, frozenset())
+    allowed = Profile(profile).active_checks
     info = signatures.vendor(ident.vendor) if ident.vendor else None
     lineage = [v for v in (info.id, info.family) if v] if info is not None else []
     # A check matches on the head of the answer; some answers never end (an audio stream).
-    limits = replace(limits, max_body_bytes=min(limits.max_body_bytes, _CHECK_BODY_BYTES))
+    limits = replace(ctx.limits, max_body_bytes=min(ctx.limits.max_body_bytes, _CHECK_BODY_BYTES))
+    check_ctx = replace(ctx, limits=limits)
     held_back = 0
     for vuln in signatures.vulnerabilities:
         check = vuln.check
@@ -112,7 +108,7 @@ async def run_active_checks(
             continue
         clean = 0
         for svc in targets:
-            result = await _run_http(check, vuln, svc, host=host, timeouts=timeouts, limits=limits)
+            result = await _run_http(check_ctx, check, vuln, svc, host=host)
             if isinstance(result, Finding):
                 outcome.findings.append(result)
                 break
@@ -133,24 +129,22 @@ async def run_active_checks(
 
 
 async def _run_http(
+    ctx: ProbeContext,
     check: Check,
     vuln: Vulnerability,
     svc: ServiceResult,
     *,
     host: str,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> Finding | str | None:
     """A confirmed Finding, None for a clean answer, or a note when the check could not run."""
     try:
-        async with asyncio.timeout(timeouts.probe):
+        async with asyncio.timeout(ctx.timeouts.probe):
             response = await http_fetch(
+                ctx,
                 host,
                 svc.port,
                 check.path,
                 tls=svc.protocol is Protocol.HTTPS,
-                timeouts=timeouts,
-                limits=limits,
                 method=check.method,
                 headers=dict(check.headers) or None,
             )

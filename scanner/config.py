@@ -1,11 +1,54 @@
-"""One frozen configuration for a scan: targets, ports, timeouts (seconds), concurrency, profile."""
+"""One frozen configuration for a scan: targets, ports, timeouts (seconds), concurrency, profile,
+and the options of the enrichers (LAN discovery, nmap)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from scanner.credentials.custom import CustomPair
 from scanner.models import Protocol
+
+if TYPE_CHECKING:
+    from scanner.nmap import NmapOptions
+    from scanner.targets import TargetRange
+
+
+class Profile(StrEnum):
+    """Who is scanning, and so what the scan may do to the devices it finds."""
+
+    GUEST = "guest"  # somebody else's network: look, never log in, no active checks
+    OWNER = "owner"  # your own devices: default logins, read-only active checks
+    LAB = "lab"  # a test bench: intrusive active checks too
+
+    @property
+    def logs_in(self) -> bool:
+        """Whether default credentials are tried."""
+        return self is not Profile.GUEST
+
+    @property
+    def active_checks(self) -> frozenset[str]:
+        """The signature check safety classes (``match.schema.Safety`` values) allowed."""
+        if self is Profile.GUEST:
+            return frozenset()
+        if self is Profile.OWNER:
+            return frozenset({"safe"})
+        return frozenset({"safe", "intrusive"})
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryOptions:
+    """Which LAN methods run, and for how long (seconds)."""
+
+    arp: bool = True
+    mdns: bool = True
+    ssdp: bool = True
+    wsd: bool = True
+    neighbours: bool = True  # read the kernel's table after each host's TCP sweep (sends nothing)
+    timeout: float = 3.0  # how long each active method listens for answers
+    passive: float | None = None  # listen this long and send nothing at all (no TCP sweep either)
+    service_types: tuple[str, ...] = ()  # extra mDNS types to browse (signature hints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +60,7 @@ class Timeouts:
     read: float = 3.0  # one request/response exchange of a probe
     probe: float = 10.0  # everything a probe does on one port
     host: float = 60.0  # everything done to one host
+    scan: float | None = None  # the whole scan (--scan-timeout); None: no deadline
     credential_pause: float = 0.2  # pause between two login attempts on one service
 
 
@@ -44,7 +88,7 @@ class ScanConfig:
     port_protocols: dict[int, Protocol] = field(default_factory=dict)
     timeouts: Timeouts = Timeouts()
     limits: Limits = Limits()
-    profile: str = "owner"
+    profile: Profile = Profile.OWNER
     check_credentials: bool = True
     show_secrets: bool = False
     debug: bool = False
@@ -52,3 +96,21 @@ class ScanConfig:
     confirm_streams: bool = False
     # --creds FILE: tried before the signatures' pairs, within the same budget.
     custom_credentials: tuple[CustomPair, ...] = ()
+    # The enrichers' options: None switches one off. LAN discovery works on ``scope`` (the
+    # parsed target ranges); nmap on the ports still unidentified after the probes.
+    discovery: DiscoveryOptions | None = None
+    scope: tuple[TargetRange, ...] = ()
+    nmap: NmapOptions | None = None
+
+    def __post_init__(self) -> None:
+        # Accept the profile's name (argv, tests); keep the enum.
+        object.__setattr__(self, "profile", Profile(self.profile))
+
+    @property
+    def passive(self) -> bool:
+        """--passive: listen only; nothing is sent to any device."""
+        return self.discovery is not None and self.discovery.passive is not None
+
+    @property
+    def logs_in(self) -> bool:
+        return self.check_credentials and self.profile.logs_in

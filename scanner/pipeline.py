@@ -4,65 +4,53 @@ Scanning is waiting, so everything that waits runs at once, bounded by one semap
 ``sockets`` (all connections of the scan), a fixed pool of host workers pulling from the target
 iterator (memory stays flat however many targets), and ``per_host`` connections to any one device.
 Every host has a deadline; what a host did before its deadline is kept.
+
+The pipeline knows no protocol and no discovery method: probes are looked up in the registry
+(``scanner.probe.registry``) and LAN discovery and nmap are enrichers (``scanner.enrich``)
+built from the options in ``ScanConfig``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import traceback
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import Protocol as TypingProtocol
 
 from scanner import __version__
 from scanner.active import run_active_checks
-from scanner.checks import credential_findings, exposure_findings, vendor_port_findings
+from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
-from scanner.credentials.adapters import (
-    http_attempt,
-    onvif_attempt,
-    rtsp_attempt,
-    telnet_attempt,
-)
-from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
-from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.tcp import sweep_host
+from scanner.enrich import Enricher, HostWork, build_enrichers
+from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
 from scanner.models import (
-    AuthScheme,
     DiscoveryRun,
     DiscoveryStatus,
     Finding,
     Host,
-    Identification,
     ProbeStatus,
     Protocol,
     Report,
     ServiceResult,
 )
-from scanner.nmap import NmapSupport
-from scanner.probe.banner import probe_banner, sniff
-from scanner.probe.http import probe_http
-from scanner.probe.onvif import is_malformed_soap, probe_onvif
-from scanner.probe.rtsp import probe_rtsp
-from scanner.probe.rtsp_stream import StreamState, confirm_stream
-from scanner.probe.telnet import probe_telnet
-from scanner.probe.transport import Connector, TcpConnector
+from scanner.probe.banner import sniff
+from scanner.probe.context import ProbeContext
+from scanner.probe.registry import HostProbe, PortJob, ProbeRegistry, default_registry
 from scanner.report.risk import score_host, summarize
+from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.1"
 
-_MAX_CONFIRMED_ROUTES = 4
-# Seconds past --scan-timeout before the scan is cut hard: every host already ends at the
+# Seconds past the scan deadline before the scan is cut hard: every host already ends at the
 # deadline by itself, so this is only for a stage that overran it.
 _SCAN_GRACE = 5.0
-_PROFILE_CREDENTIALS = {"guest": False, "owner": True, "lab": True}
 
 
 class ScanObserver(TypingProtocol):
@@ -81,21 +69,6 @@ class _NullObserver:
         pass
 
 
-@dataclass
-class _HostWork:
-    """What one host has yielded so far; survives the host's deadline."""
-
-    ip: str
-    open_ports: tuple[int, ...] = ()
-    services: list[ServiceResult] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    ident: Identification = field(default_factory=Identification)
-    refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
-    started: float = field(default_factory=time.monotonic)  # the host's deadline counts from here
-    lan: LanHost | None = None  # what ARP, mDNS, SSDP, WS-Discovery (or listening) saw of it
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -107,25 +80,33 @@ class Scanner:
         signatures: SignatureSet,
         *,
         connector: Connector | None = None,
+        datagrams: DatagramSeam | None = None,
         observer: ScanObserver | None = None,
-        nmap: NmapSupport | None = None,
-        lan: LanDiscovery | None = None,
-        scan_timeout: float | None = None,
+        registry: ProbeRegistry | None = None,
+        enrichers: Sequence[Enricher] | None = None,
         stop: asyncio.Event | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
-        self.connector: Connector = connector or TcpConnector()
+        self.registry = registry or default_registry()
         self.observer: ScanObserver = observer or _NullObserver()
-        self.nmap = nmap  # --nmap enrichment and --from-nmap evidence (scanner/nmap.py)
-        self.lan = lan  # ARP, mDNS, SSDP, WS-Discovery, passive mode (scanner/discover/lan.py)
+        # What every probe is handed: the seam (httpx rides on it too), deadlines, byte caps.
+        self.ctx = ProbeContext(
+            connector=connector or TcpConnector(),
+            datagrams=datagrams or UdpSeam(),
+            timeouts=config.timeouts,
+            limits=config.limits,
+        )
+        self.enrichers = (
+            list(enrichers)
+            if enrichers is not None
+            else build_enrichers(config, signatures, self.ctx)
+        )
+        # --passive: nothing at all is sent (the options say so, or an injected enricher).
+        self.passive = config.passive or any(e.passive for e in self.enrichers)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
-        # --scan-timeout: the whole scan's deadline (loop time), set when run() starts. Hosts
-        # started before it end at it with what they found; later targets are not started.
-        # (A stand-in for a Timeouts.scan field, which config.py does not have yet.)
-        self._scan_timeout = scan_timeout
-        self._deadline: float | None = None
+        self._deadline: float | None = None  # the scan's (loop time), set when run() starts
         self._started_hosts = 0
         # Ctrl-C (scanner/cli/running.py) sets ``stop``: the deadline becomes "now", every host
         # in progress ends with what it has, and the report says it was interrupted.
@@ -138,13 +119,13 @@ class Scanner:
 
     async def run(self, targets: Iterable[str], total: int) -> Report:
         started = _now()
+        cfg = self.config
         self.observer.scan_started(total)
         hosts: list[Host] = []
         iterator = iter(targets)
-        workers = max(1, min(self.config.limits.hosts, total))
-        loop = asyncio.get_running_loop()
-        if self._scan_timeout is not None:
-            self._deadline = loop.time() + self._scan_timeout
+        workers = max(1, min(cfg.limits.hosts, total))
+        if cfg.timeouts.scan is not None:
+            self._deadline = asyncio.get_running_loop().time() + cfg.timeouts.scan
         stop_notes: list[str] = []
         watcher = None if self._stop is None else asyncio.create_task(self._watch_stop())
         try:
@@ -154,12 +135,12 @@ class Scanner:
             async with asyncio.timeout_at(hard_stop) as outer, asyncio.TaskGroup() as group:
                 self._outer = outer
                 self._timeouts.add(outer)
-                if self.lan is not None:
-                    group.create_task(self.lan.run())  # at once with the TCP sweep
+                for enricher in self.enrichers:
+                    group.create_task(enricher.listen())  # at once with the TCP sweep
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
-            why = "Ctrl-C" if self.interrupted else f"its {self._scan_timeout:g}s deadline"
+            why = "Ctrl-C" if self.interrupted else f"its {cfg.timeouts.scan:g}s deadline"
             stop_notes.append(
                 f"the scan was stopped {_SCAN_GRACE:g}s after {why}; hosts still in progress "
                 "then are missing from this report"
@@ -171,62 +152,53 @@ class Scanner:
             why = (
                 "was interrupted (Ctrl-C)"
                 if self.interrupted
-                else f"reached its {self._scan_timeout:g}s deadline"
+                else f"reached its {cfg.timeouts.scan:g}s deadline"
             )
             stop_notes.append(
                 f"the scan {why}: {total - self._started_hosts} of {total} addresses were "
                 "not scanned"
             )
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
+        tcp = (
+            DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent")
+            if self.passive
+            else DiscoveryRun(
+                "tcp",
+                DiscoveryStatus.RAN,
+                f"connect sweep of {len(cfg.ports)} ports",
+                sum(1 for h in hosts if "tcp" in h.discovered_by),
+            )
+        )
+        notes = ["discovery: TCP connect sweep of " + ", ".join(map(str, cfg.ports))]
+        if not cfg.logs_in:
+            notes.append(f"profile {cfg.profile}: no login attempts were made")
         return Report(
             schema_version=SCHEMA_VERSION,
             tool_name="camsweep",
             tool_version=__version__,
             started_at=started,
             finished_at=_now(),
-            targets=self.config.target_specs,
-            profile=self.config.profile,
+            targets=cfg.target_specs,
+            profile=cfg.profile,
             hosts=tuple(hosts),
             summary=summarize(hosts, total),
-            notes=(*self._report_notes(), *stop_notes),
-            show_secrets=self.config.show_secrets,
+            notes=(*notes, *(n for e in self.enrichers for n in e.notes()), *stop_notes),
+            show_secrets=cfg.show_secrets,
+            discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
             interrupted=self.interrupted,
-            discovery=(
-                DiscoveryRun(
-                    "tcp",
-                    DiscoveryStatus.RAN,
-                    f"connect sweep of {len(self.config.ports)} ports",
-                    sum(1 for h in hosts if "tcp" in h.discovered_by),
-                )
-                if self.lan is None or not self.lan.passive
-                else DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent"),
-                *(self.lan.runs() if self.lan else ()),
-                *(self.nmap.discovery_runs() if self.nmap else ()),
-            ),
         )
 
     async def _watch_stop(self) -> None:
         assert self._stop is not None
         await self._stop.wait()
-        loop = asyncio.get_running_loop()
         self.interrupted = True
-        self._deadline = loop.time()
+        self._deadline = asyncio.get_running_loop().time()
         for timeout in list(self._timeouts):
             # Hosts end now with what they have; the scan-wide stop gets the usual grace.
             grace = _SCAN_GRACE if timeout is self._outer else 0.0
             when = timeout.when()
             if when is None or when > self._deadline + grace:
                 timeout.reschedule(self._deadline + grace)
-
-    def _report_notes(self) -> tuple[str, ...]:
-        notes = ["discovery: TCP connect sweep of " + ", ".join(map(str, self.config.ports))]
-        if not self._credentials_enabled():
-            notes.append(f"profile {self.config.profile}: no login attempts were made")
-        if self.nmap is not None:
-            notes.extend(self.nmap.notes())
-        if self.lan is not None:
-            notes.extend(self.lan.notes())
-        return tuple(notes)
 
     async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
         # Single-threaded event loop: next() on the shared iterator cannot race.
@@ -241,9 +213,10 @@ class Scanner:
             self.observer.host_finished(ip, host)
 
     async def scan_host(self, ip: str) -> Host | None:
-        work = _HostWork(ip)
+        cfg = self.config
+        work = HostWork(ip)
         loop = asyncio.get_running_loop()
-        host_deadline = loop.time() + self.config.timeouts.host
+        host_deadline = loop.time() + cfg.timeouts.host
         # The scan deadline shortens the host's own: what it found until then is kept.
         cut_by_scan = self._deadline is not None and self._deadline < host_deadline
         try:
@@ -258,11 +231,11 @@ class Scanner:
                 why = "the scan was interrupted (Ctrl-C) while this host was being scanned"
             elif cut_by_scan:
                 why = (
-                    f"the scan reached its {self._scan_timeout:g}s deadline while this host "
+                    f"the scan reached its {cfg.timeouts.scan:g}s deadline while this host "
                     "was being scanned"
                 )
             else:
-                why = f"the host did not finish within {self.config.timeouts.host:g}s"
+                why = f"the host did not finish within {cfg.timeouts.host:g}s"
             work.notes.append(f"{why}; results are what it answered before that")
             # An open port whose probe the deadline cut still belongs in the report.
             probed = {s.port for s in work.services if s.transport == "tcp"}
@@ -279,8 +252,9 @@ class Scanner:
         except Exception as exc:  # a bug must not end the whole scan
             log.debug("host %s failed", ip, exc_info=True)
             work.notes.append(f"internal error while scanning this host: {type(exc).__name__}")
-        if not work.open_ports and work.lan is None:
-            return None
+        return self._host(work) if work.seen else None
+
+    def _host(self, work: HostWork) -> Host:
         inferred = []
         seen = {f.id for f in work.findings}
         for finding in self.signatures.vulnerability_findings(work.ident):
@@ -295,7 +269,7 @@ class Scanner:
                 inferred.append(finding)
         findings = _dedupe(work.findings + inferred)
         host = Host(
-            ip=ip,
+            ip=work.ip,
             discovered_by=("tcp",),
             identification=work.ident,
             services=tuple(sorted(work.services, key=lambda s: s.port)),
@@ -303,292 +277,133 @@ class Scanner:
             risk=score_host(findings, work.ident.device_type),
             notes=tuple(work.notes),
         )
-        if self.lan is not None:
-            host = self.lan.finish_host(host, work.lan, swept=bool(work.open_ports))
-        return self.nmap.finish_host(host) if self.nmap else host
+        for enricher in self.enrichers:
+            host = enricher.finish_host(host, work)
+        return host
 
-    async def _scan_host(self, work: _HostWork) -> None:
+    async def _scan_host(self, work: HostWork) -> None:
         cfg = self.config
-        lan = self.lan
-        if lan is not None and lan.passive:
+        if self.passive:
             # Passive mode sends nothing: what was heard is identified, nothing is probed.
-            work.lan = await lan.host(work.ip)
+            for enricher in self.enrichers:
+                await enricher.seen(work)
             if work.lan is not None:
-                work.services.extend(work.lan.services)
-                work.ident = lan.identify(self.signatures, work.lan, work.services, ())
+                work.ident = work.identify(self.signatures)
             return
-        # On the LAN, an address that did not answer ARP holds no host: no TCP sweep for it.
-        if lan is None or not await lan.absent(work.ip):
+        if not any([await e.absent(work.ip) for e in self.enrichers]):
+            ports = cfg.ports
+            for enricher in self.enrichers:
+                ports = enricher.ports_for(work.ip, ports)
             sweep = await sweep_host(
-                self.connector,
+                self.ctx.connector,
                 work.ip,
-                self.nmap.ports_for(work.ip, cfg.ports) if self.nmap else cfg.ports,
+                ports,
                 timeout=cfg.timeouts.connect,
                 sockets=self._sockets,
             )
             work.open_ports = sweep.open_ports
-        if lan is not None:
-            work.lan = await lan.host(work.ip)  # after the sweep: the neighbour table is filled
-            if work.lan is not None:
-                work.services.extend(work.lan.services)
-        if not work.open_ports and work.lan is None:
+        for enricher in self.enrichers:
+            await enricher.seen(work)
+        if not work.seen:
             return
         per_host = asyncio.Semaphore(cfg.limits.per_host)
-
-        async def probe(port: int) -> None:
-            async with per_host, self._sockets:
-                result = await self._probe_port(work.ip, port)
-            work.services.append(result)
-            web = result.protocol in (Protocol.HTTP, Protocol.HTTPS)
-            if web and result.status is ProbeStatus.OK:
-                # Cameras serve ONVIF on their web port: one read-only SOAP call tells whether.
-                async with per_host, self._sockets:
-                    onvif = await probe_onvif(
-                        work.ip,
-                        port,
-                        tls=result.tls,
-                        timeouts=cfg.timeouts,
-                        limits=cfg.limits,
-                    )
-                # Kept when it answered, or answered SOAP we refused (an XML bomb): a note.
-                if onvif.status is ProbeStatus.OK or is_malformed_soap(onvif):
-                    work.services.append(onvif)
-
-        async with asyncio.TaskGroup() as group:
-            for port in work.open_ports:
-                group.create_task(probe(port))
-        if lan is not None and work.lan is not None:
-            work.ident = lan.identify(self.signatures, work.lan, work.services, work.open_ports)
-        else:
-            work.ident = self.signatures.identify(work.services, work.open_ports)
-        if self.nmap is not None:
-            # Before the checks and logins, so they act on the identification nmap helped make.
-            # asyncio's loop time is time.monotonic(): one clock for both deadlines.
-            deadline = work.started + cfg.timeouts.host
-            step = await self.nmap.after_probes(
-                work.ip,
-                tuple(work.services),
-                work.open_ports,
-                work.ident,
-                deadline=deadline if self._deadline is None else min(deadline, self._deadline),
-                identify=(
-                    partial(LanDiscovery.identify, self.signatures, work.lan)
-                    if work.lan is not None
-                    else None
-                ),
-            )
-            work.services.extend(step.services)
-            work.notes.extend(step.notes)
-            work.ident = step.ident
-        await self._vendor_routes(work, per_host)
-        if cfg.confirm_streams:
-            await self._confirm_streams(work, per_host)
+        await self._probe_host(work, per_host)
+        work.ident = work.identify(self.signatures)
+        # asyncio's loop time is time.monotonic(): one clock for both deadlines.
+        deadline = work.started + cfg.timeouts.host
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
+        for enricher in self.enrichers:
+            await enricher.after_probes(work, deadline)
+        await self._refine(work, per_host)
         work.findings.extend(exposure_findings(work.ident, work.services))
         work.findings.extend(vendor_port_findings(work.ident, work.open_ports))
+        work.findings.extend(self.registry.findings(work.ident, work.services, work.host_results))
         active = await run_active_checks(
+            self.ctx,
             self.signatures,
             work.ident,
             work.services,
             host=work.ip,
             profile=cfg.profile,
-            timeouts=cfg.timeouts,
-            limits=cfg.limits,
         )
         work.findings.extend(active.findings)
         work.refuted |= active.refuted
         work.notes.extend(active.notes)
-        if self._credentials_enabled():
-            await self._check_credentials(work)
-
-    async def _vendor_routes(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
-        """DESCRIBE the identified vendor's own stream routes that the generic pass did not try,
-        on RTSP services that did not ask for a password, and merge what opens."""
-        if work.ident.vendor is None:
-            return
-        tried = set(self.signatures.routes_for(None))
-        extra = [r for r in self.signatures.routes_for(work.ident.vendor) if r not in tried]
-        if not extra:
-            return
-        cfg = self.config
-        for index, svc in enumerate(work.services):
-            needs_login = svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST)
-            if svc.protocol is not Protocol.RTSP or svc.status is not ProbeStatus.OK:
-                continue
-            if needs_login or svc.accepts_any_route:
-                continue
-            async with per_host, self._sockets:
-                more = await probe_rtsp(
-                    self.connector,
-                    work.ip,
-                    svc.port,
-                    routes=extra,
-                    timeouts=cfg.timeouts,
-                    limits=cfg.limits,
-                )
-            if more.open_routes and not more.accepts_any_route:
-                routes = tuple(dict.fromkeys(svc.open_routes + more.open_routes))
-                work.services[index] = replace(svc, open_routes=routes)
-
-    async def _confirm_streams(self, work: _HostWork, per_host: asyncio.Semaphore) -> None:
-        """Record, per open RTSP route, whether video really flows (--confirm-streams)."""
-        cfg = self.config
-        for index, svc in enumerate(work.services):
-            if svc.protocol is not Protocol.RTSP or not svc.open_routes:
-                continue
-            video: list[str] = []
-            silent: list[str] = []
-            for route in svc.open_routes[:_MAX_CONFIRMED_ROUTES]:
-                async with per_host, self._sockets:
-                    check = await confirm_stream(
-                        self.connector,
-                        work.ip,
-                        svc.port,
-                        route,
-                        timeouts=cfg.timeouts,
-                        limits=cfg.limits,
-                    )
-                (video if check.state is StreamState.VIDEO else silent).append(route)
-            fields = dict(svc.fields)
-            if video:
-                fields["rtsp.video"] = ", ".join(video)
-            if silent:
-                fields["rtsp.no_video"] = ", ".join(silent)
-            work.services[index] = replace(svc, fields=fields)
-
-    def _credentials_enabled(self) -> bool:
-        return self.config.check_credentials and _PROFILE_CREDENTIALS.get(
-            self.config.profile, False
-        )
+        if cfg.logs_in:
+            await check_host_credentials(
+                work,
+                ctx=self.ctx,
+                config=cfg,
+                signatures=self.signatures,
+                registry=self.registry,
+            )
 
     # --- probes --------------------------------------------------------------------------------
 
-    async def _protocol_of(self, ip: str, port: int) -> Protocol | None:
-        known = self._port_protocols.get(port)
-        if known is not None:
-            return known
-        return await sniff(
-            self.connector, ip, port, timeouts=self.config.timeouts, limits=self.config.limits
-        )
+    async def _probe_host(self, work: HostWork, per_host: asyncio.Semaphore) -> None:
+        """Every open port's probe and follow-ups, and every host probe, at once."""
 
-    async def _probe_port(self, ip: str, port: int) -> ServiceResult:
+        async def probe(port: int) -> None:
+            async with per_host, self._sockets:
+                result, job = await self._probe_port(work.ip, port)
+            work.services.append(result)
+            for follow_up in self.registry.port_probe(job.protocol).follow_ups:
+                async with per_host, self._sockets:
+                    extra = await follow_up(job, result)
+                if extra is not None:
+                    work.services.append(extra)
+
+        async def host_probe(entry: HostProbe) -> None:
+            async with per_host, self._sockets:
+                results = await entry.run(self._job(work.ip))
+            work.services.extend(results)
+            work.host_results.extend((entry, r) for r in results)
+
+        async with asyncio.TaskGroup() as group:
+            for port in work.open_ports:
+                group.create_task(probe(port))
+            for entry in self.registry.host_probes:
+                group.create_task(host_probe(entry))
+
+    async def _refine(self, work: HostWork, per_host: asyncio.Semaphore) -> None:
+        """Each service's steps that need the identification (vendor routes, stream checks)."""
+        for index, found in enumerate(work.services):
+            entry = self.registry.entry(found.protocol)
+            if entry is None or found.transport != "tcp":
+                continue
+            svc = found
+            for step in entry.refine:
+                async with per_host, self._sockets:
+                    svc = await step(self._job(work.ip, svc.port, svc.protocol), svc, work.ident)
+            work.services[index] = svc
+
+    def _job(self, ip: str, port: int = 0, protocol: Protocol = Protocol.TCP) -> PortJob:
+        return PortJob(self.ctx, self.signatures, self.config, ip, port, protocol)
+
+    async def _probe_port(self, ip: str, port: int) -> tuple[ServiceResult, PortJob]:
         cfg = self.config
         protocol: Protocol | None = None
+        job = self._job(ip, port)
         try:
             async with asyncio.timeout(cfg.timeouts.probe):
-                protocol = await self._protocol_of(ip, port)
-                return await self._run_probe(ip, port, protocol)
+                protocol = self._port_protocols.get(port) or await sniff(self.ctx, ip, port)
+                job = self._job(ip, port, protocol or Protocol.TCP)
+                probe = self.registry.port_probe(protocol).probe
+                assert probe is not None  # port_probe() only returns entries that probe
+                return await probe(job), job
         except TimeoutError:
-            return ServiceResult(
-                port=port,
-                protocol=protocol or Protocol.TCP,
-                status=ProbeStatus.TIMEOUT,
-                reason=f"the probe did not finish within {cfg.timeouts.probe:g}s",
-            )
+            reason = f"the probe did not finish within {cfg.timeouts.probe:g}s"
+            status = ProbeStatus.TIMEOUT
+            debug = None
         except Exception as exc:  # probes never crash the scan  # noqa: BLE001
-            return ServiceResult(
-                port=port,
-                protocol=protocol or Protocol.TCP,
-                status=ProbeStatus.ERROR,
-                reason=f"internal error in the probe: {type(exc).__name__}",
-                debug=traceback.format_exc(),
-            )
-
-    async def _run_probe(self, ip: str, port: int, protocol: Protocol | None) -> ServiceResult:
-        cfg = self.config
-        t, lim = cfg.timeouts, cfg.limits
-        if protocol is Protocol.RTSP:
-            routes = self.signatures.routes_for(None)
-            return await probe_rtsp(self.connector, ip, port, routes=routes, timeouts=t, limits=lim)
-        if protocol in (Protocol.HTTP, Protocol.HTTPS):
-            return await probe_http(
-                ip, port, tls=protocol is Protocol.HTTPS, timeouts=t, limits=lim
-            )
-        if protocol is Protocol.TELNET:
-            return await probe_telnet(self.connector, ip, port, timeouts=t, limits=lim)
-        return await probe_banner(self.connector, ip, port, timeouts=t, limits=lim)
-
-    # --- default credentials -------------------------------------------------------------------
-
-    async def _check_credentials(self, work: _HostWork) -> None:
-        cfg = self.config
-        jobs: list[tuple[ServiceResult, Protocol, Attempt]] = []
-        for svc in work.services:
-            attempt = self._attempt_for(work.ip, svc, work.ident)
-            if attempt is not None:
-                jobs.append((svc, svc.protocol, attempt))
-
-        # Lockouts count failures per device, across services (Hikvision locks every login after
-        # about five): one budget of failed logins is shared by all services of the host.
-        remaining = cfg.limits.credential_attempts
-
-        async def run(svc: ServiceResult, protocol: Protocol, attempt: Attempt) -> None:
-            nonlocal remaining
-            name = "http" if protocol is Protocol.HTTPS else protocol.value
-            custom = [
-                (pair.username, pair.password)
-                for pair in cfg.custom_credentials
-                if pair.applies_to(name)
-            ]
-            shipped = [
-                (pair.username, pair.password)
-                for pair in self.signatures.credentials_for(work.ident.vendor, name)
-            ]
-            candidates = list(dict.fromkeys(custom + shipped))
-            check = await check_credentials(
-                attempt,
-                candidates,
-                budget=remaining,
-                pause=cfg.timeouts.credential_pause,
-            )
-            remaining -= check.attempts
-            work.findings.extend(
-                credential_findings(
-                    work.ident, protocol, svc.port, check, custom=frozenset(custom)
-                )
-            )
-            if check.status in (CheckStatus.LOCKED_OUT, CheckStatus.INCONCLUSIVE):
-                work.notes.append(
-                    f"{protocol.value}/{svc.port}: credential check stopped ({check.status}): "
-                    f"{check.evidence}"
-                )
-
-        # One service at a time per host: several logins at once could trip a shared lockout.
-        for index, (svc, protocol, attempt) in enumerate(jobs):
-            if remaining <= 0:
-                skipped = ", ".join(f"{p.value}/{s.port}" for s, p, _ in jobs[index:])
-                work.notes.append(
-                    f"default passwords not tried on {skipped}: the budget of "
-                    f"{cfg.limits.credential_attempts} failed logins per device was used up "
-                    "(raise it with --max-login-failures if the device does not lock accounts)"
-                )
-                break
-            await run(svc, protocol, attempt)
-
-    def _attempt_for(self, ip: str, svc: ServiceResult, ident: Identification) -> Attempt | None:
-        cfg = self.config
-        if svc.status is not ProbeStatus.OK:
-            return None
-        t, lim = cfg.timeouts, cfg.limits
-        if svc.protocol is Protocol.RTSP and svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
-            routes = self.signatures.routes_for(ident.vendor) or ["/"]
-            return rtsp_attempt(self.connector, ip, svc.port, routes[0], timeouts=t, limits=lim)
-        if svc.protocol in (Protocol.HTTP, Protocol.HTTPS):
-            # The page that asked for a password, else (the home page is a script-driven form)
-            # the vendor's own login endpoint; Basic or Digest is learnt from its challenge.
-            if svc.auth in (AuthScheme.BASIC, AuthScheme.DIGEST):
-                path = svc.fields.get("http.path", "/")
-            else:
-                login_paths = self.signatures.http_login_paths(ident.vendor)
-                if not login_paths:
-                    return None
-                path = login_paths[0]
-            tls = svc.protocol is Protocol.HTTPS
-            return http_attempt(ip, svc.port, path, tls=tls, timeouts=t, limits=lim)
-        if svc.protocol is Protocol.ONVIF and svc.auth is AuthScheme.UNKNOWN:
-            return onvif_attempt(ip, svc.port, tls=svc.tls, timeouts=t, limits=lim)
-        if svc.protocol is Protocol.TELNET and svc.login_prompt:
-            return telnet_attempt(self.connector, ip, svc.port, svc, timeouts=t, limits=lim)
-        return None
+            reason = f"internal error in the probe: {type(exc).__name__}"
+            status = ProbeStatus.ERROR
+            debug = traceback.format_exc()
+        failed = ServiceResult(
+            port=port, protocol=protocol or Protocol.TCP, status=status, reason=reason, debug=debug
+        )
+        return failed, job
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -609,20 +424,24 @@ async def scan(
     total: int,
     *,
     connector: Connector | None = None,
+    datagrams: DatagramSeam | None = None,
     observer: ScanObserver | None = None,
-    nmap: NmapSupport | None = None,
-    lan: LanDiscovery | None = None,
-    scan_timeout: float | None = None,
+    registry: ProbeRegistry | None = None,
+    enrichers: Sequence[Enricher] | None = None,
     stop: asyncio.Event | None = None,
 ) -> Report:
+    """Scan ``targets`` (``total`` of them, for progress) with ``config``. ``connector`` and
+    ``datagrams`` replace the network (tests), ``registry`` the probes, ``enrichers`` the ones
+    ``config`` asks for. Setting ``stop`` ends the scan early with what it found, marked
+    interrupted (Ctrl-C)."""
     scanner = Scanner(
         config,
         signatures,
         connector=connector,
+        datagrams=datagrams,
         observer=observer,
-        nmap=nmap,
-        lan=lan,
-        scan_timeout=scan_timeout,
+        registry=registry,
+        enrichers=enrichers,
         stop=stop,
     )
     return await scanner.run(targets, total)
@@ -630,9 +449,7 @@ async def scan(
 
 def with_profile_defaults(config: ScanConfig) -> ScanConfig:
     """Turn credential checks off for profiles that never log in."""
-    if not _PROFILE_CREDENTIALS.get(config.profile, False):
-        return replace(config, check_credentials=False)
-    return config
+    return config if config.profile.logs_in else replace(config, check_credentials=False)
 
 
 __all__ = ["ScanObserver", "Scanner", "scan", "with_profile_defaults"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from scanner.config import ScanConfig, Timeouts
+from scanner.config import Profile, ScanConfig, Timeouts
 from scanner.lab import DeviceSpec, HttpConfig, RunningLab, start_lab
 from scanner.lab.devices import hikvision_old
 from scanner.match import SignatureSet, load_signatures
@@ -53,7 +53,7 @@ async def scan_one(lab: RunningLab, key: str, sigs: SignatureSet, profile: str =
         ports=tuple(dev.ports.values()),
         port_protocols=lab.port_protocols(),
         timeouts=Timeouts(credential_pause=0.01),
-        profile=profile,
+        profile=Profile(profile),
         check_credentials=profile != "guest",
     )
     report = await scan(config, sigs, [dev.ip], 1)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from scanner.config import ScanConfig, Timeouts
+from scanner.config import Profile, ScanConfig, Timeouts
 from scanner.lab import DeviceSpec, RunningLab, start_lab
 from scanner.lab.httpd import RequestLog
 from scanner.lab.vulnerable import ACTIVE_CHECKS, ActiveCheckLab, answers_everything
@@ -59,7 +59,7 @@ async def _scan(
         ports=tuple(dev.ports.values()),
         port_protocols=lab.port_protocols(),
         timeouts=TIMEOUTS,
-        profile=profile,
+        profile=Profile(profile),
         check_credentials=profile != "guest",
     )
     started = time.monotonic()

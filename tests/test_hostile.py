@@ -70,14 +70,15 @@ from scanner.models import (
 )
 from scanner.pipeline import scan
 from scanner.probe.banner import probe_banner
+from scanner.probe.context import ProbeContext
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import MALFORMED_SOAP, is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp
 from scanner.probe.rtsp_stream import StreamState, confirm_stream, same_server
 from scanner.probe.telnet import probe_telnet
-from scanner.probe.transport import TcpConnector
 from scanner.report.formats import FORMATS, RenderOptions, render_to_string
 from scanner.report.json_report import read_json, report_to_dict
+from scanner.transport import TcpConnector
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "127.66.7"  # the suite's personas; ELSEWHERE (127.66.1.1) is outside every target
@@ -399,12 +400,17 @@ async def test_every_malformed_answer_is_recorded_never_raised() -> None:
             port = lab.port(protocol)
             if protocol is Protocol.RTSP:
                 return await probe_rtsp(
-                    connector, ip, port, routes=["/a"], timeouts=FAST, limits=LIMITS
+                    ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+                    ip,
+                    port,
+                    routes=["/a"],
                 )
             if protocol is Protocol.TELNET:
-                return await probe_telnet(connector, ip, port, timeouts=FAST, limits=LIMITS)
+                return await probe_telnet(
+                    ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), ip, port
+                )
             tls = protocol is Protocol.HTTPS
-            return await probe_http(ip, port, tls=tls, timeouts=FAST, limits=LIMITS)
+            return await probe_http(ProbeContext(timeouts=FAST, limits=LIMITS), ip, port, tls=tls)
 
         started = time.monotonic()
         results = await asyncio.gather(
@@ -429,12 +435,25 @@ async def test_streams_without_end_cost_a_bounded_read(hostile: HostileLab) -> N
     connector = TcpConnector()
     started = time.monotonic()
     http, rtsp, telnet, raw = await asyncio.gather(
-        probe_http(ip, hostile.port(Protocol.HTTP), tls=False, timeouts=FAST, limits=LIMITS),
-        probe_rtsp(
-            connector, ip, hostile.port(Protocol.RTSP), routes=[], timeouts=FAST, limits=LIMITS
+        probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), ip, hostile.port(Protocol.HTTP), tls=False
         ),
-        probe_telnet(connector, ip, hostile.port(Protocol.TELNET), timeouts=FAST, limits=LIMITS),
-        probe_banner(connector, ip, hostile.port(Protocol.TCP), timeouts=FAST, limits=LIMITS),
+        probe_rtsp(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            ip,
+            hostile.port(Protocol.RTSP),
+            routes=[],
+        ),
+        probe_telnet(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            ip,
+            hostile.port(Protocol.TELNET),
+        ),
+        probe_banner(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            ip,
+            hostile.port(Protocol.TCP),
+        ),
     )
     assert time.monotonic() - started < FAST.probe + 1
     assert len(http.fields.get("http.body", "")) <= 64 * 1024
@@ -450,22 +469,19 @@ async def test_a_dripping_or_silent_device_ends_at_the_deadline(hostile: Hostile
     results = await asyncio.gather(
         *(
             probe_rtsp(
-                connector,
+                ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
                 hostile.ip_of(key),
                 hostile.port(Protocol.RTSP),
                 routes=[],
-                timeouts=FAST,
-                limits=LIMITS,
             )
             for key in ("slow-drip", "silent-accept")
         ),
         *(
             probe_http(
+                ProbeContext(timeouts=FAST, limits=LIMITS),
                 hostile.ip_of(key),
                 hostile.port(Protocol.HTTP),
                 tls=False,
-                timeouts=FAST,
-                limits=LIMITS,
             )
             for key in ("slow-drip", "silent-accept")
         ),
@@ -480,7 +496,9 @@ async def test_xml_bombs_and_external_entities_are_refused_not_fetched(
 ) -> None:
     ip = hostile.ip_of("xml-bomb")
     results = [
-        await probe_onvif(ip, hostile.port(Protocol.HTTP), timeouts=FAST, limits=LIMITS)
+        await probe_onvif(
+            ProbeContext(timeouts=FAST, limits=LIMITS), ip, hostile.port(Protocol.HTTP)
+        )
         for _ in range(2)  # the persona rotates through five bombs, three calls per probe
     ]
     for result in results:
@@ -506,10 +524,10 @@ async def test_ssdp_location_elsewhere_is_recorded_and_a_bomb_description_refuse
     assert trick is not None
     assert bomb is not None
     for message in (away, trick):
-        service = await _describe(message, ip, 2.0)
+        service = await _describe(ProbeContext(), message, ip, 2.0)
         assert "not on this host" in service.reason
         assert ELSEWHERE in (service.banner or "")
-    refused = [await _describe(bomb, ip, 2.0) for _ in range(3)]
+    refused = [await _describe(ProbeContext(), bomb, ip, 2.0) for _ in range(3)]
     assert all("device description not read" in s.reason for s in refused)
     assert not any(k.startswith("ssdp.model") for s in refused for k in s.fields)
     assert sum(hostile.out_of_scope.values()) == 0
@@ -533,7 +551,10 @@ async def test_confirm_stream_never_follows_content_base_or_control_urls_away(
 ) -> None:
     ip = hostile.ip_of("out-of-scope")
     check = await confirm_stream(
-        TcpConnector(), ip, hostile.port(Protocol.RTSP), "/", timeouts=FAST, limits=LIMITS
+        ProbeContext(connector=TcpConnector(), timeouts=FAST, limits=LIMITS),
+        ip,
+        hostile.port(Protocol.RTSP),
+        "/",
     )
     assert check.state is StreamState.VIDEO, check.detail
     assert hostile.named_elsewhere == []
@@ -565,12 +586,12 @@ async def test_the_scan_deadline_cuts_hosts_and_keeps_what_they_said(
         port_protocols=hostile.port_protocols(),
         # One host at a time and a host deadline far beyond the scan's: only the scan deadline
         # can end this quickly.
-        timeouts=Timeouts(connect=1.0, banner=0.5, read=30.0, probe=60.0, host=120.0),
+        timeouts=Timeouts(connect=1.0, banner=0.5, read=30.0, probe=60.0, host=120.0, scan=1.5),
         limits=Limits(hosts=1),
         check_credentials=False,
     )
     started = time.monotonic()
-    report = await scan(config, signatures, targets, len(targets), scan_timeout=1.5)
+    report = await scan(config, signatures, targets, len(targets))
     assert time.monotonic() - started < 1.5 + 1.0
     (host,) = report.hosts
     assert host.ip == targets[0]

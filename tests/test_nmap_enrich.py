@@ -20,6 +20,7 @@ import pytest
 
 from scanner import cli
 from scanner.config import ScanConfig, Timeouts
+from scanner.enrich import NmapEnricher
 from scanner.lab import default_devices, start_lab
 from scanner.lab.banner import AXIS_FTP, DROPBEAR_SSH, BannerConfig, start_banner
 from scanner.match import SignatureSet, load_signatures
@@ -239,7 +240,13 @@ async def test_nmap_stays_inside_the_host_deadline(
     async with await start_banner(ip, AXIS_FTP) as service:
         config = config_for(ip, (service.port,), host=4.0, banner=0.3, connect=0.5)
         started = time.monotonic()
-        report = await scan(config, signatures, [ip], 1, nmap=nmap_support(signatures, binary))
+        report = await scan(
+            config,
+            signatures,
+            [ip],
+            1,
+            enrichers=[NmapEnricher(nmap_support(signatures, binary), signatures)],
+        )
         took = time.monotonic() - started
     assert took < 5.0
     (host,) = report.hosts
@@ -264,7 +271,13 @@ async def test_without_nmap_the_scan_goes_on(signatures: SignatureSet) -> None:
     assert binary is None
     async with await start_banner(ip, AXIS_FTP) as service:
         config = config_for(ip, (service.port,), banner=0.3)
-        report = await scan(config, signatures, [ip], 1, nmap=nmap_support(signatures, binary))
+        report = await scan(
+            config,
+            signatures,
+            [ip],
+            1,
+            enrichers=[NmapEnricher(nmap_support(signatures, binary), signatures)],
+        )
     (host,) = report.hosts
     assert [s.source for s in host.services] == ["camsweep"]
     assert "--nmap: nmap was not found on PATH; the scan ran without it" in report.notes
@@ -320,7 +333,8 @@ async def scan_banner(
 ) -> Report:
     async with await start_banner(ip, banner) as service:
         config = config_for(ip, (service.port,), banner=0.5, host=30.0)
-        return await scan(config, signatures, [ip], 1, nmap=nmap)
+        enrichers = [NmapEnricher(nmap, signatures)] if nmap is not None else []
+        return await scan(config, signatures, [ip], 1, enrichers=enrichers)
 
 
 @pytest.mark.nmap
@@ -372,7 +386,13 @@ async def test_nmap_is_asked_only_about_ports_camsweep_could_not_identify(
             timeouts=Timeouts(banner=0.5, host=30.0),
             check_credentials=False,
         )
-        report = await scan(config, signatures, [axis.ip], 1, nmap=nmap_support(signatures, NMAP))
+        report = await scan(
+            config,
+            signatures,
+            [axis.ip],
+            1,
+            enrichers=[NmapEnricher(nmap_support(signatures, NMAP), signatures)],
+        )
     (host,) = report.hosts
     assert host.identification.vendor == "Axis"  # camsweep's own probes named it
     assert not host.identification.identified_by[0].startswith("nmap decided")
@@ -415,7 +435,13 @@ async def test_what_nmap_identified_is_kept_when_a_silent_port_runs_out_of_time(
     ):
         config = config_for(ip, (ftp.port, quiet.port), host=6.0, banner=0.3, read=0.5)
         started = time.monotonic()
-        report = await scan(config, signatures, [ip], 1, nmap=nmap_support(signatures, NMAP))
+        report = await scan(
+            config,
+            signatures,
+            [ip],
+            1,
+            enrichers=[NmapEnricher(nmap_support(signatures, NMAP), signatures)],
+        )
         took = time.monotonic() - started
     assert took < 6.5
     (host,) = report.hosts

@@ -16,10 +16,11 @@ from dataclasses import replace
 
 from scanner.cli.common import UsageError
 from scanner.cli.outputs import emit, exit_code, prepare_outputs
-from scanner.cli.scan_cmd import lan_discovery, load_sigs, nmap_support, run_scan
-from scanner.cli.scan_config import build_scan_config
+from scanner.cli.scan_cmd import load_sigs, run_scan
+from scanner.cli.scan_config import build_scan_config, nmap_options
 from scanner.config import ScanConfig
-from scanner.targets import resolve_targets
+from scanner.match import SignatureSet
+from scanner.targets import TargetSet, resolve_targets
 
 ALL_TCP_PORTS = tuple(range(1, 65536))
 
@@ -27,19 +28,14 @@ ALL_TCP_PORTS = tuple(range(1, 65536))
 def add_vendor_discovery(config: ScanConfig, args: argparse.Namespace) -> ScanConfig:  # noqa: ARG001
     """HOOK for issue #15 (vendor discovery): ``check`` is to ask the device's own discovery
     protocols (Hikvision SADP, Dahua DHDiscover, Xiongmai 34569, CS2/PPPP, Ubiquiti 10001)
-    once they exist as ScanConfig options. Set them here; this version has none to set, and
-    the report's discovery section says which methods ran."""
+    once they exist as ScanConfig options (``config.discovery`` is where LAN discovery lives
+    now). Turn them on here for ``check``; this version has none to set, and the report's
+    discovery section says which methods ran."""
     return config
 
 
-def check_config(args: argparse.Namespace, targets: object, sigs: object) -> ScanConfig:
-    config = build_scan_config(
-        args,
-        targets,  # type: ignore[arg-type]
-        sigs,  # type: ignore[arg-type]
-        profile="owner",
-        default_ports=ALL_TCP_PORTS,
-    )
+def check_config(args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet) -> ScanConfig:
+    config = build_scan_config(args, targets, sigs, profile="owner", default_ports=ALL_TCP_PORTS)
     return add_vendor_discovery(replace(config, confirm_streams=True), args)
 
 
@@ -69,7 +65,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "still reports)",
             file=sys.stderr,
         )
-    nmap = nmap_support(args, sigs, None, ())
-    report = run_scan(config, sigs, targets, args, nmap, lan=lan_discovery(args, targets, sigs))
+    config = replace(config, nmap=nmap_options(args, None, ()))
+    report = run_scan(config, sigs, targets, args)
     emit(report, args, check_address=address)
     return exit_code(report, args)

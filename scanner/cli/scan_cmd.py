@@ -9,23 +9,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from scanner.cli.common import UsageError
 from scanner.cli.outputs import emit, exit_code, prepare_outputs
 from scanner.cli.running import observer, run_async, stoppable
-from scanner.cli.scan_config import build_scan_config, with_target_specs
-from scanner.discover.lan import DiscoveryOptions, LanDiscovery
-from scanner.discover.mdns import signature_service_types
+from scanner.cli.scan_config import build_scan_config, nmap_options, with_target_specs
+from scanner.config import ScanConfig
 from scanner.lab import RunningLab, start_lab
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import Report
-from scanner.nmap import (
-    NmapOptions,
-    NmapScan,
-    NmapSupport,
-    find_nmap,
-    plan_targets,
-    read_nmap_report,
-)
+from scanner.nmap import NmapScan, plan_targets, read_nmap_report
 from scanner.pipeline import scan
 from scanner.targets import (
     TargetSet,
@@ -40,70 +31,15 @@ def load_sigs(args: argparse.Namespace) -> SignatureSet:
     return load_signatures([Path(p) for p in args.signatures or ()])
 
 
-def lan_discovery(args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet) -> LanDiscovery:
-    """ARP, mDNS, SSDP, WS-Discovery, --passive (docs/discovery.md): only on the targets' LAN."""
-    passive = getattr(args, "passive", None)
-    if passive is not None and getattr(args, "nmap", False):
-        raise UsageError("--passive sends nothing, so it cannot be combined with --nmap")
-    options = DiscoveryOptions(
-        arp=not args.no_arp,
-        mdns=not args.no_mdns,
-        ssdp=not args.no_ssdp,
-        wsd=not args.no_wsd,
-        timeout=args.discovery_timeout,
-        passive=passive,
-        service_types=signature_service_types(sigs.fingerprints),
-    )
-    return LanDiscovery(options, targets.ranges)
-
-
-def nmap_support(
-    args: argparse.Namespace, sigs: SignatureSet, imported: NmapScan | None, notes: tuple[str, ...]
-) -> NmapSupport | None:
-    """--nmap and --from-nmap (docs/nmap.md); a missing nmap binary costs one line, not the scan."""
-    from_nmap = getattr(args, "from_nmap", None)
-    if not args.nmap and imported is None:
-        return None
-    binary = find_nmap() if args.nmap else None
-    if args.nmap and binary is None:
-        print(
-            "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
-            file=sys.stderr,
-        )
-    options = NmapOptions(
-        enrich=args.nmap,
-        binary=binary,
-        intensity=args.nmap_intensity,
-        imported=imported,
-        source=from_nmap.name if from_nmap else "",
-        import_notes=notes,
-    )
-    return NmapSupport(options, sigs)
-
-
 def run_scan(
-    config: object,
-    sigs: SignatureSet,
-    targets: TargetSet,
-    args: argparse.Namespace,
-    nmap: NmapSupport | None = None,
-    *,
-    lan: LanDiscovery | None = None,
+    config: ScanConfig, sigs: SignatureSet, targets: TargetSet, args: argparse.Namespace
 ) -> Report:
     """The scan with a progress bar, stopped politely by Ctrl-C (scanner/cli/running.py)."""
     with observer(args) as progress:
         return run_async(
             stoppable(
                 lambda stop: scan(
-                    config,  # type: ignore[arg-type]
-                    sigs,
-                    targets,
-                    len(targets),
-                    observer=progress,
-                    nmap=nmap,
-                    lan=lan,
-                    scan_timeout=args.scan_timeout,
-                    stop=stop,
+                    config, sigs, targets, len(targets), observer=progress, stop=stop
                 ),
                 quiet=args.quiet,
             )
@@ -148,8 +84,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     config = build_scan_config(args, targets, sigs, profile=profile)
     if args.from_nmap is not None:
         config = with_target_specs(config, (*args.targets, f"--from-nmap {args.from_nmap}"))
-    nmap = nmap_support(args, sigs, imported, import_notes)
-    report = run_scan(config, sigs, targets, args, nmap, lan=lan_discovery(args, targets, sigs))
+    config = replace(config, nmap=nmap_options(args, imported, import_notes))
+    report = run_scan(config, sigs, targets, args)
     emit(report, args)
     return exit_code(report, args)
 
@@ -204,8 +140,6 @@ async def _scan_lab(
             targets,
             len(targets),
             observer=progress,  # type: ignore[arg-type]
-            lan=lan_discovery(args, targets, sigs),
-            scan_timeout=args.scan_timeout,
             stop=stop,
         )
         if moved:

@@ -1,17 +1,22 @@
 """argv -> ScanConfig, in one place (scan, check and demo all build their config here).
 
-Kept apart on purpose: the ScanConfig is growing (profile, deadline, discovery and nmap options
-move into it, issue #11), and this is the one function that maps flags onto it.
+Kept apart on purpose: this is the one module that maps flags onto the ScanConfig (profile,
+deadlines, LAN discovery and nmap options included, issue #11), so a change to the config is a
+change here only.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 
-from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.cli.common import UsageError
+from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
 from scanner.credentials.custom import read_creds
+from scanner.discover.mdns import signature_service_types
 from scanner.match import SignatureSet
+from scanner.nmap import NmapOptions, NmapScan, find_nmap
 from scanner.pipeline import with_profile_defaults
 from scanner.targets import TargetSet, parse_ports
 
@@ -38,6 +43,7 @@ def build_scan_config(
         connect=args.connect_timeout,
         read=args.read_timeout,
         host=args.host_timeout,
+        scan=args.scan_timeout,
         credential_pause=args.login_pause,
     )
     limits = Limits(connections=args.concurrency, credential_attempts=args.max_login_failures)
@@ -48,14 +54,55 @@ def build_scan_config(
         port_protocols=port_protocols,
         timeouts=timeouts,
         limits=limits,
-        profile=profile,
+        profile=Profile(profile),
         check_credentials=not args.no_credentials,
         show_secrets=args.show_secrets,
         debug=args.debug,
         custom_credentials=read_creds(args.creds) if args.creds else (),
         confirm_streams=getattr(args, "confirm_streams", False),
+        discovery=discovery_options(args, sigs),
+        scope=targets.ranges,
     )
     return with_profile_defaults(config)
+
+
+def discovery_options(args: argparse.Namespace, sigs: SignatureSet) -> DiscoveryOptions:
+    """ARP, mDNS, SSDP, WS-Discovery, --passive (docs/discovery.md): only on the targets' LAN."""
+    passive = getattr(args, "passive", None)
+    if passive is not None and getattr(args, "nmap", False):
+        raise UsageError("--passive sends nothing, so it cannot be combined with --nmap")
+    return DiscoveryOptions(
+        arp=not args.no_arp,
+        mdns=not args.no_mdns,
+        ssdp=not args.no_ssdp,
+        wsd=not args.no_wsd,
+        timeout=args.discovery_timeout,
+        passive=passive,
+        service_types=signature_service_types(sigs.fingerprints),
+    )
+
+
+def nmap_options(
+    args: argparse.Namespace, imported: NmapScan | None, notes: tuple[str, ...]
+) -> NmapOptions | None:
+    """--nmap and --from-nmap (docs/nmap.md); a missing nmap binary costs one line, not the scan."""
+    from_nmap = getattr(args, "from_nmap", None)
+    if not args.nmap and imported is None:
+        return None
+    binary = find_nmap() if args.nmap else None
+    if args.nmap and binary is None:
+        print(
+            "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
+            file=sys.stderr,
+        )
+    return NmapOptions(
+        enrich=args.nmap,
+        binary=binary,
+        intensity=args.nmap_intensity,
+        imported=imported,
+        source=from_nmap.name if from_nmap else "",
+        import_notes=notes,
+    )
 
 
 def with_target_specs(config: ScanConfig, specs: tuple[str, ...]) -> ScanConfig:

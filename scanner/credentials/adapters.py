@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import httpx
 
-from scanner.config import Limits, Timeouts
 from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
 from scanner.models import ServiceResult
 from scanner.probe.auth import AuthError, parse_www_authenticate, strongest
+from scanner.probe.context import ProbeContext
 from scanner.probe.http import http_fetch
 from scanner.probe.onvif import (
     DEVICE_PATH,
@@ -23,7 +23,7 @@ from scanner.probe.onvif import (
 )
 from scanner.probe.rtsp import RtspParseError, rtsp_describe
 from scanner.probe.telnet import LoginOutcome, telnet_login
-from scanner.probe.transport import Connector, TransportError
+from scanner.transport import TransportError
 
 _LOCK_WORDS = ("locked", "lock out", "lockout", "too many", "blocked")
 
@@ -44,14 +44,10 @@ def _status_outcome(status: int, pair: Pair | None, body: str = "") -> AttemptRe
     return AttemptResult(Outcome.UNCLEAR, f"{status}")
 
 
-def rtsp_attempt(
-    connector: Connector, host: str, port: int, route: str, *, timeouts: Timeouts, limits: Limits
-) -> Attempt:
+def rtsp_attempt(ctx: ProbeContext, host: str, port: int, route: str) -> Attempt:
     async def attempt(pair: Pair | None) -> AttemptResult:
         try:
-            response = await rtsp_describe(
-                connector, host, port, route, credentials=pair, timeouts=timeouts, limits=limits
-            )
+            response = await rtsp_describe(ctx, host, port, route, credentials=pair)
         except TransportError as exc:
             return AttemptResult(Outcome.UNREACHABLE, str(exc))
         except RtspParseError as exc:
@@ -65,13 +61,12 @@ def rtsp_attempt(
 
 
 def http_attempt(
+    ctx: ProbeContext,
     host: str,
     port: int,
     path: str,
     *,
     tls: bool,
-    timeouts: Timeouts,
-    limits: Limits,
     scheme: str | None = None,
 ) -> Attempt:
     """Basic or Digest on one path. ``scheme=None``: learn it from the challenge the request
@@ -84,9 +79,7 @@ def http_attempt(
         if pair is not None:
             auth = httpx.DigestAuth(*pair) if chosen == "digest" else httpx.BasicAuth(*pair)
         try:
-            response = await http_fetch(
-                host, port, path, tls=tls, timeouts=timeouts, limits=limits, auth=auth
-            )
+            response = await http_fetch(ctx, host, port, path, tls=tls, auth=auth)
         except (httpx.HTTPError, TransportError) as exc:
             return AttemptResult(Outcome.UNREACHABLE, f"{type(exc).__name__}: {exc}"[:200])
         if pair is None and chosen is None and response.status == 401:
@@ -103,22 +96,19 @@ def http_attempt(
     return attempt
 
 
-def onvif_attempt(
-    host: str, port: int, *, tls: bool, timeouts: Timeouts, limits: Limits
-) -> Attempt:
+def onvif_attempt(ctx: ProbeContext, host: str, port: int, *, tls: bool) -> Attempt:
     """GetDeviceInformation with a WS-Security UsernameToken (PasswordDigest)."""
 
     async def attempt(pair: Pair | None) -> AttemptResult:
         token = username_token(*pair) if pair is not None else None
         try:
             status, answer = await soap_call(
+                ctx,
                 host,
                 port,
                 DEVICE_PATH,
                 get_device_information(token),
                 tls=tls,
-                timeouts=timeouts,
-                limits=limits,
             )
         except TransportError as exc:
             return AttemptResult(Outcome.UNREACHABLE, str(exc))
@@ -137,13 +127,10 @@ def onvif_attempt(
 
 
 def telnet_attempt(
-    connector: Connector,
+    ctx: ProbeContext,
     host: str,
     port: int,
     probe: ServiceResult,
-    *,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> Attempt:
     async def attempt(pair: Pair | None) -> AttemptResult:
         if pair is None:
@@ -154,9 +141,7 @@ def telnet_attempt(
             if probe.login_prompt:
                 return AttemptResult(Outcome.REFUSED, f"a login prompt {prompt!r}")
             return AttemptResult(Outcome.UNCLEAR, "no login prompt")
-        result = await telnet_login(
-            host, port, pair[0], pair[1], timeouts=timeouts, limits=limits, connector=connector
-        )
+        result = await telnet_login(ctx, host, port, pair[0], pair[1])
         outcome = {
             LoginOutcome.SUCCESS: Outcome.ACCEPTED,
             LoginOutcome.FAILURE: Outcome.REFUSED,

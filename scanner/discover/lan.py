@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from scanner.config import DiscoveryOptions
 from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
 from scanner.discover.base import Sighting
 from scanner.discover.identity import enrich_identification
@@ -31,12 +32,13 @@ from scanner.discover.ssdp import ssdp_search
 from scanner.discover.wsdiscovery import wsd_probe
 from scanner.match.engine import SignatureSet
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
+from scanner.probe.context import ProbeContext
 from scanner.targets import TargetRange
+from scanner.transport import TransportError, UdpSeam
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DiscoveryOptions",
     "LanDiscovery",
     "LanHost",
     "Link",
@@ -47,20 +49,6 @@ __all__ = [
 _MAX_SERVICES_PER_HOST = 64
 _MAX_HOSTNAMES = 8
 _MAX_NOTES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryOptions:
-    """Which LAN methods run, and for how long (seconds)."""
-
-    arp: bool = True
-    mdns: bool = True
-    ssdp: bool = True
-    wsd: bool = True
-    neighbours: bool = True  # read the kernel's table after each host's TCP sweep (sends nothing)
-    timeout: float = 3.0  # how long each active method listens for answers
-    passive: float | None = None  # listen this long and send nothing at all (no TCP sweep either)
-    service_types: tuple[str, ...] = ()  # extra mDNS types to browse (signature hints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +101,14 @@ class Methods:
     neighbours: Callable[[], Mapping[str, Neighbour]]
 
 
-def _real_methods() -> Methods:
+def _real_methods(ctx: ProbeContext) -> Methods:
     return Methods(
         arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t),
         mdns=lambda link, t, scope, types: mdns_browse(
             link.ip, timeout=t, in_scope=scope, extra_types=types
         ),
-        ssdp=lambda link, t, scope: ssdp_search(link.ip, timeout=t, in_scope=scope),
-        wsd=lambda link, t, scope: wsd_probe(link.ip, timeout=t, in_scope=scope),
+        ssdp=lambda link, t, scope: ssdp_search(ctx, link.ip, timeout=t, in_scope=scope),
+        wsd=lambda link, t, scope: wsd_probe(ctx.datagrams, link.ip, timeout=t, in_scope=scope),
         passive=lambda link, t, scope: listen(link.iface, link.network, seconds=t, in_scope=scope),
         neighbours=read_neighbours,
     )
@@ -214,16 +202,21 @@ class LanDiscovery:
         *,
         interfaces: Mapping[str, Sequence[str]] | None = None,
         methods: Methods | None = None,
+        context: ProbeContext | None = None,
     ) -> None:
         self.options = options
         self._ranges = tuple(ranges)
         self._in_scope = _in_ranges(self._ranges)
-        self._methods = methods or _real_methods()
         if interfaces is None:
             from scanner.targets import read_interfaces  # noqa: PLC0415
 
             interfaces = read_interfaces()
         self.links, self._skip_reason = plan_links(interfaces, self._ranges)
+        # Searches may leave only on the attached networks that hold targets, and never
+        # in passive mode: the datagram seam enforces both.
+        seam = UdpSeam([link.network for link in self.links], passive=self.passive)
+        self.context = replace(context or ProbeContext(), datagrams=seam)
+        self._methods = methods or _real_methods(self.context)
         self._hosts: dict[str, LanHost] = {}
         self._outcomes: dict[str, _Outcome] = {}
         self._neighbour_hits: set[str] = set()
@@ -332,6 +325,9 @@ class LanDiscovery:
             self._outcomes[name] = _Outcome(
                 DiscoveryStatus.FAILED, f"cannot use {where}: {exc.strerror or exc}"
             )
+            return
+        except TransportError as exc:  # the datagram seam: a socket it could not open, a refusal
+            self._outcomes[name] = _Outcome(DiscoveryStatus.FAILED, f"cannot use {where}: {exc}")
             return
         except Exception as exc:  # a discoverer bug must not end the scan
             log.debug("discovery method %s failed", name, exc_info=True)

@@ -25,8 +25,10 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from scanner.discover.base import Sighting, collect_datagrams, device_text, multicast_socket
+from scanner.discover.base import Sighting, device_text
 from scanner.models import ProbeStatus, Protocol, ServiceResult
+from scanner.probe.context import ProbeContext
+from scanner.transport import MAX_DATAGRAM, Search, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +207,12 @@ def description_url(location: str | None, ip: str) -> str | None:
     return f"http://{ip}:{port or 80}{path}{query}"
 
 
-async def fetch_description(url: str, *, timeout: float) -> bytes:
+async def fetch_description(ctx: ProbeContext, url: str, *, timeout: float) -> bytes:
     """GET the description with a byte cap and one overall deadline; no redirects, no proxies."""
     async with (
         asyncio.timeout(timeout),
-        httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout) as client,
-        client.stream("GET", url, headers={"User-Agent": _USER_AGENT}) as response,
+        ctx.http_client(timeout=timeout, user_agent=_USER_AGENT) as client,
+        client.stream("GET", url) as response,
     ):
         if response.status_code != 200:
             raise ValueError(f"description fetch answered {response.status_code}")
@@ -240,22 +242,24 @@ def ssdp_service(
     )
 
 
-async def _describe(message: SsdpMessage, ip: str, timeout: float) -> ServiceResult:
+async def _describe(
+    ctx: ProbeContext, message: SsdpMessage, ip: str, timeout: float
+) -> ServiceResult:
     url = description_url(message.header("location"), ip)
     if url is None:
         location = message.header("location")
         reason = "no LOCATION" if not location else "LOCATION is not on this host: not followed"
         return ssdp_service(message, reason=reason)
     try:
-        description = parse_description(await fetch_description(url, timeout=timeout))
-    except (httpx.HTTPError, OSError, TimeoutError, ValueError) as exc:
+        description = parse_description(await fetch_description(ctx, url, timeout=timeout))
+    except (httpx.HTTPError, TransportError, OSError, TimeoutError, ValueError) as exc:
         text = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
         return ssdp_service(message, reason=f"device description not read: {device_text(text)}")
     return ssdp_service(message, description)
 
 
 async def ssdp_search(
-    iface_ip: str, *, timeout: float, in_scope: Callable[[str], bool]
+    ctx: ProbeContext, iface_ip: str, *, timeout: float, in_scope: Callable[[str], bool]
 ) -> list[Sighting]:
     """M-SEARCH ssdp:all on one interface, then read each answering device's description.
 
@@ -263,13 +267,15 @@ async def ssdp_search(
     time); descriptions are fetched concurrently within another ``timeout``.
     """
     mx = max(1, int(timeout) - 1)
-    sock = multicast_socket(iface_ip, ttl=SSDP_TTL)
-    datagrams = await collect_datagrams(
-        sock,
-        [(build_msearch("ssdp:all", mx), (SSDP_ADDR, SSDP_PORT))],
+    search = Search(
+        iface_ip,
+        (SSDP_ADDR, SSDP_PORT),
+        (build_msearch("ssdp:all", mx),),
         duration=timeout,
         repeat_after=min(0.5, timeout / 3),
+        ttl=SSDP_TTL,
     )
+    datagrams = await ctx.datagrams.search(search, in_scope=in_scope, max_bytes=MAX_DATAGRAM)
     # One description per host and location: a device answers once per service and device type.
     firsts: dict[tuple[str, str], SsdpMessage] = {}
     for datagram in datagrams:
@@ -281,7 +287,7 @@ async def ssdp_search(
         key = (datagram.ip, message.header("location") or "")
         firsts.setdefault(key, message)
     jobs = list(firsts.items())[:_MAX_DESCRIPTIONS]
-    services = await asyncio.gather(*(_describe(msg, ip, timeout) for (ip, _), msg in jobs))
+    services = await asyncio.gather(*(_describe(ctx, msg, ip, timeout) for (ip, _), msg in jobs))
     return [
         Sighting(ip=ip, method="ssdp", service=service)
         for ((ip, _), _msg), service in zip(jobs, services, strict=True)

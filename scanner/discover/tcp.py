@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scanner.probe.transport import Connector, Refused, TransportError
+from scanner.transport import Connector, Refused, TransportError
 
 
 @dataclass(frozen=True, slots=True)

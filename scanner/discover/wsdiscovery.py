@@ -26,8 +26,9 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from scanner.discover.base import Sighting, collect_datagrams, device_text, multicast_socket
+from scanner.discover.base import Sighting, device_text
 from scanner.models import Protocol, ServiceResult
+from scanner.transport import MAX_DATAGRAM, DatagramSeam, Search
 
 __all__ = [
     "WSD_ADDR",
@@ -222,7 +223,7 @@ def wsd_service(match: WsdMatch, reason: str = "") -> ServiceResult:
 
 
 async def wsd_probe(
-    iface_ip: str, *, timeout: float, in_scope: Callable[[str], bool]
+    seam: DatagramSeam, iface_ip: str, *, timeout: float, in_scope: Callable[[str], bool]
 ) -> list[Sighting]:
     """Probe for NetworkVideoTransmitters on one interface; ProbeMatches within ``timeout``.
 
@@ -230,14 +231,16 @@ async def wsd_probe(
     message from another client's probe is not mistaken for an answer to ours.
     """
     message_id, probe = build_probe()
-    sock = multicast_socket(iface_ip, ttl=WSD_TTL)
-    datagrams = await collect_datagrams(
-        sock,
-        [(probe, (WSD_ADDR, WSD_PORT))],
+    search = Search(
+        iface_ip,
+        (WSD_ADDR, WSD_PORT),
+        (probe,),
         duration=timeout,
         # SOAP-over-UDP 1.1 Appendix I: MULTICAST_UDP_REPEAT 1 after UDP_MIN_DELAY..MAX_DELAY.
         repeat_after=min(0.25, timeout / 4),
+        ttl=WSD_TTL,
     )
+    datagrams = await seam.search(search, in_scope=in_scope, max_bytes=MAX_DATAGRAM)
     sightings: list[Sighting] = []
     seen: set[tuple[str, str]] = set()
     for datagram in datagrams:

@@ -13,9 +13,9 @@ import asyncio
 import re
 import traceback
 
-from scanner.config import Limits, Timeouts
 from scanner.models import ProbeStatus, Protocol, ServiceResult
-from scanner.probe.transport import Connector, TransportError, read_for, read_until
+from scanner.probe.context import ProbeContext
+from scanner.transport import TransportError, read_for, read_until
 
 __all__ = ["SNIFF_REQUEST", "printable", "probe_banner", "sniff", "sniff_protocol"]
 
@@ -59,22 +59,20 @@ def sniff_protocol(greeting: bytes, reply_to_probe: bytes | None) -> Protocol | 
     return None
 
 
-async def probe_banner(
-    connector: Connector, host: str, port: int, *, timeouts: Timeouts, limits: Limits
-) -> ServiceResult:
-    """Whatever the port says first within ``timeouts.banner``. A silent port is OK with no
+async def probe_banner(ctx: ProbeContext, host: str, port: int) -> ServiceResult:
+    """Whatever the port says first within ``ctx.timeouts.banner``. A silent port is OK with no
     banner (vendor control ports wait for the client). Never raises."""
     try:
-        async with asyncio.timeout(timeouts.probe):
-            conn = await connector.open(host, port, timeout=timeouts.connect)
+        async with asyncio.timeout(ctx.timeouts.probe):
+            conn = await ctx.connector.open(host, port, timeout=ctx.timeouts.connect)
             try:
                 data = await read_for(
-                    conn, max_bytes=limits.max_banner_bytes, timeout=timeouts.banner
+                    conn, max_bytes=ctx.limits.max_banner_bytes, timeout=ctx.timeouts.banner
                 )
             finally:
                 await conn.close()
     except TimeoutError:
-        return _result(port, ProbeStatus.TIMEOUT, f"no answer within {timeouts.probe:g}s")
+        return _result(port, ProbeStatus.TIMEOUT, f"no answer within {ctx.timeouts.probe:g}s")
     except TransportError as exc:
         return _result(port, exc.status, str(exc))
     except Exception as exc:  # noqa: BLE001 - a probe bug must not end the scan (style habit 4)
@@ -86,7 +84,7 @@ async def probe_banner(
             debug=traceback.format_exc(),
         )
     if not data:
-        return _result(port, ProbeStatus.OK, f"silent for {timeouts.banner:g}s")
+        return _result(port, ProbeStatus.OK, f"silent for {ctx.timeouts.banner:g}s")
     text = printable(data)
     fields = {"tcp.banner_hex": data[:_HEX_BYTES].hex()}
     first_line: str | None = None
@@ -106,23 +104,21 @@ def _result(port: int, status: ProbeStatus, reason: str) -> ServiceResult:
     return ServiceResult(port=port, protocol=Protocol.TCP, status=status, reason=reason)
 
 
-async def sniff(
-    connector: Connector, host: str, port: int, *, timeouts: Timeouts, limits: Limits
-) -> Protocol | None:
+async def sniff(ctx: ProbeContext, host: str, port: int) -> Protocol | None:
     """Listen for a greeting, else send ``SNIFF_REQUEST`` once, and classify. None when the
     port cannot be reached or says nothing we recognise. Never raises."""
     try:
-        async with asyncio.timeout(timeouts.probe):
-            conn = await connector.open(host, port, timeout=timeouts.connect)
+        async with asyncio.timeout(ctx.timeouts.probe):
+            conn = await ctx.connector.open(host, port, timeout=ctx.timeouts.connect)
             try:
                 greeting = await read_for(
-                    conn, max_bytes=limits.max_banner_bytes, timeout=timeouts.banner
+                    conn, max_bytes=ctx.limits.max_banner_bytes, timeout=ctx.timeouts.banner
                 )
                 if greeting:
                     return sniff_protocol(greeting, None)
                 await conn.send(SNIFF_REQUEST)
                 reply, _ = await read_until(
-                    conn, _enough_to_classify, max_bytes=1024, timeout=timeouts.read
+                    conn, _enough_to_classify, max_bytes=1024, timeout=ctx.timeouts.read
                 )
             finally:
                 await conn.close()

@@ -24,26 +24,17 @@ import contextlib
 import hashlib
 import html
 import re
-import ssl
 import traceback
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 import httpx
 
-from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import Challenge, parse_www_authenticate
+from scanner.probe.context import HttpProtocolError, ProbeContext
 from scanner.probe.headers import HeaderLookup
-from scanner.probe.transport import (
-    ConnectTimeout,
-    ReadTimeout,
-    Refused,
-    Reset,
-    TlsFailed,
-    TransportError,
-    insecure_tls_context,
-)
+from scanner.transport import ReadTimeout, TransportError
 
 __all__ = [
     "HttpProtocolError",
@@ -55,7 +46,6 @@ __all__ = [
     "probe_http",
 ]
 
-USER_AGENT = "camsweep/0.1"
 _MAX_REDIRECTS = 3
 _BODY_FIELD_BYTES = 64 * 1024
 _TITLE_CHARS = 256
@@ -79,12 +69,6 @@ _UNRECORDED = frozenset(
         "keep-alive",
     }
 )
-
-
-class HttpProtocolError(TransportError):
-    """The peer answered, but not with HTTP we can read (garbage status line, broken framing)."""
-
-    status = ProbeStatus.MALFORMED
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,59 +161,15 @@ def _set_cookie_names(values: list[str]) -> str:
 # --- httpx plumbing --------------------------------------------------------------------------
 
 
-def http_client(timeouts: Timeouts) -> httpx.AsyncClient:
-    """The client every probe uses: our TLS context, no proxies, no redirects, one connection."""
-    return httpx.AsyncClient(
-        verify=insecure_tls_context(),
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect),
-        headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"},
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-    )
-
-
 @contextlib.asynccontextmanager
 async def _borrowed(
-    client: httpx.AsyncClient | None, timeouts: Timeouts
+    ctx: ProbeContext, client: httpx.AsyncClient | None
 ) -> AsyncIterator[httpx.AsyncClient]:
     if client is not None:
         yield client
         return
-    async with http_client(timeouts) as own:
+    async with ctx.http_client() as own:
         yield own
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and len(out) < 16:
-        out.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    return out
-
-
-def _map_httpx(exc: httpx.HTTPError, timeout: float) -> TransportError:
-    causes = _chain(exc)
-    if isinstance(exc, httpx.ConnectTimeout):
-        return ConnectTimeout(f"no answer to connect within {timeout:g}s")
-    if isinstance(exc, httpx.TimeoutException):
-        return ReadTimeout(f"no complete answer within {timeout:g}s")
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return Refused("connection refused")
-    if any(isinstance(c, ConnectionResetError | BrokenPipeError) for c in causes):
-        return Reset("connection reset by peer")
-    if any(isinstance(c, ssl.SSLError) for c in causes):
-        return TlsFailed(f"TLS failed: {exc}")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        if "disconnected" in str(exc).lower():
-            # httpcore reports a peer that closed before any status line this way: nothing
-            # malformed was said, the connection just went away.
-            return Reset("closed without an answer")
-        return HttpProtocolError(f"not HTTP: {exc}")
-    if isinstance(exc, httpx.DecodingError):
-        return HttpProtocolError(f"undecodable body: {exc}")
-    return TransportError(f"{type(exc).__name__}: {exc}")
 
 
 def _origin(host: str, port: int, tls: bool) -> str:
@@ -247,13 +187,12 @@ def _path_only(path: str) -> str:
 
 
 async def http_fetch(
+    ctx: ProbeContext,
     host: str,
     port: int,
     path: str,
     *,
     tls: bool,
-    timeouts: Timeouts,
-    limits: Limits,
     auth: httpx.Auth | None = None,
     method: str = "GET",
     client: httpx.AsyncClient | None = None,
@@ -264,10 +203,11 @@ async def http_fetch(
     ``limits.max_body_bytes``, the whole exchange (httpx auth round-trips included) bounded by
     ``timeouts.read``. Raises ``TransportError`` (``HttpProtocolError`` for garbage) only."""
     url = _origin(host, port, tls) + _path_only(path)
+    timeouts, limits = ctx.timeouts, ctx.limits
     try:
         async with (
             asyncio.timeout(timeouts.read),
-            _borrowed(client, timeouts) as http,
+            _borrowed(ctx, client) as http,
             http.stream(method, url, auth=auth, content=content, headers=headers) as resp,
         ):
             body = bytearray()
@@ -297,7 +237,9 @@ async def http_fetch(
     except httpx.InvalidURL as exc:
         raise TransportError(f"invalid URL {url!r}: {exc}") from exc
     except httpx.HTTPError as exc:
-        raise _map_httpx(exc, timeouts.read) from exc
+        # The seam maps the transport's failures; what is left is httpx's own (a body it
+        # could not decode, a redirect or auth flow it gave up on).
+        raise HttpProtocolError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _same_origin_path(current: str, location: str, host: str, port: int, tls: bool) -> str | None:
@@ -398,19 +340,16 @@ def _build_result(port: int, tls: bool, ev: _Evidence, final: HttpResponse) -> S
 
 
 async def _run_probe(
+    ctx: ProbeContext,
     client: httpx.AsyncClient,
     host: str,
     port: int,
     *,
     tls: bool,
-    timeouts: Timeouts,
-    limits: Limits,
     ev: _Evidence,
 ) -> None:
     async def fetch(path: str) -> HttpResponse:
-        return await http_fetch(
-            host, port, path, tls=tls, timeouts=timeouts, limits=limits, client=client
-        )
+        return await http_fetch(ctx, host, port, path, tls=tls, client=client)
 
     path = "/"
     visited = {path}
@@ -450,19 +389,17 @@ async def _run_probe(
         ev.favicon = favicon_md5(icon.body)
 
 
-async def probe_http(
-    host: str, port: int, *, tls: bool, timeouts: Timeouts, limits: Limits
-) -> ServiceResult:
+async def probe_http(ctx: ProbeContext, host: str, port: int, *, tls: bool) -> ServiceResult:
     """GET / (same-origin redirects followed, at most 3), then /favicon.ico. Never raises."""
     protocol = Protocol.HTTPS if tls else Protocol.HTTP
     ev = _Evidence()
     try:
-        async with asyncio.timeout(timeouts.probe), http_client(timeouts) as client:
-            await _run_probe(client, host, port, tls=tls, timeouts=timeouts, limits=limits, ev=ev)
+        async with asyncio.timeout(ctx.timeouts.probe), ctx.http_client() as client:
+            await _run_probe(ctx, client, host, port, tls=tls, ev=ev)
     except TimeoutError:
         if ev.final is None:
             return _failed(port, protocol, tls, ProbeStatus.TIMEOUT, "probe deadline reached")
-        ev.notes.append(f"probe stopped at its {timeouts.probe:g}s deadline")
+        ev.notes.append(f"probe stopped at its {ctx.timeouts.probe:g}s deadline")
     except TransportError as exc:
         if ev.final is None:
             return _failed(port, protocol, tls, exc.status, str(exc))

@@ -28,10 +28,10 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
-from scanner.probe.http import http_client, http_fetch
-from scanner.probe.transport import TransportError
+from scanner.probe.context import ProbeContext
+from scanner.probe.http import http_fetch
+from scanner.transport import TransportError
 
 DEVICE_PATH = "/onvif/device_service"
 
@@ -291,24 +291,22 @@ class _Seen:
 
 
 async def soap_call(
+    ctx: ProbeContext,
     host: str,
     port: int,
     path: str,
     request: bytes,
     *,
     tls: bool,
-    timeouts: Timeouts,
-    limits: Limits,
     client: httpx.AsyncClient | None = None,
 ) -> tuple[int, SoapAnswer]:
     """POST one SOAP request. Raises TransportError or OnvifError."""
     response = await http_fetch(
+        ctx,
         host,
         port,
         path,
         tls=tls,
-        timeouts=timeouts,
-        limits=limits,
         method="POST",
         content=request,
         headers={"Content-Type": CONTENT_TYPE},
@@ -327,30 +325,25 @@ async def soap_call(
 
 
 async def _run(
-    host: str, port: int, path: str, *, tls: bool, timeouts: Timeouts, limits: Limits, seen: _Seen
+    ctx: ProbeContext, host: str, port: int, path: str, *, tls: bool, seen: _Seen
 ) -> None:
-    async with http_client(timeouts) as client:
-        await _ask(
-            host, port, path, tls=tls, timeouts=timeouts, limits=limits, seen=seen, client=client
-        )
+    async with ctx.http_client() as client:
+        await _ask(ctx, host, port, path, tls=tls, seen=seen, client=client)
 
 
 async def _ask(
+    ctx: ProbeContext,
     host: str,
     port: int,
     path: str,
     *,
     tls: bool,
-    timeouts: Timeouts,
-    limits: Limits,
     seen: _Seen,
     client: httpx.AsyncClient,
 ) -> None:
     async def call(p: str, request: bytes, what: str) -> SoapAnswer | None:
         try:
-            _, answer = await soap_call(
-                host, port, p, request, tls=tls, timeouts=timeouts, limits=limits, client=client
-            )
+            _, answer = await soap_call(ctx, host, port, p, request, tls=tls, client=client)
         except OnvifMalformed as exc:
             seen.malformed.append(f"{what}: {exc}")
             seen.notes.append(f"{what}: malformed response: {exc}")
@@ -394,22 +387,21 @@ async def _ask(
 
 
 async def probe_onvif(
+    ctx: ProbeContext,
     host: str,
     port: int,
     *,
     tls: bool = False,
     path: str = DEVICE_PATH,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> ServiceResult:
     """Ask the ONVIF device service what it tells anyone. Never raises."""
     seen = _Seen()
     status, reason = ProbeStatus.OK, ""
     try:
-        async with asyncio.timeout(timeouts.probe):
-            await _run(host, port, path, tls=tls, timeouts=timeouts, limits=limits, seen=seen)
+        async with asyncio.timeout(ctx.timeouts.probe):
+            await _run(ctx, host, port, path, tls=tls, seen=seen)
     except TimeoutError:
-        status, reason = ProbeStatus.TIMEOUT, f"no complete answer within {timeouts.probe:g}s"
+        status, reason = ProbeStatus.TIMEOUT, f"no complete answer within {ctx.timeouts.probe:g}s"
     except TransportError as exc:
         status, reason = exc.status, str(exc)
     except Exception as exc:  # noqa: BLE001 - a probe bug must not end the scan (style habit 4)

@@ -17,7 +17,6 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import (
     Challenge,
@@ -26,8 +25,9 @@ from scanner.probe.auth import (
     parse_www_authenticate,
     strongest,
 )
+from scanner.probe.context import ProbeContext
 from scanner.probe.headers import HeaderLookup
-from scanner.probe.transport import Connector, ReadTimeout, TransportError, read_until
+from scanner.transport import ReadTimeout, TransportError, read_until
 
 __all__ = [
     "RtspError",
@@ -248,14 +248,12 @@ def _describe_start(data: bytes) -> str:
 
 
 async def rtsp_request(
-    connector: Connector,
+    ctx: ProbeContext,
     host: str,
     port: int,
     method: str,
     url: str,
     *,
-    timeouts: Timeouts,
-    limits: Limits,
     headers: Sequence[tuple[str, str]] = (),
 ) -> RtspResponse:
     """One request/response on its own connection to ``host:port``.
@@ -266,38 +264,36 @@ async def rtsp_request(
         # RFC 2326 s12.41: identify ourselves, so device logs show who asked.
         all_headers.append(("User-Agent", USER_AGENT))
     request = build_request(method, url, 1, all_headers)
-    conn = await connector.open(host, port, timeout=timeouts.connect)
+    conn = await ctx.connector.open(host, port, timeout=ctx.timeouts.connect)
     try:
         try:
-            async with asyncio.timeout(timeouts.read):
+            async with asyncio.timeout(ctx.timeouts.read):
                 await conn.send(request)
         except TimeoutError as exc:
-            raise ReadTimeout(f"could not send the request within {timeouts.read:g}s") from exc
-        done = functools.partial(response_complete, max_body_bytes=limits.max_body_bytes)
+            raise ReadTimeout(f"could not send the request within {ctx.timeouts.read:g}s") from exc
+        done = functools.partial(response_complete, max_body_bytes=ctx.limits.max_body_bytes)
         data, _ = await read_until(
             conn,
             done,
-            max_bytes=limits.max_header_bytes + limits.max_body_bytes,
-            timeout=timeouts.read,
+            max_bytes=ctx.limits.max_header_bytes + ctx.limits.max_body_bytes,
+            timeout=ctx.timeouts.read,
         )
     finally:
         await conn.close()
     if not data:
         raise RtspParseError("connection closed without an answer")
     return parse_response(
-        data, max_header_bytes=limits.max_header_bytes, max_body_bytes=limits.max_body_bytes
+        data, max_header_bytes=ctx.limits.max_header_bytes, max_body_bytes=ctx.limits.max_body_bytes
     )
 
 
 async def rtsp_describe(
-    connector: Connector,
+    ctx: ProbeContext,
     host: str,
     port: int,
     route: str,
     *,
     credentials: tuple[str, str] | None,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> RtspResponse:
     """DESCRIBE ``route``; on 401 with ``credentials``, answer the strongest challenge on a new
     request (Digest with a fresh cnonce, RFC 7616 s3.4, else Basic) and return that answer.
@@ -306,9 +302,7 @@ async def rtsp_describe(
     break in it)."""
     url = rtsp_url(host, port, route)
     accept = [("Accept", "application/sdp")]
-    first = await rtsp_request(
-        connector, host, port, "DESCRIBE", url, timeouts=timeouts, limits=limits, headers=accept
-    )
+    first = await rtsp_request(ctx, host, port, "DESCRIBE", url, headers=accept)
     if first.status != 401 or credentials is None:
         return first
     challenge = strongest(parse_www_authenticate(first.get_all("WWW-Authenticate")))
@@ -327,13 +321,11 @@ async def rtsp_describe(
     else:
         authorization = basic_authorization(user, password)
     return await rtsp_request(
-        connector,
+        ctx,
         host,
         port,
         "DESCRIBE",
         url,
-        timeouts=timeouts,
-        limits=limits,
         headers=[*accept, ("Authorization", authorization)],
     )
 
@@ -341,7 +333,7 @@ async def rtsp_describe(
 @dataclass
 class _Evidence:
     """What probe_rtsp has learned so far; kept outside the deadline so a probe cut short by
-    timeouts.probe still reports it."""
+    ctx.timeouts.probe still reports it."""
 
     answered: bool = False
     fields: dict[str, str] = field(default_factory=dict)
@@ -417,28 +409,22 @@ def _is_stream(response: RtspResponse) -> bool:
 
 
 async def _run_probe(
-    connector: Connector,
+    ctx: ProbeContext,
     host: str,
     port: int,
     *,
     routes: Sequence[str],
-    timeouts: Timeouts,
-    limits: Limits,
     ev: _Evidence,
 ) -> None:
     base = rtsp_url(host, port, "/")
-    options = await rtsp_request(
-        connector, host, port, "OPTIONS", base, timeouts=timeouts, limits=limits
-    )
+    options = await rtsp_request(ctx, host, port, "OPTIONS", base)
     ev.record(options)
     public = options.get("Public")
     if public:
         ev.fields["rtsp.public"] = public[:_FIELD_VALUE_CHARS]
 
     async def describe(route: str) -> RtspResponse:
-        response = await rtsp_describe(
-            connector, host, port, route, credentials=None, timeouts=timeouts, limits=limits
-        )
+        response = await rtsp_describe(ctx, host, port, route, credentials=None)
         ev.record(response)
         return response
 
@@ -474,13 +460,11 @@ async def _run_probe(
 
 
 async def probe_rtsp(
-    connector: Connector,
+    ctx: ProbeContext,
     host: str,
     port: int,
     *,
     routes: Sequence[str],
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> ServiceResult:
     """OPTIONS, DESCRIBE a random control route, then ``/`` and every route in ``routes``.
 
@@ -488,14 +472,12 @@ async def probe_rtsp(
     """
     ev = _Evidence()
     try:
-        async with asyncio.timeout(timeouts.probe):
-            await _run_probe(
-                connector, host, port, routes=routes, timeouts=timeouts, limits=limits, ev=ev
-            )
+        async with asyncio.timeout(ctx.timeouts.probe):
+            await _run_probe(ctx, host, port, routes=routes, ev=ev)
     except TimeoutError:
         if not ev.answered:
-            return _failed(port, ProbeStatus.TIMEOUT, f"no answer within {timeouts.probe:g}s")
-        ev.notes.append(f"probe stopped at its {timeouts.probe:g}s deadline")
+            return _failed(port, ProbeStatus.TIMEOUT, f"no answer within {ctx.timeouts.probe:g}s")
+        ev.notes.append(f"probe stopped at its {ctx.timeouts.probe:g}s deadline")
     except TransportError as exc:
         if not ev.answered:
             return _failed(port, exc.status, str(exc))

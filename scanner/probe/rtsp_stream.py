@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 
-from scanner.config import Limits, Timeouts
+from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp import (
     USER_AGENT,
     RtspParseError,
@@ -25,7 +25,7 @@ from scanner.probe.rtsp import (
     parse_response,
     rtsp_url,
 )
-from scanner.probe.transport import Connection, Connector, TransportError
+from scanner.transport import Connection, TransportError
 
 _MAX_FRAME = 64 * 1024
 _CONTROL = re.compile(r"^a=control:(\S+)\s*$", re.MULTILINE)
@@ -111,11 +111,11 @@ def control_url(sdp: str, base: str) -> str:
 class _Link:
     """One RTSP connection with its CSeq counter and a read buffer."""
 
-    def __init__(self, conn: Connection, limits: Limits) -> None:
+    def __init__(self, conn: Connection, ctx: ProbeContext) -> None:
         self.conn = conn
         self.cseq = 0
         self.buf = b""
-        self.cap = limits.max_header_bytes + limits.max_body_bytes
+        self.cap = ctx.limits.max_header_bytes + ctx.limits.max_body_bytes
 
     async def fill(self) -> None:
         chunk = await self.conn.recv(65536)
@@ -156,31 +156,26 @@ class _Link:
 
 
 async def confirm_stream(
-    connector: Connector,
+    ctx: ProbeContext,
     host: str,
     port: int,
     route: str,
-    *,
-    timeouts: Timeouts,
-    limits: Limits,
 ) -> StreamCheck:
     """Never raises: every failure is a StreamCheck with a reason."""
     try:
-        async with asyncio.timeout(timeouts.probe):
-            conn = await connector.open(host, port, timeout=timeouts.connect)
+        async with asyncio.timeout(ctx.timeouts.probe):
+            conn = await ctx.connector.open(host, port, timeout=ctx.timeouts.connect)
             try:
-                return await _confirm(_Link(conn, limits), host, port, route, timeouts)
+                return await _confirm(ctx, _Link(conn, ctx), host, port, route)
             finally:
                 await conn.close()
     except TimeoutError:
-        return StreamCheck(StreamState.FAILED, f"no answer within {timeouts.probe:g}s")
+        return StreamCheck(StreamState.FAILED, f"no answer within {ctx.timeouts.probe:g}s")
     except (TransportError, RtspParseError, ValueError) as exc:
         return StreamCheck(StreamState.FAILED, str(exc)[:200])
 
 
-async def _confirm(
-    link: _Link, host: str, port: int, route: str, timeouts: Timeouts
-) -> StreamCheck:
+async def _confirm(ctx: ProbeContext, link: _Link, host: str, port: int, route: str) -> StreamCheck:
     url = rtsp_url(host, port, route)
     described = await link.request("DESCRIBE", url, [("Accept", "application/sdp")])
     if described.status != 200:
@@ -204,13 +199,13 @@ async def _confirm(
     if play.status != 200:
         return StreamCheck(StreamState.REFUSED, f"PLAY answered {play.status}")
     try:
-        async with asyncio.timeout(timeouts.read):
+        async with asyncio.timeout(ctx.timeouts.read):
             channel, packet = await link.first_frame()
     except TimeoutError:
-        return StreamCheck(StreamState.NO_MEDIA, f"no media within {timeouts.read:g}s of PLAY")
+        return StreamCheck(StreamState.NO_MEDIA, f"no media within {ctx.timeouts.read:g}s of PLAY")
     finally:
         try:
-            async with asyncio.timeout(timeouts.read):
+            async with asyncio.timeout(ctx.timeouts.read):
                 await link.request("TEARDOWN", url, [("Session", session)])
         except (TimeoutError, TransportError, RtspParseError):
             pass  # the session times out on the camera anyway

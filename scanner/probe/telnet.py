@@ -27,9 +27,9 @@ import re
 import traceback
 from dataclasses import dataclass
 
-from scanner.config import Limits, Timeouts
 from scanner.models import ProbeStatus, Protocol, ServiceResult
-from scanner.probe.transport import Connection, Connector, TcpConnector, TransportError
+from scanner.probe.context import ProbeContext
+from scanner.transport import Connection, TransportError
 
 __all__ = [
     "IacParser",
@@ -288,23 +288,21 @@ def _failed(port: int, status: ProbeStatus, reason: str, debug: str | None = Non
     )
 
 
-async def probe_telnet(
-    connector: Connector | None, host: str, port: int, *, timeouts: Timeouts, limits: Limits
-) -> ServiceResult:
+async def probe_telnet(ctx: ProbeContext, host: str, port: int) -> ServiceResult:
     """Read the greeting up to its first prompt. Never raises."""
-    conn_factory = connector if connector is not None else TcpConnector()
+    conn_factory = ctx.connector
     try:
-        async with asyncio.timeout(timeouts.probe):
-            conn = await conn_factory.open(host, port, timeout=timeouts.connect)
+        async with asyncio.timeout(ctx.timeouts.probe):
+            conn = await conn_factory.open(host, port, timeout=ctx.timeouts.connect)
             try:
-                session = _Session(conn, max_text=limits.max_banner_bytes)
+                session = _Session(conn, max_text=ctx.limits.max_banner_bytes)
                 loop = asyncio.get_running_loop()
-                grace = min(_MAX_GRACE, timeouts.banner / 2)
-                end = await session.read(loop.time() + timeouts.banner + grace)
+                grace = min(_MAX_GRACE, ctx.timeouts.banner / 2)
+                end = await session.read(loop.time() + ctx.timeouts.banner + grace)
             finally:
                 await conn.close()
     except TimeoutError:
-        return _failed(port, ProbeStatus.TIMEOUT, f"no answer within {timeouts.probe:g}s")
+        return _failed(port, ProbeStatus.TIMEOUT, f"no answer within {ctx.timeouts.probe:g}s")
     except TransportError as exc:
         return _failed(port, exc.status, str(exc))
     except Exception as exc:  # noqa: BLE001 - a probe bug must not end the scan (style habit 4)
@@ -323,7 +321,7 @@ async def probe_telnet(
         if session.parser.negotiated:
             why += " (option negotiation only)"
         return ServiceResult(port=port, protocol=Protocol.TELNET, reason=why)
-    fields["telnet.banner"] = text.strip()[: limits.max_banner_bytes]
+    fields["telnet.banner"] = text.strip()[: ctx.limits.max_banner_bytes]
     prompt = lines[-1][:_FIELD_CHARS]
     fields["telnet.prompt"] = prompt
     return ServiceResult(
@@ -380,10 +378,10 @@ def _verdict(after: str, end: _End) -> tuple[LoginOutcome, str]:
 
 
 async def _login(
-    session: _Session, user: str, password: str, timeouts: Timeouts
+    ctx: ProbeContext, session: _Session, user: str, password: str
 ) -> tuple[LoginOutcome, str]:
     loop = asyncio.get_running_loop()
-    end = await session.read(loop.time() + timeouts.read)
+    end = await session.read(loop.time() + ctx.timeouts.read)
     greeting = session.text()
     kind = _pending_prompt(greeting)
     if _LOCKED.search(greeting):
@@ -396,8 +394,8 @@ async def _login(
         return LoginOutcome.ERROR, f"no login prompt ({end.name.lower()})"
     if kind is PromptKind.LOGIN:
         mark = len(session.raw)
-        await session.send(_encode_line(user), loop.time() + timeouts.read)
-        end = await session.read(loop.time() + timeouts.read, since=mark)
+        await session.send(_encode_line(user), loop.time() + ctx.timeouts.read)
+        end = await session.read(loop.time() + ctx.timeouts.read, since=mark)
         after_user = session.text(mark)
         kind = _pending_prompt(after_user)
         if kind is PromptKind.SHELL:
@@ -405,20 +403,17 @@ async def _login(
         if kind is not PromptKind.PASSWORD:
             return _verdict(after_user, end)
     mark = len(session.raw)
-    await session.send(_encode_line(password), loop.time() + timeouts.read)
-    end = await session.read(loop.time() + timeouts.read, since=mark)
+    await session.send(_encode_line(password), loop.time() + ctx.timeouts.read)
+    end = await session.read(loop.time() + ctx.timeouts.read, since=mark)
     return _verdict(session.text(mark), end)
 
 
 async def telnet_login(
+    ctx: ProbeContext,
     host: str,
     port: int,
     user: str,
     password: str,
-    *,
-    timeouts: Timeouts,
-    limits: Limits,
-    connector: Connector | None = None,
 ) -> LoginResult:
     """Try one user/password pair at the device's login prompt. Never raises.
 
@@ -426,20 +421,20 @@ async def telnet_login(
     the device to say so; anything else is ERROR, never a guess."""
     if any(ch in value for value in (user, password) for ch in "\r\n\x00"):
         return LoginResult(LoginOutcome.ERROR, "user or password contains a line break")
-    conn_factory = connector if connector is not None else TcpConnector()
+    conn_factory = ctx.connector
     session: _Session | None = None
     try:
-        async with asyncio.timeout(timeouts.probe):
-            conn = await conn_factory.open(host, port, timeout=timeouts.connect)
+        async with asyncio.timeout(ctx.timeouts.probe):
+            conn = await conn_factory.open(host, port, timeout=ctx.timeouts.connect)
             try:
                 # A login conversation holds a greeting, two echoes and a verdict (often with a
                 # MOTD): more room than a banner, still bounded.
-                session = _Session(conn, max_text=limits.max_banner_bytes * 4)
-                outcome, detail = await _login(session, user, password, timeouts)
+                session = _Session(conn, max_text=ctx.limits.max_banner_bytes * 4)
+                outcome, detail = await _login(ctx, session, user, password)
             finally:
                 await conn.close()
     except TimeoutError:
-        outcome, detail = LoginOutcome.ERROR, f"login not finished within {timeouts.probe:g}s"
+        outcome, detail = LoginOutcome.ERROR, f"login not finished within {ctx.timeouts.probe:g}s"
     except TransportError as exc:
         outcome, detail = LoginOutcome.ERROR, f"{exc.status}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a probe bug must not end the scan (style habit 4)

@@ -36,7 +36,8 @@ from scanner.lab.onvifd import OnvifConfig
 from scanner.match import load_signatures
 from scanner.models import DeviceType, ProbeStatus, Protocol, ServiceResult
 from scanner.pipeline import scan
-from scanner.probe.transport import TcpConnector
+from scanner.probe.context import ProbeContext
+from scanner.transport import TcpConnector
 
 TIMEOUTS = Timeouts(credential_pause=0.01)
 LIMITS = Limits()
@@ -126,7 +127,12 @@ async def test_http_basic_and_digest_defaults_are_found(
     dev = lab.device(key)
     scheme = dev.spec.services[0].config.auth.schemes[0].value  # type: ignore[union-attr]
     attempt = http_attempt(
-        dev.ip, dev.port(80), "/", tls=False, scheme=scheme, timeouts=TIMEOUTS, limits=LIMITS
+        ProbeContext(timeouts=TIMEOUTS, limits=LIMITS),
+        dev.ip,
+        dev.port(80),
+        "/",
+        tls=False,
+        scheme=scheme,
     )
     assert (await attempt(None)).outcome is Outcome.REFUSED
     check = await check_credentials(attempt, CANDIDATES, budget=3, pause=0)
@@ -138,7 +144,10 @@ async def test_http_basic_and_digest_defaults_are_found(
 async def test_rtsp_digest_default_is_found(lab: RunningLab) -> None:
     dev = lab.device("rtsp")
     attempt = rtsp_attempt(
-        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=TIMEOUTS, limits=LIMITS
+        ProbeContext(connector=TcpConnector(), timeouts=TIMEOUTS, limits=LIMITS),
+        dev.ip,
+        dev.port(554),
+        "/live/ch0",
     )
     check = await check_credentials(attempt, CANDIDATES, budget=3, pause=0)
     assert check.status is CheckStatus.FOUND
@@ -156,7 +165,10 @@ async def test_telnet_login_default_is_found(lab: RunningLab) -> None:
         fields={"telnet.prompt": "LocalHost login:"},
     )
     attempt = telnet_attempt(
-        TcpConnector(), dev.ip, dev.port(23), probe, timeouts=TIMEOUTS, limits=LIMITS
+        ProbeContext(connector=TcpConnector(), timeouts=TIMEOUTS, limits=LIMITS),
+        dev.ip,
+        dev.port(23),
+        probe,
     )
     check = await check_credentials(
         attempt, [("root", "vizxv"), ("root", "xc3511")], budget=3, pause=0
@@ -182,7 +194,10 @@ async def test_a_device_that_locks_after_four_failures_is_not_locked_by_a_defaul
     assert not [f for f in report.hosts[0].findings if f.id.startswith("default-credentials")]
     # The owner's real password still works: the scan did not lock the device.
     attempt = rtsp_attempt(
-        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=TIMEOUTS, limits=LIMITS
+        ProbeContext(connector=TcpConnector(), timeouts=TIMEOUTS, limits=LIMITS),
+        dev.ip,
+        dev.port(554),
+        "/live/ch0",
     )
     result = await attempt(("admin", "Str0ng-and-unique"))
     assert result.outcome is Outcome.ACCEPTED, result.detail
@@ -192,7 +207,10 @@ async def test_a_device_that_locks_after_four_failures_is_not_locked_by_a_defaul
 async def test_lockout_answers_stop_the_check(lab: RunningLab) -> None:
     dev = lab.device("locking")
     attempt = rtsp_attempt(
-        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=TIMEOUTS, limits=LIMITS
+        ProbeContext(connector=TcpConnector(), timeouts=TIMEOUTS, limits=LIMITS),
+        dev.ip,
+        dev.port(554),
+        "/live/ch0",
     )
     wrong = [("admin", f"wrong{i}") for i in range(10)]
     check = await check_credentials(attempt, wrong, budget=10, pause=0)
@@ -204,7 +222,9 @@ async def test_lockout_answers_stop_the_check(lab: RunningLab) -> None:
 @pytest.mark.asyncio
 async def test_onvif_ws_security_default_is_found(lab: RunningLab) -> None:
     dev = lab.device("onvif")
-    attempt = onvif_attempt(dev.ip, dev.port(80), tls=False, timeouts=TIMEOUTS, limits=LIMITS)
+    attempt = onvif_attempt(
+        ProbeContext(timeouts=TIMEOUTS, limits=LIMITS), dev.ip, dev.port(80), tls=False
+    )
     assert (await attempt(None)).outcome is Outcome.REFUSED
     check = await check_credentials(attempt, CANDIDATES, budget=3, pause=0)
     assert check.status is CheckStatus.FOUND

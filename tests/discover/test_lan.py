@@ -12,22 +12,22 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
-from scanner.config import ScanConfig
+from scanner.config import DiscoveryOptions, ScanConfig
 from scanner.discover.arp import ArpUnavailable
 from scanner.discover.base import Sighting
 from scanner.discover.lan import (
-    DiscoveryOptions,
     LanDiscovery,
     Link,
     Methods,
     plan_links,
 )
 from scanner.discover.neighbours import Neighbour
+from scanner.enrich import LanEnricher
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import DiscoveryStatus, Protocol, ServiceResult
 from scanner.pipeline import scan
-from scanner.probe.transport import Connection, ScriptedConnector
 from scanner.targets import TargetRange, expand_specs
+from scanner.transport import Connection, ScriptedConnector
 
 LAN = {"lo": ["127.0.0.1/8"], "eth0": ["192.0.2.2/24"], "eth1": ["169.254.3.4/16"]}
 
@@ -319,7 +319,7 @@ async def test_hosts_seen_only_by_discovery_are_reported_with_their_evidence(
         targets,
         len(targets),
         connector=connector,
-        lan=discovery,
+        enrichers=[LanEnricher(discovery)],
     )
     # Only the two addresses that answered ARP got a TCP sweep.
     assert sorted(set(connector.asked)) == ["192.0.2.13", "192.0.2.15"]
@@ -353,7 +353,7 @@ async def test_passive_scan_opens_no_connection(signatures: SignatureSet) -> Non
         targets,
         len(targets),
         connector=connector,
-        lan=discovery,
+        enrichers=[LanEnricher(discovery)],
     )
     assert connector.asked == []
     assert [h.ip for h in report.hosts] == ["192.0.2.13"]
@@ -368,7 +368,12 @@ async def test_loopback_scan_reports_discovery_skipped(signatures: SignatureSet)
     connector = CountingConnector()
     discovery = LanDiscovery(DiscoveryOptions(), ranges("127.0.0.1"), interfaces=LAN)
     report = await scan(
-        config(["127.0.0.1"]), signatures, ["127.0.0.1"], 1, connector=connector, lan=discovery
+        config(["127.0.0.1"]),
+        signatures,
+        ["127.0.0.1"],
+        1,
+        connector=connector,
+        enrichers=[LanEnricher(discovery)],
     )
     assert connector.asked == ["127.0.0.1", "127.0.0.1"]  # the TCP sweep still runs
     assert report.hosts == ()

@@ -19,6 +19,7 @@ from scanner.discover.ssdp import (
     parse_ssdp,
     ssdp_fields,
 )
+from scanner.probe.context import ProbeContext
 
 # A search answer as Hikvision cameras send it (UPnP DA 1.1 s1.3.3).
 HIKVISION_ANSWER = (
@@ -257,7 +258,7 @@ async def test_description_is_read_into_the_pseudo_service(
     answer = HIKVISION_ANSWER.replace(b"192.0.2.64:49152", f"{host}:{port}".encode())
     message = parse_ssdp(answer)
     assert message is not None
-    service = await describe(message, host, 2.0)
+    service = await describe(ProbeContext(), message, host, 2.0)
     assert service.port == 1900
     assert service.transport == "udp"
     assert service.fields["ssdp.model_name"] == "DS-2CD2142FWD-I"
@@ -281,12 +282,12 @@ async def test_broken_or_huge_descriptions_become_a_reason(
             % (host.encode(), port, path.encode())
         )
         assert message is not None
-        service = await describe(message, host, 2.0)
+        service = await describe(ProbeContext(), message, host, 2.0)
         assert reason in service.reason
         assert service.fields == {"ssdp.st": "upnp:rootdevice"}  # what the answer said stays
     elsewhere = parse_ssdp(b"HTTP/1.1 200 OK\r\nLOCATION: http://192.0.2.1/x.xml\r\n\r\n")
     assert elsewhere is not None
-    assert "not on this host" in (await describe(elsewhere, host, 2.0)).reason
+    assert "not on this host" in (await describe(ProbeContext(), elsewhere, host, 2.0)).reason
 
 
 @pytest.mark.asyncio
@@ -313,6 +314,6 @@ async def test_fetch_has_one_overall_deadline() -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         with pytest.raises(TimeoutError):
-            await fetch_description(f"http://127.0.0.1:{port}/d.xml", timeout=0.5)
+            await fetch_description(ProbeContext(), f"http://127.0.0.1:{port}/d.xml", timeout=0.5)
         assert loop.time() - started < 2.0
         await asyncio.wait_for(finished.wait(), 5.0)

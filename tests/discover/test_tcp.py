@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from scanner.discover.tcp import sweep_host
-from scanner.probe.transport import ConnectTimeout, ScriptedConnector, TcpConnector
+from scanner.transport import ConnectTimeout, ScriptedConnector, TcpConnector
 
 
 def _free_port(host: str) -> int:

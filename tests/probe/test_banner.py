@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from scanner.config import Limits, Timeouts
 from scanner.models import ProbeStatus, Protocol
 from scanner.probe.banner import SNIFF_REQUEST, printable, probe_banner, sniff, sniff_protocol
-from scanner.probe.transport import Reset, ScriptedConnector, TcpConnector
+from scanner.probe.context import ProbeContext
+from scanner.transport import Reset, ScriptedConnector, TcpConnector
 from tests.probe.servers import LoopbackServer
 
 FAST = Timeouts(connect=1.0, banner=0.2, read=0.3, probe=2.0)
@@ -76,24 +77,34 @@ async def test_banner_scripted() -> None:
             (H, 5): [[bytes(range(256))]],
         }
     )
-    got = await probe_banner(connector, H, 1, timeouts=FAST, limits=LIMITS)
+    got = await probe_banner(ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 1)
     assert got.status is ProbeStatus.OK
     assert got.protocol is Protocol.TCP
     assert got.banner == "220 cam FTP ready"
     assert got.fields["tcp.banner"] == "220 cam FTP ready\nsecond line"
     assert got.fields["tcp.banner_hex"].startswith("0001323230")
-    silent = await probe_banner(connector, H, 2, timeouts=FAST, limits=LIMITS)
+    silent = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 2
+    )
     assert silent.status is ProbeStatus.OK
     assert silent.banner is None
     assert silent.fields == {}
-    closed = await probe_banner(connector, H, 3, timeouts=FAST, limits=LIMITS)
+    closed = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 3
+    )
     assert closed.status is ProbeStatus.OK
     assert closed.banner is None
-    reset = await probe_banner(connector, H, 4, timeouts=FAST, limits=LIMITS)
+    reset = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 4
+    )
     assert reset.status is ProbeStatus.RESET
-    binary = await probe_banner(connector, H, 5, timeouts=FAST, limits=LIMITS)
+    binary = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 5
+    )
     assert binary.fields["tcp.banner_hex"] == bytes(range(64)).hex()
-    refused = await probe_banner(connector, H, 6, timeouts=FAST, limits=LIMITS)
+    refused = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 6
+    )
     assert refused.status is ProbeStatus.REFUSED
     assert all(c.closed for c in connector.connections)
 
@@ -101,7 +112,9 @@ async def test_banner_scripted() -> None:
 @pytest.mark.asyncio
 async def test_banner_is_capped() -> None:
     connector = ScriptedConnector({(H, 1): [[b"A" * 10_000]]})
-    got = await probe_banner(connector, H, 1, timeouts=FAST, limits=Limits(max_banner_bytes=100))
+    got = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=Limits(max_banner_bytes=100)), H, 1
+    )
     assert got.fields["tcp.banner"] == "A" * 100
 
 
@@ -116,11 +129,18 @@ async def test_sniff_scripted() -> None:
             (H, 2): [[b"", b"RTSP/1.0 200 OK\r\n"]],
         }
     )
-    assert await sniff(connector, H, 1, timeouts=FAST, limits=LIMITS) is Protocol.TELNET
+    assert (
+        await sniff(ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 1)
+        is Protocol.TELNET
+    )
     assert connector.connections[0].sent == []  # a greeting needs no probe
     # An empty step blocks the scripted peer until the deadline: silent, then it answers.
-    assert await sniff(connector, H, 2, timeouts=FAST, limits=LIMITS) is None
-    assert await sniff(connector, H, 3, timeouts=FAST, limits=LIMITS) is None  # refused
+    assert (
+        await sniff(ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 2) is None
+    )
+    assert (
+        await sniff(ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 3) is None
+    )  # refused
 
 
 class _SilentThenAnswer(LoopbackServer):
@@ -152,6 +172,8 @@ class _SilentThenAnswer(LoopbackServer):
 )
 async def test_sniff_loopback(answer: bytes | None, expected: Protocol | None) -> None:
     async with _SilentThenAnswer(answer) as server:
-        got = await sniff(TcpConnector(), H, server.port, timeouts=FAST, limits=LIMITS)
+        got = await sniff(
+            ProbeContext(connector=TcpConnector(), timeouts=FAST, limits=LIMITS), H, server.port
+        )
     assert got is expected
     assert server.received == [SNIFF_REQUEST]

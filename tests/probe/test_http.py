@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol
+from scanner.probe.context import ProbeContext
 from scanner.probe.http import (
     HttpProtocolError,
     decode_html,
@@ -22,7 +23,7 @@ from scanner.probe.http import (
     http_fetch,
     probe_http,
 )
-from scanner.probe.transport import ReadTimeout, Refused, Reset, TransportError
+from scanner.transport import ReadTimeout, Refused, Reset, TransportError
 from tests.probe.servers import HttpReply, HttpServer, LoopbackServer, Request, digest_ok
 
 FAST = Timeouts(connect=1.0, banner=0.2, read=1.0, probe=5.0)
@@ -112,7 +113,9 @@ async def test_fetch_basic_response_and_no_redirect_following() -> None:
         return HttpReply(200, [], b"next")
 
     async with HttpServer(handler) as server:
-        r = await http_fetch(H, server.port, "/", tls=False, timeouts=FAST, limits=LIMITS)
+        r = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, "/", tls=False
+        )
     assert r.status == 302
     assert r.get("location") == "/next"
     assert r.get("SERVER") == "App-webs/"
@@ -134,8 +137,12 @@ async def test_fetch_body_cap() -> None:
         return HttpReply(200, [], b"x" * size)
 
     async with HttpServer(handler) as server:
-        big = await http_fetch(H, server.port, "/500000", tls=False, timeouts=FAST, limits=limits)
-        exact = await http_fetch(H, server.port, "/1000", tls=False, timeouts=FAST, limits=limits)
+        big = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=limits), H, server.port, "/500000", tls=False
+        )
+        exact = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=limits), H, server.port, "/1000", tls=False
+        )
     assert len(big.body) == 1000
     assert big.truncated
     assert len(exact.body) == 1000
@@ -161,39 +168,35 @@ async def test_fetch_with_basic_and_digest_auth() -> None:
     async with HttpServer(handler) as server:
         port = server.port
         ok_basic = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=LIMITS),
             H,
             port,
             "/basic",
             tls=False,
-            timeouts=FAST,
-            limits=LIMITS,
             auth=httpx.BasicAuth("admin", "12345"),
         )
         bad_basic = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=LIMITS),
             H,
             port,
             "/basic",
             tls=False,
-            timeouts=FAST,
-            limits=LIMITS,
             auth=httpx.BasicAuth("admin", "nope"),
         )
         ok_digest = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=LIMITS),
             H,
             port,
             "/axis-cgi/x.cgi",
             tls=False,
-            timeouts=FAST,
-            limits=LIMITS,
             auth=httpx.DigestAuth("root", "pass"),
         )
         bad_digest = await http_fetch(
+            ProbeContext(timeouts=FAST, limits=LIMITS),
             H,
             port,
             "/axis-cgi/x.cgi",
             tls=False,
-            timeouts=FAST,
-            limits=LIMITS,
             auth=httpx.DigestAuth("root", "wrong"),
         )
     assert (ok_basic.status, bad_basic.status) == (200, 401)
@@ -205,7 +208,7 @@ async def test_fetch_errors_map_to_transport_errors() -> None:
     async with HttpServer(lambda req: HttpReply(200)) as server:
         port = server.port
     with pytest.raises(Refused):
-        await http_fetch(H, port, "/", tls=False, timeouts=FAST, limits=LIMITS)
+        await http_fetch(ProbeContext(timeouts=FAST, limits=LIMITS), H, port, "/", tls=False)
 
 
 class _RawServer(LoopbackServer):
@@ -253,10 +256,14 @@ async def test_fetch_timeouts_garbage_and_silent_close(
     async with _RawServer(reply, drip=drip) as server:
         start = time.perf_counter()
         with pytest.raises(error) as info:
-            await http_fetch(H, server.port, "/", tls=False, timeouts=timeouts, limits=LIMITS)
+            await http_fetch(
+                ProbeContext(timeouts=timeouts, limits=LIMITS), H, server.port, "/", tls=False
+            )
         assert time.perf_counter() - start < 1.0  # the whole request is bounded by read
         assert info.value.status is status
-        result = await probe_http(H, server.port, tls=False, timeouts=timeouts, limits=LIMITS)
+        result = await probe_http(
+            ProbeContext(timeouts=timeouts, limits=LIMITS), H, server.port, tls=False
+        )
     assert result.status is status
 
 
@@ -292,7 +299,9 @@ def hikvision_like(req: Request) -> HttpReply:
 @pytest.mark.asyncio
 async def test_probe_follows_same_host_redirect() -> None:
     async with HttpServer(hikvision_like) as server:
-        result = await probe_http(H, server.port, tls=False, timeouts=FAST, limits=LIMITS)
+        result = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=False
+        )
     assert result.status is ProbeStatus.OK
     assert result.protocol is Protocol.HTTP
     assert not result.tls
@@ -325,7 +334,9 @@ async def test_probe_does_not_follow_off_host_redirect() -> None:
                 HttpReply(302, [("Location", target)]) if req.target == "/" else HttpReply(404)
             )
         ) as server:
-            result = await probe_http(H, server.port, tls=False, timeouts=FAST, limits=LIMITS)
+            result = await probe_http(
+                ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=False
+            )
         assert elsewhere.connections == 0
     assert result.status is ProbeStatus.OK
     assert result.fields["http.status"] == "302"
@@ -351,7 +362,9 @@ async def test_probe_other_origins_are_not_followed(location: str) -> None:
             lambda req: HttpReply(301, [("Location", location.format(port=port, other=other.port))])
         ) as server:
             port = server.port
-            result = await probe_http(H, port, tls=False, timeouts=FAST, limits=LIMITS)
+            result = await probe_http(
+                ProbeContext(timeouts=FAST, limits=LIMITS), H, port, tls=False
+            )
         assert other.connections == 0
     assert server.paths == ["/", "/favicon.ico"]
     assert result.fields["http.status"] == "301"
@@ -366,7 +379,9 @@ async def test_probe_redirect_chain_is_capped_and_loops_stop() -> None:
         return HttpReply(302, [("Location", f"/{n + 1}")])
 
     async with HttpServer(chain) as server:
-        result = await probe_http(H, server.port, tls=False, timeouts=FAST, limits=LIMITS)
+        result = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=False
+        )
     assert server.paths == ["/", "/1", "/2", "/3", "/favicon.ico"]
     assert result.redirect == "/1 -> /2 -> /3 -> /4"
     assert "more than 3 redirects" in result.reason
@@ -374,7 +389,9 @@ async def test_probe_redirect_chain_is_capped_and_loops_stop() -> None:
     async with HttpServer(
         lambda req: HttpReply(302, [("Location", "/a" if req.target == "/" else "/")])
     ) as looping:
-        looped = await probe_http(H, looping.port, tls=False, timeouts=FAST, limits=LIMITS)
+        looped = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, looping.port, tls=False
+        )
     assert looping.paths == ["/", "/a", "/favicon.ico"]
     assert "loop" in looped.reason
 
@@ -394,7 +411,9 @@ async def test_probe_auth_realm_and_headers() -> None:
         )
 
     async with HttpServer(handler) as server:
-        result = await probe_http(H, server.port, tls=False, timeouts=FAST, limits=LIMITS)
+        result = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=False
+        )
     assert result.auth is AuthScheme.DIGEST
     assert result.fields["http.auth"] == "digest"
     assert result.fields["http.realm"] == "AXIS_ACCC8E123456"
@@ -409,7 +428,7 @@ async def test_probe_auth_realm_and_headers() -> None:
 async def test_probe_title_as_banner_without_server_and_body_field_cap() -> None:
     page = b"<html><title>WEB SERVICE</title>" + b"a" * 100_000 + b"</html>"
     async with HttpServer(lambda req: HttpReply(200, [("Content-Type", "text/html")], page)) as s:
-        result = await probe_http(H, s.port, tls=False, timeouts=FAST, limits=LIMITS)
+        result = await probe_http(ProbeContext(timeouts=FAST, limits=LIMITS), H, s.port, tls=False)
     assert result.banner == "WEB SERVICE"
     assert result.product == "WEB SERVICE"
     assert len(result.fields["http.body"]) == 64 * 1024
@@ -419,7 +438,7 @@ async def test_probe_title_as_banner_without_server_and_body_field_cap() -> None
 async def test_probe_http_refused() -> None:
     async with HttpServer(lambda req: HttpReply(200)) as server:
         port = server.port
-    result = await probe_http(H, port, tls=False, timeouts=FAST, limits=LIMITS)
+    result = await probe_http(ProbeContext(timeouts=FAST, limits=LIMITS), H, port, tls=False)
     assert result.status is ProbeStatus.REFUSED
 
 
@@ -432,7 +451,9 @@ async def test_probe_keeps_evidence_when_redirect_target_times_out() -> None:
 
     timeouts = Timeouts(connect=1.0, banner=0.2, read=0.3, probe=3.0)
     async with HttpServer(handler) as server:
-        result = await probe_http(H, server.port, tls=False, timeouts=timeouts, limits=LIMITS)
+        result = await probe_http(
+            ProbeContext(timeouts=timeouts, limits=LIMITS), H, server.port, tls=False
+        )
     assert result.status is ProbeStatus.OK
     assert result.fields["http.server"] == "thttpd/2.25b"
     assert "GET /slow" in result.reason
@@ -484,8 +505,12 @@ async def test_probe_https_with_self_signed_certificate(self_signed: ssl.SSLCont
     async with HttpServer(
         lambda req: HttpReply(200, [("Server", "Apache")], b"<title>AXIS</title>"), tls=self_signed
     ) as server:
-        result = await probe_http(H, server.port, tls=True, timeouts=FAST, limits=LIMITS)
-        plain = await probe_http(H, server.port, tls=False, timeouts=FAST, limits=LIMITS)
+        result = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=True
+        )
+        plain = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=False
+        )
     assert result.status is ProbeStatus.OK
     assert result.protocol is Protocol.HTTPS
     assert result.tls

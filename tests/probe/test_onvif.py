@@ -17,6 +17,7 @@ from scanner.config import Limits, Timeouts
 from scanner.lab import DeviceSpec, HttpConfig, HttpRoute, RunningLab, ServiceSpec, start_lab
 from scanner.lab.onvifd import OnvifConfig
 from scanner.models import AuthScheme, DeviceType, ProbeStatus, Protocol
+from scanner.probe.context import ProbeContext
 from scanner.probe.onvif import (
     OnvifError,
     device_information,
@@ -180,7 +181,7 @@ async def lab() -> AsyncIterator[RunningLab]:
 @pytest.mark.asyncio
 async def test_open_device_tells_anyone_what_it_is_and_where_its_video_is(lab: RunningLab) -> None:
     dev = lab.device("open")
-    result = await probe_onvif(dev.ip, dev.port(80), timeouts=TIMEOUTS, limits=LIMITS)
+    result = await probe_onvif(ProbeContext(timeouts=TIMEOUTS, limits=LIMITS), dev.ip, dev.port(80))
     assert result.status is ProbeStatus.OK, result.reason
     assert result.protocol is Protocol.ONVIF
     assert result.auth is AuthScheme.NONE
@@ -194,31 +195,29 @@ async def test_open_device_tells_anyone_what_it_is_and_where_its_video_is(lab: R
 @pytest.mark.asyncio
 async def test_protected_device_says_nothing_without_a_login(lab: RunningLab) -> None:
     dev = lab.device("closed")
-    result = await probe_onvif(dev.ip, dev.port(80), timeouts=TIMEOUTS, limits=LIMITS)
+    result = await probe_onvif(ProbeContext(timeouts=TIMEOUTS, limits=LIMITS), dev.ip, dev.port(80))
     assert result.status is ProbeStatus.OK
     assert result.auth is AuthScheme.UNKNOWN
     assert not any(key.startswith("onvif.m") for key in result.fields)
     good = username_token("admin", "Cam-Pass-2026")
     status, answer = await soap_call(
+        ProbeContext(timeouts=TIMEOUTS, limits=LIMITS),
         dev.ip,
         dev.port(80),
         "/onvif/device_service",
         get_device_information(good),
         tls=False,
-        timeouts=TIMEOUTS,
-        limits=LIMITS,
     )
     assert status == 200
     assert device_information(answer)["onvif.model"] == "DS-2CD2143G0-I"
     bad = username_token("admin", "wrong")
     status, answer = await soap_call(
+        ProbeContext(timeouts=TIMEOUTS, limits=LIMITS),
         dev.ip,
         dev.port(80),
         "/onvif/device_service",
         get_device_information(bad),
         tls=False,
-        timeouts=TIMEOUTS,
-        limits=LIMITS,
     )
     assert status == 400
     assert answer.not_authorized
@@ -236,7 +235,9 @@ async def test_xaddrs_pointing_elsewhere_are_recorded_not_followed(lab: RunningL
 
     outside = await asyncio.start_server(count, OUTSIDE, dev.port(80))
     try:
-        result = await probe_onvif(dev.ip, dev.port(80), timeouts=TIMEOUTS, limits=LIMITS)
+        result = await probe_onvif(
+            ProbeContext(timeouts=TIMEOUTS, limits=LIMITS), dev.ip, dev.port(80)
+        )
     finally:
         outside.close()
         await outside.wait_closed()
@@ -251,7 +252,9 @@ async def test_a_plain_web_server_is_not_onvif(lab: RunningLab) -> None:
     server = await asyncio.start_server(_http_404, "127.77.7.9", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        result = await probe_onvif("127.77.7.9", port, timeouts=TIMEOUTS, limits=LIMITS)
+        result = await probe_onvif(
+            ProbeContext(timeouts=TIMEOUTS, limits=LIMITS), "127.77.7.9", port
+        )
     finally:
         server.close()
         await server.wait_closed()

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scanner.config import Limits, Timeouts
 from scanner.models import AuthScheme, ProbeStatus, Protocol
 from scanner.probe.auth import AuthError
+from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp import (
     RtspParseError,
     build_request,
@@ -19,7 +20,7 @@ from scanner.probe.rtsp import (
     rtsp_request,
     rtsp_url,
 )
-from scanner.probe.transport import (
+from scanner.transport import (
     ReadTimeout,
     Refused,
     Reset,
@@ -232,7 +233,13 @@ async def test_rtsp_request_over_script_sends_well_formed_request() -> None:
     connector = ScriptedConnector(
         {(H, P): [_conn_script(b"RTSP/1.0 200 OK\r\n", b"CSeq: 1\r\n\r\n")]}
     )
-    r = await rtsp_request(connector, H, P, "OPTIONS", rtsp_url(H, P), timeouts=FAST, limits=LIMITS)
+    r = await rtsp_request(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+        H,
+        P,
+        "OPTIONS",
+        rtsp_url(H, P),
+    )
     assert r.status == 200
     sent = connector.connections[0].sent[0]
     assert sent.startswith(b"OPTIONS rtsp://127.0.0.1:554/ RTSP/1.0\r\nCSeq: 1\r\n")
@@ -255,16 +262,26 @@ async def test_rtsp_request_timeout_reset_refused_and_silent_close() -> None:
     )
     url = rtsp_url(H, P)
     with pytest.raises(ReadTimeout):
-        await rtsp_request(connector, H, P, "OPTIONS", url, timeouts=FAST, limits=LIMITS)
+        await rtsp_request(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, "OPTIONS", url
+        )
     with pytest.raises(ConnectionResetError):
         # The scripted connection raises what it is given; TcpConnector maps real resets.
-        await rtsp_request(connector, H, P, "OPTIONS", url, timeouts=FAST, limits=LIMITS)
+        await rtsp_request(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, "OPTIONS", url
+        )
     with pytest.raises(Reset):
-        await rtsp_request(connector, H, P, "OPTIONS", url, timeouts=FAST, limits=LIMITS)
+        await rtsp_request(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, "OPTIONS", url
+        )
     with pytest.raises(RtspParseError, match="without an answer"):
-        await rtsp_request(connector, H, P, "OPTIONS", url, timeouts=FAST, limits=LIMITS)
+        await rtsp_request(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, "OPTIONS", url
+        )
     with pytest.raises(Refused):
-        await rtsp_request(connector, H, P, "OPTIONS", url, timeouts=FAST, limits=LIMITS)
+        await rtsp_request(
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, "OPTIONS", url
+        )
     assert all(c.closed for c in connector.connections)
 
 
@@ -306,7 +323,10 @@ async def test_probe_rtsp_scripted_open_routes_lists_all() -> None:
         }
     )
     result = await probe_rtsp(
-        connector, H, P, routes=["/live/ch0", "/nope", "/live/ch1"], timeouts=FAST, limits=LIMITS
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+        H,
+        P,
+        routes=["/live/ch0", "/nope", "/live/ch1"],
     )
     assert result.status is ProbeStatus.OK
     assert result.protocol is Protocol.RTSP
@@ -331,7 +351,9 @@ async def test_probe_rtsp_scripted_open_routes_lists_all() -> None:
 @pytest.mark.asyncio
 async def test_probe_rtsp_accepts_any_route_reports_no_open_routes() -> None:
     connector = ScriptedConnector({(H, P): [[_options()], [_sdp_reply()]]})
-    result = await probe_rtsp(connector, H, P, routes=["/live/ch0"], timeouts=FAST, limits=LIMITS)
+    result = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, routes=["/live/ch0"]
+    )
     assert result.accepts_any_route
     assert result.open_routes == ()
     assert result.auth is AuthScheme.NONE
@@ -341,7 +363,9 @@ async def test_probe_rtsp_accepts_any_route_reports_no_open_routes() -> None:
 @pytest.mark.asyncio
 async def test_probe_rtsp_401_on_control_route_stops_early() -> None:
     connector = ScriptedConnector({(H, P): [[_options(server=None)], [DIGEST_401]]})
-    result = await probe_rtsp(connector, H, P, routes=["/a", "/b"], timeouts=FAST, limits=LIMITS)
+    result = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, routes=["/a", "/b"]
+    )
     assert result.auth is AuthScheme.DIGEST
     assert result.fields["rtsp.auth"] == "digest"
     assert result.fields["rtsp.realm"] == "IP Camera(C12345)"
@@ -362,19 +386,29 @@ async def test_probe_rtsp_failures_become_statuses() -> None:
             (H, 4): [[Reset("reset by peer")]],
         }
     )
-    timeout = await probe_rtsp(connector, H, 1, routes=[], timeouts=FAST, limits=LIMITS)
+    timeout = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 1, routes=[]
+    )
     assert timeout.status is ProbeStatus.TIMEOUT
-    malformed = await probe_rtsp(connector, H, 2, routes=[], timeouts=FAST, limits=LIMITS)
+    malformed = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 2, routes=[]
+    )
     assert malformed.status is ProbeStatus.MALFORMED
     assert "HTTP/1.1 400" in malformed.reason
-    bug = await probe_rtsp(connector, H, 3, routes=[], timeouts=FAST, limits=LIMITS)
+    bug = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 3, routes=[]
+    )
     # A raw exception escaping the seam is a bug somewhere: recorded with its traceback.
     assert bug.status is ProbeStatus.ERROR
     assert bug.debug is not None
     assert "ConnectionResetError" in bug.debug
-    reset = await probe_rtsp(connector, H, 4, routes=[], timeouts=FAST, limits=LIMITS)
+    reset = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 4, routes=[]
+    )
     assert reset.status is ProbeStatus.RESET
-    refused = await probe_rtsp(connector, H, 5, routes=[], timeouts=FAST, limits=LIMITS)
+    refused = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 5, routes=[]
+    )
     assert refused.status is ProbeStatus.REFUSED
 
 
@@ -383,7 +417,9 @@ async def test_probe_rtsp_keeps_evidence_when_later_steps_fail() -> None:
     connector = ScriptedConnector(
         {(H, P): [[_options()], [NOT_FOUND], [NOT_FOUND], [b"garbage\r\n\r\n"]]}
     )
-    result = await probe_rtsp(connector, H, P, routes=["/x", "/y"], timeouts=FAST, limits=LIMITS)
+    result = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P, routes=["/x", "/y"]
+    )
     assert result.status is ProbeStatus.OK
     assert result.fields["rtsp.server"] == "Rtsp Server/2.0"
     assert "DESCRIBE /x" in result.reason
@@ -394,7 +430,9 @@ async def test_probe_rtsp_keeps_evidence_when_later_steps_fail() -> None:
 async def test_probe_rtsp_whole_probe_deadline() -> None:
     slow = Timeouts(connect=1.0, banner=0.2, read=0.5, probe=0.3)
     connector = ScriptedConnector({(H, P): [[_options()], [b""]]})
-    result = await probe_rtsp(connector, H, P, routes=[], timeouts=slow, limits=LIMITS)
+    result = await probe_rtsp(
+        ProbeContext(connector=connector, timeouts=slow, limits=LIMITS), H, P, routes=[]
+    )
     # OPTIONS answered, then the deadline: evidence kept, the cut recorded.
     assert result.status is ProbeStatus.OK
     assert result.fields["rtsp.server"] == "Rtsp Server/2.0"
@@ -405,7 +443,11 @@ async def test_probe_rtsp_whole_probe_deadline() -> None:
 async def test_rtsp_describe_200_without_credentials_is_returned_as_is() -> None:
     connector = ScriptedConnector({(H, P): [[_sdp_reply()]]})
     r = await rtsp_describe(
-        connector, H, P, "/x", credentials=("a", "b"), timeouts=FAST, limits=LIMITS
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+        H,
+        P,
+        "/x",
+        credentials=("a", "b"),
     )
     assert r.status == 200
     assert len(connector.connections) == 1
@@ -416,7 +458,11 @@ async def test_rtsp_describe_rejects_credential_with_line_break() -> None:
     connector = ScriptedConnector({(H, P): [[DIGEST_401]]})
     with pytest.raises(AuthError):
         await rtsp_describe(
-            connector, H, P, "/x", credentials=("a\r\nb", "c"), timeouts=FAST, limits=LIMITS
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            H,
+            P,
+            "/x",
+            credentials=("a\r\nb", "c"),
         )
 
 
@@ -458,24 +504,20 @@ async def test_loopback_digest_describe_and_probe() -> None:
     async with server:
         connector = TcpConnector()
         good = await rtsp_describe(
-            connector,
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
             H,
             server.port,
             CAM_ROUTE,
             credentials=("admin", "admin"),
-            timeouts=FAST,
-            limits=LIMITS,
         )
         assert good.status == 200
         assert good.body == SDP
         bad = await rtsp_describe(
-            connector,
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
             H,
             server.port,
             CAM_ROUTE,
             credentials=("admin", "wrong"),
-            timeouts=FAST,
-            limits=LIMITS,
         )
         assert bad.status == 401
         assert verdicts == ["none", "accepted", "none", "refused"]
@@ -489,7 +531,10 @@ async def test_loopback_digest_describe_and_probe() -> None:
         assert not any("cnonce=" in a for a in answers)
 
         result = await probe_rtsp(
-            connector, H, server.port, routes=[CAM_ROUTE], timeouts=FAST, limits=LIMITS
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            H,
+            server.port,
+            routes=[CAM_ROUTE],
         )
         assert result.status is ProbeStatus.OK
         assert result.auth is AuthScheme.DIGEST
@@ -529,13 +574,11 @@ async def test_loopback_digest_qop_auth_sha256() -> None:
 
     async with RtspServer(handler) as server:
         r = await rtsp_describe(
-            TcpConnector(),
+            ProbeContext(connector=TcpConnector(), timeouts=FAST, limits=LIMITS),
             H,
             server.port,
             "/axis-media/media.amp",
             credentials=("root", "pass"),
-            timeouts=FAST,
-            limits=LIMITS,
         )
         assert r.status == 200
         auth = server.requests[-1].headers["authorization"]
@@ -555,21 +598,26 @@ async def test_loopback_basic() -> None:
     async with RtspServer(handler) as server:
         connector = TcpConnector()
         ok = await rtsp_describe(
-            connector,
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
             H,
             server.port,
             "/h264",
             credentials=("admin", "12345"),
-            timeouts=FAST,
-            limits=LIMITS,
         )
         assert ok.status == 200
         no = await rtsp_describe(
-            connector, H, server.port, "/h264", credentials=None, timeouts=FAST, limits=LIMITS
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            H,
+            server.port,
+            "/h264",
+            credentials=None,
         )
         assert no.status == 401
         result = await probe_rtsp(
-            connector, H, server.port, routes=[], timeouts=FAST, limits=LIMITS
+            ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS),
+            H,
+            server.port,
+            routes=[],
         )
         assert result.auth is AuthScheme.BASIC
         assert result.fields["rtsp.realm"] == "cam"
@@ -590,12 +638,10 @@ async def test_loopback_open_stream_on_other_loopback_address() -> None:
     host = "127.0.0.14"
     async with RtspServer(handler, host=host) as server:
         result = await probe_rtsp(
-            TcpConnector(),
+            ProbeContext(connector=TcpConnector(), timeouts=FAST, limits=LIMITS),
             host,
             server.port,
             routes=["/live/ch0", "/Streaming/Channels/101", "/live/ch1"],
-            timeouts=FAST,
-            limits=LIMITS,
         )
     assert result.status is ProbeStatus.OK
     assert result.open_routes == ("/live/ch0", "/live/ch1")
@@ -608,5 +654,7 @@ async def test_loopback_open_stream_on_other_loopback_address() -> None:
 async def test_loopback_refused_port() -> None:
     async with RtspServer(lambda req: None) as server:
         port = server.port
-    result = await probe_rtsp(TcpConnector(), H, port, routes=[], timeouts=FAST, limits=LIMITS)
+    result = await probe_rtsp(
+        ProbeContext(connector=TcpConnector(), timeouts=FAST, limits=LIMITS), H, port, routes=[]
+    )
     assert result.status is ProbeStatus.REFUSED

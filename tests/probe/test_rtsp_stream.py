@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
 from scanner.lab import RunningLab, default_devices, start_lab
+from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp_stream import (
     StreamState,
     confirm_stream,
@@ -20,7 +21,7 @@ from scanner.probe.rtsp_stream import (
     is_rtp,
     split_response,
 )
-from scanner.probe.transport import ScriptedConnector, TcpConnector
+from scanner.transport import ScriptedConnector, TcpConnector
 
 T = Timeouts(read=1.0, probe=5.0)
 L = Limits()
@@ -72,7 +73,10 @@ async def lab() -> AsyncIterator[RunningLab]:
 async def test_open_camera_really_sends_video(lab: RunningLab) -> None:
     dev = lab.device("open-rtsp")
     check = await confirm_stream(
-        TcpConnector(), dev.ip, dev.port(554), "/live/ch0", timeouts=T, limits=L
+        ProbeContext(connector=TcpConnector(), timeouts=T, limits=L),
+        dev.ip,
+        dev.port(554),
+        "/live/ch0",
     )
     assert check.state is StreamState.VIDEO, check.detail
 
@@ -81,12 +85,10 @@ async def test_open_camera_really_sends_video(lab: RunningLab) -> None:
 async def test_protected_and_missing_streams_are_refused(lab: RunningLab) -> None:
     dahua = lab.device("dahua-default")
     check = await confirm_stream(
-        TcpConnector(),
+        ProbeContext(connector=TcpConnector(), timeouts=T, limits=L),
         dahua.ip,
         dahua.port(554),
         "/cam/realmonitor?channel=1&subtype=0",
-        timeouts=T,
-        limits=L,
     )
     assert check.state is StreamState.REFUSED
     assert "401" in check.detail
@@ -106,7 +108,10 @@ async def test_a_server_that_describes_but_never_sends_video() -> None:
     ]
     connector = ScriptedConnector({("198.51.100.7", 554): [answers]})
     check = await confirm_stream(
-        connector, "198.51.100.7", 554, "/live", timeouts=Timeouts(read=0.2, probe=2.0), limits=L
+        ProbeContext(connector=connector, timeouts=Timeouts(read=0.2, probe=2.0), limits=L),
+        "198.51.100.7",
+        554,
+        "/live",
     )
     assert check.state is StreamState.NO_MEDIA
     sent = b"".join(connector.connections[0].sent)

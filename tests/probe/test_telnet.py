@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
 from scanner.models import ProbeStatus, Protocol
+from scanner.probe.context import ProbeContext
 from scanner.probe.telnet import (
     IacParser,
     LoginOutcome,
@@ -18,7 +19,7 @@ from scanner.probe.telnet import (
     strip_iac,
     telnet_login,
 )
-from scanner.probe.transport import Reset, ScriptedConnector
+from scanner.transport import Reset, ScriptedConnector
 from tests.probe.servers import DO, DONT, IAC, SB, SE, WILL, WONT, TelnetServer, TurnServer
 
 ECHO, SGA, TTYPE, NAWS = 1, 3, 24, 31
@@ -154,7 +155,9 @@ async def test_probe_scripted_negotiation_answered_and_prompt_found() -> None:
     connector = ScriptedConnector(
         {(H, P): [[greeting, b"\r\nDVR Telnet\r\n", b"LocalHost login: ", b""]]}
     )
-    result = await probe_telnet(connector, H, P, timeouts=FAST, limits=LIMITS)
+    result = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P
+    )
     assert result.status is ProbeStatus.OK
     assert result.protocol is Protocol.TELNET
     assert result.login_prompt
@@ -176,22 +179,34 @@ async def test_probe_scripted_shell_banner_silence_and_errors() -> None:
             (H, 5): [[cmd(DO, TTYPE), b""]],
         }
     )
-    shell = await probe_telnet(connector, H, 1, timeouts=FAST, limits=LIMITS)
+    shell = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 1
+    )
     assert shell.login_prompt
     assert shell.fields["telnet.prompt"] == "#"
-    silent = await probe_telnet(connector, H, 2, timeouts=FAST, limits=LIMITS)
+    silent = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 2
+    )
     assert silent.status is ProbeStatus.OK
     assert silent.fields == {}
     assert silent.banner is None
     assert "no text" in silent.reason
-    banner_only = await probe_telnet(connector, H, 3, timeouts=FAST, limits=LIMITS)
+    banner_only = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 3
+    )
     assert banner_only.banner == "Welcome to X"
     assert not banner_only.login_prompt
-    reset = await probe_telnet(connector, H, 4, timeouts=FAST, limits=LIMITS)
+    reset = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 4
+    )
     assert reset.status is ProbeStatus.RESET
-    negotiation_only = await probe_telnet(connector, H, 5, timeouts=FAST, limits=LIMITS)
+    negotiation_only = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 5
+    )
     assert "negotiation only" in negotiation_only.reason
-    refused = await probe_telnet(connector, H, 6, timeouts=FAST, limits=LIMITS)
+    refused = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 6
+    )
     assert refused.status is ProbeStatus.REFUSED
 
 
@@ -200,7 +215,9 @@ async def test_probe_bounded_under_endless_storm() -> None:
     storm = [cmd(DO, n % 256) for n in range(100_000)]
     connector = ScriptedConnector({(H, P): [storm]})
     start = time.perf_counter()
-    result = await probe_telnet(connector, H, P, timeouts=FAST, limits=Limits(max_banner_bytes=512))
+    result = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=Limits(max_banner_bytes=512)), H, P
+    )
     assert time.perf_counter() - start < 2.0
     assert result.status is ProbeStatus.OK
     sent = b"".join(connector.connections[0].sent)
@@ -213,7 +230,9 @@ async def test_probe_settles_on_split_last_login_line() -> None:
     connector = ScriptedConnector(
         {(H, P): [[b"Last login:", b" Mon Jan 1\r\n", b"cam login: ", b""]]}
     )
-    result = await probe_telnet(connector, H, P, timeouts=FAST, limits=LIMITS)
+    result = await probe_telnet(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, P
+    )
     assert result.fields["telnet.prompt"] == "cam login:"
 
 
@@ -223,7 +242,9 @@ async def test_probe_settles_on_split_last_login_line() -> None:
 @pytest.mark.asyncio
 async def test_loopback_probe_and_logins() -> None:
     async with TelnetServer(host="127.0.0.13") as server:
-        probe = await probe_telnet(None, server.host, server.port, timeouts=FAST, limits=LIMITS)
+        probe = await probe_telnet(
+            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port
+        )
         assert probe.status is ProbeStatus.OK
         assert probe.login_prompt
         assert probe.fields["telnet.prompt"] == "LocalHost login:"
@@ -232,13 +253,17 @@ async def test_loopback_probe_and_logins() -> None:
         assert (WONT, NAWS) in server.client_commands
 
         good = await telnet_login(
-            server.host, server.port, "root", "xc3511", timeouts=FAST, limits=LIMITS
+            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port, "root", "xc3511"
         )
         assert good.outcome is LoginOutcome.SUCCESS, good
         assert "#" in good.text
 
         bad = await telnet_login(
-            server.host, server.port, "root", "wrongpass", timeouts=FAST, limits=LIMITS
+            ProbeContext(timeouts=FAST, limits=LIMITS),
+            server.host,
+            server.port,
+            "root",
+            "wrongpass",
         )
         assert bad.outcome is LoginOutcome.FAILURE, bad
         assert "Login incorrect" in bad.text
@@ -252,7 +277,11 @@ async def test_loopback_lockout_and_password_masking() -> None:
         refusal=b"\r\nToo many failures: account locked for 300 s\r\n"
     ) as server:
         result = await telnet_login(
-            server.host, server.port, "admin", "hunter22", timeouts=FAST, limits=LIMITS
+            ProbeContext(timeouts=FAST, limits=LIMITS),
+            server.host,
+            server.port,
+            "admin",
+            "hunter22",
         )
     assert result.outcome is LoginOutcome.LOCKED
 
@@ -290,7 +319,7 @@ PASSWORD = b"admin\r\nPassword: "
 async def test_login_verdicts(turns: list[bytes], then_close: bool, expected: LoginOutcome) -> None:
     async with TurnServer(turns, then_close=then_close) as server:
         result = await telnet_login(
-            server.host, server.port, "admin", "s3cret!", timeouts=FAST, limits=LIMITS
+            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port, "admin", "s3cret!"
         )
     assert result.outcome is expected, result
     assert "s3cret!" not in result.text  # an echoed password is masked
@@ -301,7 +330,7 @@ async def test_login_verdicts(turns: list[bytes], then_close: bool, expected: Lo
 async def test_login_sends_credentials_as_lines() -> None:
     async with TurnServer([LOGIN, PASSWORD, b"\r\n# "]) as server:
         await telnet_login(
-            server.host, server.port, "admin", "s3cret!", timeouts=FAST, limits=LIMITS
+            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port, "admin", "s3cret!"
         )
     assert server.lines == [b"admin", b"s3cret!"]
 
@@ -309,11 +338,13 @@ async def test_login_sends_credentials_as_lines() -> None:
 @pytest.mark.asyncio
 async def test_login_refused_and_bad_input() -> None:
     connector = ScriptedConnector({})
-    refused = await telnet_login(H, 99, "a", "b", timeouts=FAST, limits=LIMITS, connector=connector)
+    refused = await telnet_login(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 99, "a", "b"
+    )
     assert refused.outcome is LoginOutcome.ERROR
     assert "refused" in refused.detail
     broken = await telnet_login(
-        H, 1, "a\r\nb", "c", timeouts=FAST, limits=LIMITS, connector=connector
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 1, "a\r\nb", "c"
     )
     assert broken.outcome is LoginOutcome.ERROR
     assert connector.connections == []  # nothing was opened for an unsendable credential
@@ -323,7 +354,7 @@ async def test_login_refused_and_bad_input() -> None:
 async def test_tcp_connector_is_default() -> None:
     async with TelnetServer() as server:
         port = server.port
-    result = await probe_telnet(None, H, port, timeouts=FAST, limits=LIMITS)
+    result = await probe_telnet(ProbeContext(timeouts=FAST, limits=LIMITS), H, port)
     assert result.status is ProbeStatus.REFUSED
-    login = await telnet_login(H, port, "root", "x", timeouts=FAST, limits=LIMITS)
+    login = await telnet_login(ProbeContext(timeouts=FAST, limits=LIMITS), H, port, "root", "x")
     assert login.outcome is LoginOutcome.ERROR

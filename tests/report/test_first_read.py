@@ -95,7 +95,6 @@ def test_the_report_opens_with_a_verdict_and_numbered_steps_grouped_across_devic
 
 
 def test_steps_group_the_same_action_and_one_firmware_update_per_device() -> None:
-    cam = dict(device_type=DeviceType.CAMERA, vendor="Hikvision")
     hosts = (
         host(
             "10.0.0.1",
@@ -104,12 +103,14 @@ def test_steps_group_the_same_action_and_one_firmware_update_per_device() -> Non
                 finding("vuln-a", Severity.HIGH, Confidence.INFERRED, cves=("CVE-2017-7921",)),
                 finding("vuln-b", Severity.MEDIUM, Confidence.INFERRED, cves=("CVE-2017-7923",)),
             ),
-            **cam,
+            device_type=DeviceType.CAMERA,
+            vendor="Hikvision",
         ),
         host(
             "10.0.0.2",
             (finding("default-credentials-http", Severity.HIGH, Confidence.CONFIRMED),),
-            **cam,
+            device_type=DeviceType.CAMERA,
+            vendor="Hikvision",
         ),
     )
     texts = [a.text for a in do_this_first(hosts)]

@@ -19,6 +19,7 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ frame.addEventListener('load', () => {
 """
 
 
-def _measure(browser: str, page: str, width: int, tmp: Path) -> dict[str, object]:
+def _measure(browser: str, page: str, width: int, tmp: Path) -> dict[str, Any]:
     wrapper = (
         '<!DOCTYPE html><html><body style="margin:0">'
         f'<iframe id="page" style="width:{width}px;height:900px;border:0" '
@@ -103,7 +104,7 @@ def _measure(browser: str, page: str, width: int, tmp: Path) -> dict[str, object
     assert done.returncode == 0, done.stderr[-2000:]
     found = re.search(r'data-layout="([^"]*)"', done.stdout)
     assert found, "the measuring script did not run"
-    result: dict[str, object] = json.loads(html.unescape(found.group(1)))
+    result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
     return result
 
 

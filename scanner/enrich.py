@@ -1,0 +1,193 @@
+"""Enrichers: what adds to a scan beside the probes, run by the pipeline as one list.
+
+LAN discovery (ARP, neighbours, mDNS, SSDP, WS-Discovery, --passive) and nmap (--nmap,
+--from-nmap) used to be ``if lan`` / ``if nmap`` branches through the pipeline. Each is now an
+``Enricher`` built from its options in ``ScanConfig``; the pipeline calls every enricher at the
+same points of every host and never asks which one it is. A new one is its class here and one
+line in ``build_enrichers``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol as TypingProtocol
+
+from scanner.config import ScanConfig
+from scanner.discover.lan import LanDiscovery, LanHost
+from scanner.match.engine import SignatureSet
+from scanner.models import DiscoveryRun, Finding, Host, Identification, ServiceResult
+from scanner.nmap import NmapSupport
+from scanner.probe.context import ProbeContext
+from scanner.probe.registry import HostProbe
+
+__all__ = ["Enricher", "HostWork", "LanEnricher", "NmapEnricher", "build_enrichers"]
+
+
+@dataclass
+class HostWork:
+    """What one host has yielded so far; survives the host's deadline."""
+
+    ip: str
+    open_ports: tuple[int, ...] = ()
+    services: list[ServiceResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ident: Identification = field(default_factory=Identification)
+    refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
+    started: float = field(default_factory=time.monotonic)  # the host's deadline counts from here
+    lan: LanHost | None = None  # what ARP, mDNS, SSDP, WS-Discovery (or listening) saw of it
+    host_results: list[tuple[HostProbe, ServiceResult]] = field(default_factory=list)
+
+    @property
+    def seen(self) -> bool:
+        """Something answered: an open port, or a discovery method saw the address."""
+        return bool(self.open_ports) or self.lan is not None
+
+    def identify(self, signatures: SignatureSet) -> Identification:
+        """Fingerprints over all evidence so far (with what discovery learnt of the host)."""
+        if self.lan is not None:
+            return LanDiscovery.identify(signatures, self.lan, self.services, self.open_ports)
+        return signatures.identify(self.services, self.open_ports)
+
+
+class Enricher(TypingProtocol):
+    @property
+    def passive(self) -> bool:
+        """True when this enricher promised that nothing is sent (--passive)."""
+        ...
+
+    async def listen(self) -> None:
+        """Scan-long work that starts with the scan (discovery listeners); returns when done."""
+        ...
+
+    def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:
+        """The ports to sweep on ``ip``."""
+        ...
+
+    async def absent(self, ip: str) -> bool:
+        """True when ``ip`` is known to hold no host (no sweep then)."""
+        ...
+
+    async def seen(self, work: HostWork) -> None:
+        """Add what this enricher learnt of the host (waits for its listening window)."""
+        ...
+
+    async def after_probes(self, work: HostWork, deadline: float) -> None:
+        """More evidence after the probes, before the checks, by ``deadline`` (monotonic)."""
+        ...
+
+    def finish_host(self, host: Host, work: HostWork) -> Host: ...
+
+    def runs(self) -> tuple[DiscoveryRun, ...]: ...
+
+    def notes(self) -> tuple[str, ...]: ...
+
+
+class LanEnricher:
+    """ARP, neighbour table, mDNS, SSDP, WS-Discovery and passive listening (docs/discovery.md)."""
+
+    def __init__(self, lan: LanDiscovery) -> None:
+        self.lan = lan
+
+    @property
+    def passive(self) -> bool:
+        return self.lan.passive
+
+    async def listen(self) -> None:
+        await self.lan.run()
+
+    def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:  # noqa: ARG002
+        return ports
+
+    async def absent(self, ip: str) -> bool:
+        # On the LAN, an address that did not answer ARP holds no host: no TCP sweep for it.
+        return await self.lan.absent(ip)
+
+    async def seen(self, work: HostWork) -> None:
+        work.lan = await self.lan.host(work.ip)  # after the sweep: the neighbour table is filled
+        if work.lan is not None:
+            work.services.extend(work.lan.services)
+
+    async def after_probes(self, work: HostWork, deadline: float) -> None:
+        pass
+
+    def finish_host(self, host: Host, work: HostWork) -> Host:
+        return self.lan.finish_host(host, work.lan, swept=bool(work.open_ports))
+
+    def runs(self) -> tuple[DiscoveryRun, ...]:
+        return self.lan.runs()
+
+    def notes(self) -> tuple[str, ...]:
+        return self.lan.notes()
+
+
+class NmapEnricher:
+    """--nmap (nmap -sV on ports still unidentified) and --from-nmap evidence (docs/nmap.md)."""
+
+    def __init__(self, nmap: NmapSupport, signatures: SignatureSet) -> None:
+        self.nmap = nmap
+        self.signatures = signatures
+        self.passive = False
+
+    async def listen(self) -> None:
+        pass
+
+    def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:
+        return self.nmap.ports_for(ip, ports)
+
+    async def absent(self, ip: str) -> bool:  # noqa: ARG002
+        return False
+
+    async def seen(self, work: HostWork) -> None:
+        pass
+
+    async def after_probes(self, work: HostWork, deadline: float) -> None:
+        # Before the checks and logins, so they act on the identification nmap helped make.
+        step = await self.nmap.after_probes(
+            work.ip,
+            tuple(work.services),
+            work.open_ports,
+            work.ident,
+            deadline=deadline,
+            identify=(
+                partial(_identify_on_lan, self.signatures, work.lan)
+                if work.lan is not None
+                else None
+            ),
+        )
+        work.services.extend(step.services)
+        work.notes.extend(step.notes)
+        work.ident = step.ident
+
+    def finish_host(self, host: Host, work: HostWork) -> Host:  # noqa: ARG002
+        return self.nmap.finish_host(host)
+
+    def runs(self) -> tuple[DiscoveryRun, ...]:
+        return self.nmap.discovery_runs()
+
+    def notes(self) -> tuple[str, ...]:
+        return self.nmap.notes()
+
+
+def _identify_on_lan(
+    signatures: SignatureSet,
+    lan_host: LanHost,
+    services: Sequence[ServiceResult],
+    open_ports: Collection[int],
+) -> Identification:
+    return LanDiscovery.identify(signatures, lan_host, services, open_ports)
+
+
+def build_enrichers(
+    config: ScanConfig, signatures: SignatureSet, ctx: ProbeContext
+) -> list[Enricher]:
+    """The enrichers the options ask for, in the order their notes and report lines appear."""
+    enrichers: list[Enricher] = []
+    if config.discovery is not None:
+        enrichers.append(LanEnricher(LanDiscovery(config.discovery, config.scope, context=ctx)))
+    if config.nmap is not None:
+        enrichers.append(NmapEnricher(NmapSupport(config.nmap, signatures), signatures))
+    return enrichers
