@@ -91,6 +91,8 @@ _VERDICT_STYLE = {
 _DEVICE_WORDS = DEVICE_WORDS
 # Steps shown in "Do this first"; the rest are counted, and all are in the details.
 _MAX_STEPS = 8
+# Characters of a confirmed problem's fix shown without --verbose (whole sentences).
+_FIX_BUDGET = 280
 # Width of the severity column in the details ("CRITICAL" and one space).
 _SEV_WIDTH = 9
 
@@ -315,11 +317,13 @@ def _print_host(
         ):
             if mark:
                 title.append(f" [{mark}]", style="bold yellow")
+    # "10.0.0.5 HIGH 8.6: Dahua IPC-HDW4431C-A camera, firmware ...": address and risk first.
     address = Text(clean_text(host.ip, _SHORT), style="bold")
     if problems:
-        title.append(" - risk ")
-        title.append_text(_risk_text(host))
-        console.print(_hanging(address, title))
+        lead = _risk_text(host)
+        lead.append(":")
+        lead.append_text(Text(" ").append_text(title))
+        console.print(_hanging(address, lead))
         grid = Table.grid(padding=(0, 0), pad_edge=False)
         grid.add_column(no_wrap=True, width=_SEV_WIDTH)
         grid.add_column(overflow="fold")
@@ -340,14 +344,14 @@ def _print_host(
                     show_secrets=show_secrets,
                     marks=_marks(host, finding, review),
                     verbose=verbose,
-                    fix_seen=_seen_fix(fixes, finding, host.ip),
+                    fix_seen=_seen_fix(fixes, finding, host.ip, shown=_shows_fix(finding, verbose)),
                 ),
             )
         console.print(grid)
     else:
-        title.append(": ")
-        title.append("no problems found", style=_RISK_STYLE[RiskLevel.NONE])
-        console.print(_hanging(address, title))
+        lead = Text("no problems:", style=_RISK_STYLE[RiskLevel.NONE])
+        lead.append_text(Text(" ").append_text(title))
+        console.print(_hanging(address, lead))
     if verbose and host.identification.identified_by:
         console.print(
             _hanging(
@@ -408,14 +412,22 @@ def _guesses_text(guesses: list[Finding]) -> Table:
     return outer
 
 
-def _seen_fix(fixes: dict[str, str] | None, finding: Finding, ip: str) -> str | None:
+def _shows_fix(finding: Finding, verbose: bool) -> bool:
+    """A low problem is one line without --verbose: its fix is not printed there."""
+    return verbose or finding.severity is not Severity.LOW
+
+
+def _seen_fix(
+    fixes: dict[str, str] | None, finding: Finding, ip: str, *, shown: bool = True
+) -> str | None:
     """Where this fix was already printed ("above" on the same device), else None (and remember
     it): one fix text repeated on several findings is printed once."""
     if fixes is None or not finding.remediation:
         return None
     first = fixes.get(finding.remediation)
     if first is None:
-        fixes[finding.remediation] = ip
+        if shown:
+            fixes[finding.remediation] = ip
         return None
     return "above" if first == ip else f"for {first} above"
 
@@ -466,11 +478,13 @@ def _finding_text(
         text.append("\nFix: ", style="bold")
         if fix_seen is not None:
             text.append(f"the same as {fix_seen}")
-        elif verbose or finding.confidence is Confidence.CONFIRMED:
-            # A problem seen happening gets its whole fix; a guess its first step.
+        elif verbose:
             text.append(_block(finding.remediation))
         else:
-            text.append(clean_text(first_sentence(finding.remediation), _LINE))
+            # A problem seen happening gets its fix up to about three lines; a guess its
+            # first step. The whole text is one --verbose away.
+            budget = _FIX_BUDGET if finding.confidence is Confidence.CONFIRMED else 0
+            text.append(clean_text(first_sentence(finding.remediation, budget), _LINE))
     if verbose:
         if finding.cves:
             text.append(f"\nCVE: {clean_text(', '.join(finding.cves), _LINE)}")

@@ -55,14 +55,22 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of a fix (the step itself); the rest is shown with --verbose."""
+def first_sentence(text: str, budget: int = 0) -> str:
+    """The first sentence of a fix (the step itself), and the ones after it while the whole
+    stays within ``budget`` characters; the rest is shown with --verbose."""
     flat = " ".join(text.split())
-    for end in (". ", "; "):
-        cut = flat.find(end)
-        if 0 < cut < len(flat) - 2:
-            return flat[: cut + 1].rstrip(";")
-    return flat
+    sentences: list[str] = []
+    rest = flat
+    while rest:
+        cut = rest.find(". ")
+        sentence, rest = (rest, "") if cut < 0 else (rest[: cut + 1], rest[cut + 2 :])
+        if sentences and len(" ".join([*sentences, sentence])) > budget:
+            break
+        sentences.append(sentence)
+    first = " ".join(sentences)
+    if len(sentences) == 1 and rest and "; " in first:  # one long sentence: its first clause
+        return first.split("; ", 1)[0]
+    return first
 
 
 def repeated_lines(lines: Iterable[str]) -> list[str]:

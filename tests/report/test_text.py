@@ -76,9 +76,8 @@ def test_table_has_one_row_per_host_in_numeric_order() -> None:
 
 def test_each_finding_has_severity_title_confidence_evidence_fix_and_references() -> None:
     text = render(sample_report(), verbose=True)
-    dahua = text[text.index("\n127.77.0.12 Dahua") :]
+    dahua = text[text.index("\n127.77.0.12 CRITICAL 10.0: Dahua") :]
     dahua = dahua[: dahua.index("127.77.0.15")]
-    assert "- risk\n            CRITICAL 10.0" in dahua
     assert "CRITICAL The video stream still uses the factory password (port 554)" in dahua
     assert "How sure: confirmed: we saw it happen" in dahua
     assert "What we saw: Refused without credentials" in dahua
@@ -87,7 +86,7 @@ def test_each_finding_has_severity_title_confidence_evidence_fix_and_references(
     # Worst first: critical, high, medium, low.
     positions = [dahua.index(label) for label in ("CRITICAL ", "HIGH  ", "MEDIUM ", "LOW  ")]
     assert positions == sorted(positions)
-    hik = text[text.index("\n127.77.0.11 Hikvision") :]
+    hik = text[text.index("\n127.77.0.11 CRITICAL 9.2: Hikvision") :]
     assert "CVE: CVE-2017-7921" in hik
     assert "How sure: possible: guessed from what the device announces" in hik
 
@@ -101,10 +100,10 @@ def test_default_report_keeps_ids_evidence_and_links_for_verbose() -> None:
 
 def test_clean_hosts_are_shown_as_clean_with_their_info_notes() -> None:
     text = render(sample_report())
-    assert "127.77.0.15 Axis M3045-V camera: no problems found" in text
+    assert "127.77.0.15 no problems: Axis M3045-V camera" in text
     assert "For your information:\n  - The stream asks for a password" in text
-    assert "127.77.0.16 HP LaserJet Pro M404dn other device: no problems found" in text
-    assert "127.77.0.9 unidentified device: no problems found" in text
+    assert "127.77.0.16 no problems: HP LaserJet Pro M404dn other device" in text
+    assert "127.77.0.9 no problems: unidentified device" in text
 
 
 def test_closing_lines_name_the_blind_spots_and_count_by_severity() -> None:
@@ -244,5 +243,5 @@ def test_recorder_and_confidence_wording() -> None:
     )
     text = render(rep)
     assert "1 of 1 address scanned: 0 cameras, 1 video recorder (NVR/DVR)" in text
-    assert "10.0.0.2 Xiongmai video recorder - risk MEDIUM" in text
+    assert "10.0.0.2 MEDIUM 4.5: Xiongmai video recorder" in text
     assert "How sure: likely: the device clearly matches" in text
