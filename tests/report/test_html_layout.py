@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from scanner.report.actions import do_this_first
 from scanner.report.html import STYLE, render_html
 from tests.report.fixtures import golden_report, golden_review
 from tests.report.test_html import _chromium, _isolated
@@ -191,8 +192,6 @@ def test_times_are_local_with_their_offset() -> None:
 
 
 def test_the_page_opens_with_the_verdict_and_the_same_steps_as_the_terminal() -> None:
-    from scanner.report.actions import do_this_first
-
     buf = io.StringIO()
     report = golden_report()
     render_html(report, buf)
