@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from scanner.models import Basis, Confidence, DeviceType, Finding, Host, Report, Severity
 from scanner.report.order import sorted_hosts
 from scanner.report.risk import counted_severity, is_guess
-from scanner.report.words import plural
+from scanner.report.words import CONFIDENCE_SHORT, plural
 
 __all__ = [
     "Action",
@@ -31,11 +31,6 @@ __all__ = [
     "verdict",
 ]
 
-_CONFIDENCE_LEAD = {
-    Confidence.CONFIRMED: "confirmed",
-    Confidence.FIRM: "likely",
-    Confidence.INFERRED: "possible",
-}
 _BASIS_WORDS = {
     Basis.OBSERVED: "we saw it happen",
     Basis.FIRMWARE: "from the firmware version it reported, which a fix may not change",
@@ -53,7 +48,7 @@ _DEFAULT_BASIS = {
 def how_sure(finding: Finding) -> str:
     """ "How sure" in plain words: the confidence and what it rests on (firmware read, product
     banner, port number), and whether the risk counts it lower than its listed severity."""
-    lead = _CONFIDENCE_LEAD[finding.confidence]
+    lead = CONFIDENCE_SHORT[finding.confidence]
     if finding.confidence is Confidence.CONFIRMED:
         basis = _BASIS_WORDS[Basis.OBSERVED]
     elif finding.basis is not None:

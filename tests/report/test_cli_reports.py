@@ -325,15 +325,3 @@ def test_write_atomically_leaves_the_old_file_when_writing_fails(tmp_path: Path)
         write_atomically(target, "half \ud800 written")  # unencodable: fails mid-write
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
-
-
-def test_output_dir_is_created(
-    saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    folder = tmp_path / "new" / "reports"
-    code, _, err = run(
-        ["report", "convert", str(saved), "--format", "json", "--output-dir", str(folder)],
-        capsys,
-    )
-    assert code == cli.EXIT_OK, err
-    assert (folder / "camsweep-report.json").is_file()

@@ -16,7 +16,6 @@ import html
 import io
 import json
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import pytest
 from scanner.report.actions import do_this_first
 from scanner.report.html import STYLE, render_html
 from tests.report.fixtures import golden_report, golden_review
-from tests.report.test_html import _chromium, _isolated
+from tests.report.test_html import _chromium, dump_dom
 
 WIDTHS = (360, 800, 1400)
 # Words longer than this may break by design (a 64 KiB hostile title, a long URL).
@@ -84,26 +83,16 @@ def _measure(browser: str, page: str, width: int, tmp: Path) -> dict[str, Any]:
     )
     path = tmp / f"report-{width}.html"
     path.write_text(wrapper, encoding="utf-8")
-    argv = _isolated(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            f"--user-data-dir={tmp / f'profile-{width}'}",
-            f"--window-size={width + 200},1000",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-            path.as_uri(),
-        ]
+    dom = dump_dom(
+        browser,
+        path,
+        str(tmp / f"profile-{width}"),
+        "--hide-scrollbars",
+        f"--window-size={width + 200},1000",
+        "--virtual-time-budget=3000",
+        timeout=60,
     )
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r'data-layout="([^"]*)"', done.stdout)
+    found = re.search(r'data-layout="([^"]*)"', dom)
     assert found, "the measuring script did not run"
     result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
     return result
