@@ -204,11 +204,12 @@ def emit(report: Report, args: argparse.Namespace, *, check_address: str | None 
         raise OSError(f"could not write {plural(len(failed), 'report')}: {'; '.join(failed)}")
 
 
-def exit_code(report: Report, args: argparse.Namespace) -> int:
-    """130 when interrupted; 1 when a gate was crossed; 4 when nothing answered; else 0."""
+def exit_code(report: Report, args: argparse.Namespace, *, live: bool = True) -> int:
+    """130 when this scan was interrupted; 1 when a gate was crossed; 4 when nothing answered;
+    else 0. ``live=False`` (``report convert``): a saved report's interruption is history."""
     from scanner.report.review import gate  # noqa: PLC0415
 
-    if report.interrupted:
+    if live and report.interrupted:
         return EXIT_INTERRUPTED
     reasons = gate(
         report,

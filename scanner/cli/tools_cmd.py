@@ -147,4 +147,4 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ReportFormatError as exc:
         raise UsageError(f"{args.report}: {exc}") from None
     emit(report, args)
-    return exit_code(report, args)
+    return exit_code(report, args, live=False)
