@@ -121,9 +121,8 @@ async def run_active_checks(
                 outcome.refuted.add(vuln.id)
     if held_back:
         outcome.notes.append(
-            f"{held_back} active {'check' if held_back == 1 else 'checks'} for this device did not "
-            f"run: the {profile} profile does not allow them (safe checks need owner or lab, "
-            "intrusive ones --profile lab)"
+            f"active checks for this device were not run ({held_back}): the {profile} profile "
+            "does not allow them (safe checks need owner or lab, intrusive ones --profile lab)"
         )
     return outcome
 

@@ -7,6 +7,7 @@ named by ``"module:function"`` and imported only when it runs (scanner.cli.app).
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -315,7 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         name: str, text: str, func: str, epilog: str | None = None
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(
-            name, help=text, description=text, epilog=epilog, formatter_class=_HelpFormatter
+            name,
+            help=text,
+            description=textwrap.fill(text, 90),  # the formatter keeps descriptions as given
+            epilog=epilog,
+            formatter_class=_HelpFormatter,
         )
         p.set_defaults(func=func)
         return p
