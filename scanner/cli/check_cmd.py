@@ -11,10 +11,9 @@ first video packet), a 30-minute host deadline; and a verdict: safe to trust / f
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 
-from scanner.cli.common import UsageError
+from scanner.cli.common import UsageError, say
 from scanner.cli.outputs import emit, exit_code, prepare_outputs
 from scanner.cli.scan_cmd import load_sigs, run_scan
 from scanner.cli.scan_config import build_scan_config, nmap_options
@@ -59,11 +58,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             else f"factory passwords (up to {config.limits.credential_attempts} failed logins, "
             f"{config.timeouts.credential_pause:g} s apart)"
         )
-        print(
+        say(
             f"camsweep check: {address}: {len(config.ports):,} TCP ports, every safe check, "
             f"{logins}, stream confirmation; this can take a few minutes (Ctrl-C stops and "
             "still reports)",
-            file=sys.stderr,
         )
     config = replace(config, nmap=nmap_options(args, None, ()))
     report = run_scan(config, sigs, targets, args)

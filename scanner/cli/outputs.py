@@ -14,6 +14,7 @@ from scanner.cli.common import (
     EXIT_NOTHING_FOUND,
     EXIT_OK,
     UsageError,
+    say,
 )
 from scanner.models import Report
 from scanner.report.formats import FORMATS, RenderOptions, default_filename, format_for_path
@@ -196,9 +197,8 @@ def emit(report: Report, args: argparse.Namespace, *, check_address: str | None 
             failed.append(f"{path}: {exc.strerror or exc}")
             continue
         if not args.quiet:
-            print(
+            say(
                 f"camsweep: {fmt} report written to {path} ({status_counts(report)})",
-                file=sys.stderr,
             )
     if failed:
         raise OSError(f"could not write {plural(len(failed), 'report')}: {'; '.join(failed)}")
@@ -220,12 +220,12 @@ def exit_code(report: Report, args: argparse.Namespace, *, live: bool = True) ->
     )
     if reasons:
         if not args.quiet:
-            print(f"camsweep: failing (exit 1): {'; '.join(reasons)}", file=sys.stderr)
+            say(f"camsweep: failing (exit 1): {'; '.join(reasons)}")
         return EXIT_FINDINGS
     if not report.hosts:
         if not args.quiet:
             from scanner.report.actions import nothing_found_line  # noqa: PLC0415
 
-            print(f"camsweep: {nothing_found_line(report)} (exit 4)", file=sys.stderr)
+            say(f"camsweep: {nothing_found_line(report)} (exit 4)")
         return EXIT_NOTHING_FOUND
     return EXIT_OK

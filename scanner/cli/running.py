@@ -16,6 +16,8 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from scanner.cli.common import say
+
 if TYPE_CHECKING:
     from scanner.models import Host
     from scanner.pipeline import ScanObserver
@@ -46,11 +48,10 @@ async def stoppable(work: Callable[[asyncio.Event], Awaitable[_T]], *, quiet: bo
         with contextlib.suppress(RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C is the default one
         if not quiet:
-            print(
-                "\ncamsweep: stopping (Ctrl-C again quits at once); writing the report with "
-                "what was found so far",
-                file=sys.stderr,
-                flush=True,
+            print(file=sys.stderr)  # off the line the terminal echoed ^C on
+            say(
+                "camsweep: stopping (Ctrl-C again quits at once); writing the report with "
+                "what was found so far"
             )
 
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+from scanner.cli.common import say
 from scanner.cli.outputs import emit, exit_code, prepare_outputs
 from scanner.cli.running import observer, run_async, stoppable
 from scanner.cli.scan_config import build_scan_config, nmap_options, with_target_specs
@@ -50,10 +50,9 @@ def _auto_targets(args: argparse.Namespace) -> TargetSet:
     iface = read_default_interface()
     network = attached_network(read_interfaces(), iface)
     if not args.quiet:
-        print(
+        say(
             f"camsweep: no target given; scanning {network} (the network of {iface}) "
             "with the guest profile: no passwords are tried",
-            file=sys.stderr,
         )
     return resolve_targets(
         [str(network)], allow_public=args.allow_public, allow_large=args.allow_large
@@ -129,10 +128,9 @@ async def _scan_lab(
         config = replace(config, ports=tuple(lab.ports()), port_protocols=lab.port_protocols())
         moved = moved_ports(lab, standard=standard is None)
         if moved and not args.quiet:
-            print(
+            say(
                 f"camsweep demo: ports busy, so the lab moved {', '.join(moved)}; results "
                 "tied to those port numbers may differ from the documented demo",
-                file=sys.stderr,
             )
         report = await scan(
             config,
@@ -153,10 +151,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sigs = load_sigs(args)
     args.ports = None
     if not args.quiet:
-        print(
+        say(
             "camsweep demo: starting the emulated camera lab on 127.77.0.x and scanning it "
             "(nothing but loopback is touched)",
-            file=sys.stderr,
         )
     with observer(args) as progress:
         report = run_async(
@@ -164,10 +161,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     emit(report, args)
     if not args.quiet:
-        print(
+        say(
             "camsweep demo: that was a demo against emulated devices on this computer. Next: "
             "'camsweep scan' for the network you are on, 'camsweep check ADDRESS' for a new "
             "camera, or add --verbose to see the details.",
-            file=sys.stderr,
         )
     return exit_code(report, args)

@@ -8,10 +8,9 @@ change here only.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 
-from scanner.cli.common import UsageError
+from scanner.cli.common import UsageError, say
 from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
 from scanner.credentials.custom import read_creds
 from scanner.discover.mdns import signature_service_types
@@ -91,9 +90,8 @@ def nmap_options(
         return None
     binary = find_nmap() if args.nmap else None
     if args.nmap and binary is None:
-        print(
+        say(
             "camsweep: --nmap: nmap is not installed (not on PATH); scanning without it",
-            file=sys.stderr,
         )
     return NmapOptions(
         enrich=args.nmap,

@@ -145,6 +145,7 @@ def test_status_line_counts_with_plurals_and_the_report_s_word(
     small.write_text(json.dumps(one))
     code, _, err = run(["report", "convert", str(small), "-o", str(tmp_path / "r.txt")], capsys)
     assert code == cli.EXIT_OK, err
+    err = " ".join(err.split())  # status lines wrap to the terminal
     assert "(1 device, 0 cameras, 1 video recorder, 1 problem)" in err
     assert "findings" not in err
     assert "(s)" not in err
@@ -159,6 +160,7 @@ def test_the_demo_says_it_was_a_demo_and_what_to_run_next(
         ["demo", "--high-ports", "--no-progress", "-o", str(tmp_path / "d.json")], capsys
     )
     assert code == cli.EXIT_OK, err
+    err = " ".join(err.split())  # status lines wrap to the terminal
     assert "that was a demo against emulated devices" in err
     assert "camsweep scan" in err
     assert "camsweep check ADDRESS" in err
@@ -186,6 +188,7 @@ def test_a_busy_lab_port_is_reported_not_silently_moved(
     finally:
         holder.close()
     assert code == cli.EXIT_OK, err
+    err = " ".join(err.split())  # status lines wrap to the terminal
     assert "ports busy, so the lab moved 127.77.0.11 port 8000" in err
     notes = json.loads(report.read_text())["notes"]
     assert any("127.77.0.11 port 8000" in note for note in notes)
