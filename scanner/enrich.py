@@ -9,48 +9,20 @@ line in ``build_enrichers``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol as TypingProtocol
 
 from scanner.config import ScanConfig
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.match.engine import SignatureSet
-from scanner.models import DiscoveryRun, Finding, Host, Identification, ServiceResult
+from scanner.models import DiscoveryRun, Host, Identification, ServiceResult
 from scanner.nmap import NmapSupport
 from scanner.probe.context import ProbeContext
-from scanner.probe.registry import HostProbe
+from scanner.registry import LanSearch
+from scanner.work import HostWork
 
-__all__ = ["Enricher", "HostWork", "LanEnricher", "NmapEnricher", "build_enrichers"]
-
-
-@dataclass
-class HostWork:
-    """What one host has yielded so far; survives the host's deadline."""
-
-    ip: str
-    open_ports: tuple[int, ...] = ()
-    services: list[ServiceResult] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    ident: Identification = field(default_factory=Identification)
-    refuted: set[str] = field(default_factory=set)  # inferred findings an active check disproved
-    started: float = field(default_factory=time.monotonic)  # the host's deadline counts from here
-    lan: LanHost | None = None  # what ARP, mDNS, SSDP, WS-Discovery (or listening) saw of it
-    host_results: list[tuple[HostProbe, ServiceResult]] = field(default_factory=list)
-
-    @property
-    def seen(self) -> bool:
-        """Something answered: an open port, or a discovery method saw the address."""
-        return bool(self.open_ports) or self.lan is not None
-
-    def identify(self, signatures: SignatureSet) -> Identification:
-        """Fingerprints over all evidence so far (with what discovery learnt of the host)."""
-        if self.lan is not None:
-            return LanDiscovery.identify(signatures, self.lan, self.services, self.open_ports)
-        return signatures.identify(self.services, self.open_ports)
+__all__ = ["Enricher", "LanEnricher", "NmapEnricher", "build_enrichers"]
 
 
 class Enricher(TypingProtocol):
@@ -182,12 +154,17 @@ def _identify_on_lan(
 
 
 def build_enrichers(
-    config: ScanConfig, signatures: SignatureSet, ctx: ProbeContext
+    config: ScanConfig,
+    signatures: SignatureSet,
+    ctx: ProbeContext,
+    searches: Sequence[LanSearch] = (),
 ) -> list[Enricher]:
-    """The enrichers the options ask for, in the order their notes and report lines appear."""
+    """The enrichers the options ask for, in the order their notes and report lines appear.
+    ``searches``: the registry's LAN searches, run by LAN discovery."""
     enrichers: list[Enricher] = []
     if config.discovery is not None:
-        enrichers.append(LanEnricher(LanDiscovery(config.discovery, config.scope, context=ctx)))
+        lan = LanDiscovery(config.discovery, config.scope, context=ctx, searches=searches)
+        enrichers.append(LanEnricher(lan))
     if config.nmap is not None:
         enrichers.append(NmapEnricher(NmapSupport(config.nmap, signatures), signatures))
     return enrichers

@@ -1,12 +1,16 @@
-"""discover -> probe -> match -> credentials -> report, overlapped across hosts and ports.
+"""discover -> probe -> match -> credentials -> report, streamed: no phase waits for another.
 
 Scanning is waiting, so everything that waits runs at once, bounded by one semaphore per resource:
 ``sockets`` (all connections of the scan), a fixed pool of host workers pulling from the target
 iterator (memory stays flat however many targets), and ``per_host`` connections to any one device.
-Every host has a deadline; what a host did before its deadline is kept.
+Discovery listeners open when the scan starts; each address is swept as soon as nothing says it
+is empty (ARP answers release it at once), and a host with an open port is probed straight away
+while the listening window is still open; what the listeners heard joins it before it is
+identified. The scan ends when the last host is done and the window has elapsed. Every host has
+a deadline; what a host did before its deadline is kept.
 
 The pipeline knows no protocol and no discovery method: probes are looked up in the registry
-(``scanner.probe.registry``) and LAN discovery and nmap are enrichers (``scanner.enrich``)
+(``scanner.registry``) and LAN discovery and nmap are enrichers (``scanner.enrich``)
 built from the options in ``ScanConfig``.
 """
 
@@ -14,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol as TypingProtocol
 
@@ -25,24 +28,24 @@ from scanner.active import run_active_checks
 from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.discover.tcp import sweep_host
-from scanner.enrich import Enricher, HostWork, build_enrichers
+from scanner.enrich import Enricher, build_enrichers
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
 from scanner.models import (
     DiscoveryRun,
     DiscoveryStatus,
-    Finding,
     Host,
     ProbeStatus,
     Protocol,
     Report,
     ServiceResult,
 )
-from scanner.probe.banner import sniff
 from scanner.probe.context import ProbeContext
-from scanner.probe.registry import HostProbe, PortJob, ProbeRegistry, default_registry
-from scanner.report.risk import score_host, summarize
+from scanner.probing import HostProber
+from scanner.registry import ProbeRegistry, default_registry
+from scanner.report.risk import summarize
 from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
+from scanner.work import HostWork
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +56,36 @@ SCHEMA_VERSION = "1.1"
 _SCAN_GRACE = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """Hosts ``found`` (an open port or a discovery method saw them), ``probed`` (done) and
+    ``pending`` (found, still in progress), of ``addresses`` addresses (``swept`` so far)."""
+
+    addresses: int
+    swept: int
+    found: int
+    probed: int
+
+    @property
+    def pending(self) -> int:
+        return self.found - self.probed
+
+
 class ScanObserver(TypingProtocol):
     """Progress goes through an observer, so the terminal is just one subscriber."""
 
     def scan_started(self, total_hosts: int) -> None: ...
+
+    def progress(self, state: ScanProgress) -> None: ...
 
     def host_finished(self, ip: str, host: Host | None) -> None: ...
 
 
 class _NullObserver:
     def scan_started(self, total_hosts: int) -> None:
+        pass
+
+    def progress(self, state: ScanProgress) -> None:
         pass
 
     def host_finished(self, ip: str, host: Host | None) -> None:
@@ -100,12 +123,20 @@ class Scanner:
         self.enrichers = (
             list(enrichers)
             if enrichers is not None
-            else build_enrichers(config, signatures, self.ctx)
+            else build_enrichers(config, signatures, self.ctx, self.registry.lan_searches)
         )
         # --passive: nothing at all is sent (the options say so, or an injected enricher).
         self.passive = config.passive or any(e.passive for e in self.enrichers)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
+        self.prober = HostProber(
+            self.ctx,
+            signatures,
+            config,
+            self.registry,
+            port_protocols=self._port_protocols,
+            sockets=self._sockets,
+        )
         self._deadline: float | None = None  # the scan's (loop time), set when run() starts
         self._started_hosts = 0
         # Ctrl-C (scanner/cli/running.py) sets ``stop``: the deadline becomes "now", every host
@@ -114,12 +145,15 @@ class Scanner:
         self._timeouts: set[asyncio.Timeout] = set()
         self._outer: asyncio.Timeout | None = None
         self.interrupted = False
+        self._total = 0
+        self._swept = self._found = self._probed = 0
 
     # --- the scan ------------------------------------------------------------------------------
 
     async def run(self, targets: Iterable[str], total: int) -> Report:
         started = _now()
         cfg = self.config
+        self._total = total
         self.observer.scan_started(total)
         hosts: list[Host] = []
         iterator = iter(targets)
@@ -210,7 +244,19 @@ class Scanner:
             host = await self.scan_host(ip)
             if host is not None:
                 hosts.append(host)
+                self._probed += 1
+            self._swept += host is None
+            self._tell()
             self.observer.host_finished(ip, host)
+
+    def _tell(self) -> None:
+        self.observer.progress(ScanProgress(self._total, self._swept, self._found, self._probed))
+
+    def _known(self) -> None:
+        """The host exists (an open port, or discovery saw it): probing starts now."""
+        self._found += 1
+        self._swept += 1
+        self._tell()
 
     async def scan_host(self, ip: str) -> Host | None:
         cfg = self.config
@@ -255,28 +301,7 @@ class Scanner:
         return self._host(work) if work.seen else None
 
     def _host(self, work: HostWork) -> Host:
-        inferred = []
-        seen = {f.id for f in work.findings}
-        for finding in self.signatures.vulnerability_findings(work.ident):
-            if finding.id in seen:
-                continue  # an active check confirmed it: the inferred copy adds nothing
-            if finding.id in work.refuted:
-                work.notes.append(
-                    f"{finding.id}: what the device announces suggested it, but the active "
-                    "check found the flaw absent (vendors fix flaws without changing banners)"
-                )
-            else:
-                inferred.append(finding)
-        findings = _dedupe(work.findings + inferred)
-        host = Host(
-            ip=work.ip,
-            discovered_by=("tcp",),
-            identification=work.ident,
-            services=tuple(sorted(work.services, key=lambda s: s.port)),
-            findings=tuple(findings),
-            risk=score_host(findings, work.ident.device_type),
-            notes=tuple(work.notes),
-        )
+        host = work.to_host(self.signatures)
         for enricher in self.enrichers:
             host = enricher.finish_host(host, work)
         return host
@@ -302,12 +327,21 @@ class Scanner:
                 sockets=self._sockets,
             )
             work.open_ports = sweep.open_ports
-        for enricher in self.enrichers:
-            await enricher.seen(work)
-        if not work.seen:
-            return
         per_host = asyncio.Semaphore(cfg.limits.per_host)
-        await self._probe_host(work, per_host)
+        if work.open_ports:
+            # Known now: probe at once, while the listeners finish their window.
+            self._known()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.prober.probe_host(work, per_host))
+                for enricher in self.enrichers:
+                    group.create_task(enricher.seen(work))
+        else:
+            for enricher in self.enrichers:
+                await enricher.seen(work)  # only discovery can tell: wait for what it heard
+            if not work.seen:
+                return
+            self._known()
+            await self.prober.probe_host(work, per_host)
         work.ident = work.identify(self.signatures)
         # asyncio's loop time is time.monotonic(): one clock for both deadlines.
         deadline = work.started + cfg.timeouts.host
@@ -315,7 +349,7 @@ class Scanner:
             deadline = min(deadline, self._deadline)
         for enricher in self.enrichers:
             await enricher.after_probes(work, deadline)
-        await self._refine(work, per_host)
+        await self.prober.refine(work, per_host)
         work.findings.extend(exposure_findings(work.ident, work.services))
         work.findings.extend(vendor_port_findings(work.ident, work.open_ports))
         work.findings.extend(self.registry.findings(work.ident, work.services, work.host_results))
@@ -338,83 +372,6 @@ class Scanner:
                 signatures=self.signatures,
                 registry=self.registry,
             )
-
-    # --- probes --------------------------------------------------------------------------------
-
-    async def _probe_host(self, work: HostWork, per_host: asyncio.Semaphore) -> None:
-        """Every open port's probe and follow-ups, and every host probe, at once."""
-
-        async def probe(port: int) -> None:
-            async with per_host, self._sockets:
-                result, job = await self._probe_port(work.ip, port)
-            work.services.append(result)
-            for follow_up in self.registry.port_probe(job.protocol).follow_ups:
-                async with per_host, self._sockets:
-                    extra = await follow_up(job, result)
-                if extra is not None:
-                    work.services.append(extra)
-
-        async def host_probe(entry: HostProbe) -> None:
-            async with per_host, self._sockets:
-                results = await entry.run(self._job(work.ip))
-            work.services.extend(results)
-            work.host_results.extend((entry, r) for r in results)
-
-        async with asyncio.TaskGroup() as group:
-            for port in work.open_ports:
-                group.create_task(probe(port))
-            for entry in self.registry.host_probes:
-                group.create_task(host_probe(entry))
-
-    async def _refine(self, work: HostWork, per_host: asyncio.Semaphore) -> None:
-        """Each service's steps that need the identification (vendor routes, stream checks)."""
-        for index, found in enumerate(work.services):
-            entry = self.registry.entry(found.protocol)
-            if entry is None or found.transport != "tcp":
-                continue
-            svc = found
-            for step in entry.refine:
-                async with per_host, self._sockets:
-                    svc = await step(self._job(work.ip, svc.port, svc.protocol), svc, work.ident)
-            work.services[index] = svc
-
-    def _job(self, ip: str, port: int = 0, protocol: Protocol = Protocol.TCP) -> PortJob:
-        return PortJob(self.ctx, self.signatures, self.config, ip, port, protocol)
-
-    async def _probe_port(self, ip: str, port: int) -> tuple[ServiceResult, PortJob]:
-        cfg = self.config
-        protocol: Protocol | None = None
-        job = self._job(ip, port)
-        try:
-            async with asyncio.timeout(cfg.timeouts.probe):
-                protocol = self._port_protocols.get(port) or await sniff(self.ctx, ip, port)
-                job = self._job(ip, port, protocol or Protocol.TCP)
-                probe = self.registry.port_probe(protocol).probe
-                assert probe is not None  # port_probe() only returns entries that probe
-                return await probe(job), job
-        except TimeoutError:
-            reason = f"the probe did not finish within {cfg.timeouts.probe:g}s"
-            status = ProbeStatus.TIMEOUT
-            debug = None
-        except Exception as exc:  # probes never crash the scan  # noqa: BLE001
-            reason = f"internal error in the probe: {type(exc).__name__}"
-            status = ProbeStatus.ERROR
-            debug = traceback.format_exc()
-        failed = ServiceResult(
-            port=port, protocol=protocol or Protocol.TCP, status=status, reason=reason, debug=debug
-        )
-        return failed, job
-
-
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    seen: set[tuple[str, int | None]] = set()
-    unique: list[Finding] = []
-    for finding in findings:
-        key = (finding.id, finding.port)
-        if key not in seen:
-            seen.add(key)
-            unique.append(finding)
-    return unique
 
 
 async def scan(
@@ -452,4 +409,4 @@ def with_profile_defaults(config: ScanConfig) -> ScanConfig:
     return config if config.profile.logs_in else replace(config, check_credentials=False)
 
 
-__all__ = ["ScanObserver", "Scanner", "scan", "with_profile_defaults"]
+__all__ = ["ScanObserver", "ScanProgress", "Scanner", "scan", "with_profile_defaults"]

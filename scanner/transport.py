@@ -20,7 +20,7 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol as TypingProtocol
 
@@ -100,6 +100,23 @@ def insecure_tls_context() -> ssl.SSLContext:
     return ctx
 
 
+@contextlib.contextmanager
+def _mapped(action: str, reset: str) -> Iterator[None]:
+    """OS and TLS failures of ``action`` as the seam's errors (``reset``: the Reset message)."""
+    try:
+        yield
+    except TimeoutError:
+        raise  # an OSError too, but the caller's deadline: it names it itself
+    except ConnectionRefusedError as exc:
+        raise Refused("connection refused") from exc
+    except (ConnectionResetError, BrokenPipeError) as exc:
+        raise Reset(reset) from exc
+    except ssl.SSLError as exc:  # an OSError too: caught first
+        raise TlsFailed(f"TLS failed: {exc}") from exc
+    except OSError as exc:
+        raise TransportError(f"{action} failed: {exc}") from exc
+
+
 class _StreamConnection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
@@ -115,29 +132,18 @@ class _StreamConnection:
             raise TransportError(f"send failed: {exc}") from exc
 
     async def recv(self, max_bytes: int) -> bytes:
-        try:
+        with _mapped("read", "connection reset by peer"):
             return await self._reader.read(max_bytes)
-        except ConnectionResetError as exc:
-            raise Reset("connection reset by peer") from exc
-        except ssl.SSLError as exc:  # an OSError too: caught first
-            raise TlsFailed(f"TLS failed: {exc}") from exc
-        except OSError as exc:
-            raise TransportError(f"read failed: {exc}") from exc
 
     async def start_tls(self, server_hostname: str | None, *, timeout: float) -> Connection:
         try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(
-                    insecure_tls_context(), server_hostname=server_hostname or None
-                )
+            with _mapped("TLS handshake", "connection reset during the TLS handshake"):
+                async with asyncio.timeout(timeout):
+                    await self._writer.start_tls(
+                        insecure_tls_context(), server_hostname=server_hostname or None
+                    )
         except TimeoutError as exc:
             raise ConnectTimeout(f"no TLS handshake within {timeout:g}s") from exc
-        except ssl.SSLError as exc:  # an OSError too: caught first
-            raise TlsFailed(f"TLS failed: {exc}") from exc
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            raise Reset("connection reset during the TLS handshake") from exc
-        except OSError as exc:
-            raise TransportError(f"TLS handshake failed: {exc}") from exc
         return self
 
     async def close(self) -> None:
@@ -151,20 +157,13 @@ class TcpConnector:
 
     async def open(self, host: str, port: int, *, timeout: float, tls: bool = False) -> Connection:
         try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=insecure_tls_context() if tls else None, limit=64 * 1024
-                )
+            with _mapped("connect", "connection reset during connect"):
+                async with asyncio.timeout(timeout):
+                    reader, writer = await asyncio.open_connection(
+                        host, port, ssl=insecure_tls_context() if tls else None, limit=64 * 1024
+                    )
         except TimeoutError as exc:
             raise ConnectTimeout(f"no answer to connect within {timeout:g}s") from exc
-        except ConnectionRefusedError as exc:
-            raise Refused("connection refused") from exc
-        except ConnectionResetError as exc:
-            raise Reset("connection reset during connect") from exc
-        except ssl.SSLError as exc:  # an OSError too: caught first
-            raise TlsFailed(f"TLS failed: {exc}") from exc
-        except OSError as exc:
-            raise TransportError(f"connect failed: {exc}") from exc
         return _StreamConnection(reader, writer)
 
 

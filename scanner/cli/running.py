@@ -20,7 +20,7 @@ from scanner.cli.common import say
 
 if TYPE_CHECKING:
     from scanner.models import Host
-    from scanner.pipeline import ScanObserver
+    from scanner.pipeline import ScanObserver, ScanProgress
 
 _T = TypeVar("_T")
 
@@ -78,12 +78,11 @@ class _RichProgress:
             TextColumn("scanning"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[found]} devices found"),
+            TextColumn("{task.fields[state]}"),
             console=Console(file=sys.stderr),
             transient=True,
         )
-        self._task = self._progress.add_task("scan", total=None, found=0)
-        self._found = 0
+        self._task = self._progress.add_task("scan", total=None, state="")
 
     def __enter__(self) -> _RichProgress:
         self._progress.start()
@@ -95,10 +94,12 @@ class _RichProgress:
     def scan_started(self, total_hosts: int) -> None:
         self._progress.update(self._task, total=total_hosts)
 
+    def progress(self, state: ScanProgress) -> None:
+        text = f"{state.found} found, {state.probed} probed, {state.pending} pending"
+        self._progress.update(self._task, state=text)
+
     def host_finished(self, ip: str, host: Host | None) -> None:  # noqa: ARG002
-        if host is not None:
-            self._found += 1
-        self._progress.update(self._task, advance=1, found=self._found)
+        self._progress.update(self._task, advance=1)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 
 from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
+from scanner.credentials.telnet_session import TelnetLogin
 from scanner.models import ServiceResult
 from scanner.probe.auth import AuthError, parse_www_authenticate, strongest
 from scanner.probe.context import ProbeContext
@@ -22,7 +23,6 @@ from scanner.probe.onvif import (
     username_token,
 )
 from scanner.probe.rtsp import RtspParseError, rtsp_describe
-from scanner.probe.telnet import LoginOutcome, telnet_login
 from scanner.transport import TransportError
 
 _LOCK_WORDS = ("locked", "lock out", "lockout", "too many", "blocked")
@@ -131,22 +131,7 @@ def telnet_attempt(
     host: str,
     port: int,
     probe: ServiceResult,
-) -> Attempt:
-    async def attempt(pair: Pair | None) -> AttemptResult:
-        if pair is None:
-            # The probe already connected without credentials: what did it get?
-            prompt = probe.fields.get("telnet.prompt", "").rstrip()
-            if prompt.endswith(("#", "$", ">")):
-                return AttemptResult(Outcome.ACCEPTED, f"a shell prompt {prompt!r}")
-            if probe.login_prompt:
-                return AttemptResult(Outcome.REFUSED, f"a login prompt {prompt!r}")
-            return AttemptResult(Outcome.UNCLEAR, "no login prompt")
-        result = await telnet_login(ctx, host, port, pair[0], pair[1])
-        outcome = {
-            LoginOutcome.SUCCESS: Outcome.ACCEPTED,
-            LoginOutcome.FAILURE: Outcome.REFUSED,
-            LoginOutcome.LOCKED: Outcome.LOCKED,
-        }.get(result.outcome, Outcome.UNREACHABLE)
-        return AttemptResult(outcome, result.detail)
-
-    return attempt
+) -> TelnetLogin:
+    """Telnet logins that keep the connection while the device re-prompts; the checker closes
+    it (``aclose``) when the check ends."""
+    return TelnetLogin(ctx, host, port, probe)

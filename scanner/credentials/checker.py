@@ -77,6 +77,24 @@ async def check_credentials(
     pause: float,
     control: Callable[[], Pair] = random_pair,
 ) -> CredentialCheck:
+    """Run the check; an attempt that keeps a connection between pairs (Telnet) has an
+    ``aclose`` coroutine, awaited here when the check ends, however it ends."""
+    try:
+        return await _check(attempt, candidates, budget=budget, pause=pause, control=control)
+    finally:
+        closer = getattr(attempt, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+async def _check(
+    attempt: Attempt,
+    candidates: Sequence[Pair],
+    *,
+    budget: int,
+    pause: float,
+    control: Callable[[], Pair],
+) -> CredentialCheck:
     baseline = await attempt(None)
     steps = [f"without credentials: {_say(baseline)}"]
     if baseline.outcome is Outcome.ACCEPTED:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from scanner.discover.base import Sighting
 from scanner.discover.oui import normalize_mac
@@ -28,21 +29,40 @@ class ArpUnavailable(Exception):
     """ARP cannot be sent here; the message is the reason, worded for the report."""
 
 
-def _sweep_blocking(iface: str, ips: Sequence[str], timeout: float) -> dict[str, str]:
+def _sweep_blocking(
+    iface: str, ips: Sequence[str], timeout: float, heard: Callable[[str], None] | None = None
+) -> dict[str, str]:
     try:
         from scapy.layers.l2 import ARP, Ether  # noqa: PLC0415
         from scapy.sendrecv import srp  # noqa: PLC0415
     except ImportError as exc:
         raise ArpUnavailable(f"scapy is not installed ({exc.name})") from None
     requests = [Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=ip) for ip in ips]
+    wanted = set(ips)
+
+    def each_packet(packet: Any) -> bool:  # scapy's packets are untyped
+        # Tell the scan about every answer as it arrives, so that host is swept at once rather
+        # than after the whole sweep; srp's stop_filter sees each received packet.
+        arp = packet.getlayer(ARP)
+        if heard is not None and arp is not None and arp.op == 2 and str(arp.psrc) in wanted:
+            heard(str(arp.psrc))
+        return False
+
     try:
         # retry=1: unanswered requests go out once more (a lost frame must not hide a host).
-        answered, _ = srp(requests, iface=iface, timeout=timeout, inter=INTER, retry=1, verbose=0)
+        answered, _ = srp(
+            requests,
+            iface=iface,
+            timeout=timeout,
+            inter=INTER,
+            retry=1,
+            verbose=0,
+            stop_filter=each_packet,
+        )
     except PermissionError:
         raise ArpUnavailable("raw sockets need root or CAP_NET_RAW") from None
     except OSError as exc:
         raise ArpUnavailable(f"cannot send ARP on {iface}: {exc.strerror or exc}") from None
-    wanted = set(ips)
     found: dict[str, str] = {}
     for _sent, received in answered:
         arp = received.getlayer(ARP)
@@ -54,12 +74,29 @@ def _sweep_blocking(iface: str, ips: Sequence[str], timeout: float) -> dict[str,
     return found
 
 
-async def arp_sweep(iface: str, ips: Sequence[str], *, timeout: float) -> list[Sighting]:
+async def arp_sweep(
+    iface: str,
+    ips: Sequence[str],
+    *,
+    timeout: float,
+    heard: Callable[[str], None] | None = None,
+) -> list[Sighting]:
     """ARP-request each address in ``ips`` on ``iface``, then once more the silent ones; answers
     within ``timeout`` (at most ``MAX_WAIT``) after each round count. Runs scapy in a worker
-    thread so the scan's event loop keeps going."""
+    thread so the scan's event loop keeps going. ``heard(ip)`` is called (in the loop) for each
+    answer as it arrives."""
     if not ips:
         return []
     wait = min(timeout, MAX_WAIT)
-    found = await asyncio.to_thread(_sweep_blocking, iface, list(ips[:MAX_ARP_TARGETS]), wait)
+    loop = asyncio.get_running_loop()
+    relay: Callable[[str], None] | None = None
+    if heard is not None:
+        on_answer = heard
+
+        def relay(ip: str) -> None:  # called from scapy's thread
+            loop.call_soon_threadsafe(on_answer, ip)
+
+    found = await asyncio.to_thread(
+        _sweep_blocking, iface, list(ips[:MAX_ARP_TARGETS]), wait, relay
+    )
     return [Sighting(ip, "arp", mac=mac) for ip, mac in found.items()]

@@ -19,6 +19,8 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING
 
 from scanner.config import DiscoveryOptions
 from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
@@ -34,7 +36,10 @@ from scanner.match.engine import SignatureSet
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.targets import TargetRange
-from scanner.transport import TransportError, UdpSeam
+from scanner.transport import DatagramSeam, TransportError, UdpSeam
+
+if TYPE_CHECKING:
+    from scanner.registry import LanSearch
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +106,9 @@ class Methods:
     neighbours: Callable[[], Mapping[str, Neighbour]]
 
 
-def _real_methods(ctx: ProbeContext) -> Methods:
+def _real_methods(ctx: ProbeContext, heard: Callable[[str], None]) -> Methods:
     return Methods(
-        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t),
+        arp=lambda link, ips, t: arp_sweep(link.iface, ips, timeout=t, heard=heard),
         mdns=lambda link, t, scope, types: mdns_browse(
             link.ip, timeout=t, in_scope=scope, extra_types=types
         ),
@@ -203,6 +208,8 @@ class LanDiscovery:
         interfaces: Mapping[str, Sequence[str]] | None = None,
         methods: Methods | None = None,
         context: ProbeContext | None = None,
+        searches: Sequence[LanSearch] = (),
+        datagrams: DatagramSeam | None = None,
     ) -> None:
         self.options = options
         self._ranges = tuple(ranges)
@@ -214,9 +221,9 @@ class LanDiscovery:
         self.links, self._skip_reason = plan_links(interfaces, self._ranges)
         # Searches may leave only on the attached networks that hold targets, and never
         # in passive mode: the datagram seam enforces both.
-        seam = UdpSeam([link.network for link in self.links], passive=self.passive)
+        seam = datagrams or UdpSeam([link.network for link in self.links], passive=self.passive)
         self.context = replace(context or ProbeContext(), datagrams=seam)
-        self._methods = methods or _real_methods(self.context)
+        self._searches = tuple(searches)  # registered vendor searches (scanner.registry)
         self._hosts: dict[str, LanHost] = {}
         self._outcomes: dict[str, _Outcome] = {}
         self._neighbour_hits: set[str] = set()
@@ -225,7 +232,12 @@ class LanDiscovery:
         self._arp_asked: set[str] = set()
         self._arp_answered: set[str] = set()
         self._arp_ok = False
+        # Addresses whose sweep waits for ARP: woken by their answer or by the end of ARP.
+        self._arp_waiters: dict[str, asyncio.Event] = {}
+        self._table: Mapping[str, Neighbour] | None = None
+        self._table_at = 0.0
         self._notes: list[str] = []
+        self._methods = methods or _real_methods(self.context, self.heard_by_arp)
 
     @property
     def passive(self) -> bool:
@@ -239,7 +251,7 @@ class LanDiscovery:
             if self.links:
                 await self._run_methods()
         finally:
-            self._arp_done.set()
+            self._end_arp()
             self._merge_by_mac()
             self._done.set()
 
@@ -250,7 +262,7 @@ class LanDiscovery:
         scope = self._in_scope
         m = self._methods
         if self.passive or not opts.arp:
-            self._arp_done.set()
+            self._end_arp()
         if self.passive:
             seconds = float(opts.passive or 0)
             jobs["passive"] = lambda: self._each_link(lambda link: m.passive(link, seconds, scope))
@@ -264,6 +276,8 @@ class LanDiscovery:
                 jobs["ssdp"] = lambda: self._each_link(lambda link: m.ssdp(link, t, scope))
             if opts.wsd:
                 jobs["ws-discovery"] = lambda: self._each_link(lambda link: m.wsd(link, t, scope))
+            for search in self._searches:
+                jobs[search.name] = partial(self._each_link, partial(self._search, search))
         async with asyncio.TaskGroup() as group:
             for name, job in jobs.items():
                 group.create_task(self._guarded(name, job))
@@ -271,6 +285,9 @@ class LanDiscovery:
     async def _each_link(self, call: Callable[[Link], Awaitable[list[Sighting]]]) -> list[Sighting]:
         results = await asyncio.gather(*(call(link) for link in self.links))
         return [s for batch in results for s in batch]
+
+    async def _search(self, search: LanSearch, link: Link) -> list[Sighting]:
+        return await search.run(self.context, link.ip, self.options.timeout, self._in_scope)
 
     async def _arp(self) -> list[Sighting]:
         out: list[Sighting] = []
@@ -287,7 +304,7 @@ class LanDiscovery:
                 out.extend(found)
             self._arp_ok = True
         finally:
-            self._arp_done.set()
+            self._end_arp()
         return out
 
     def _deadline(self, name: str) -> float:
@@ -351,7 +368,11 @@ class LanDiscovery:
             "passive": (
                 f"listened on {where} for {float(self.options.passive or 0):g}s; nothing was sent"
             ),
-        }.get(name, where)
+        }.get(name) or next(
+            (f"{s.describe or s.name + ' search'} on {where}, {t:g}s" for s in self._searches
+             if s.name == name),
+            where,
+        )  # fmt: skip
 
     # --- merging --------------------------------------------------------------------------
 
@@ -409,14 +430,32 @@ class LanDiscovery:
             return False
         return any(address in link.network for link in self.links)
 
+    def heard_by_arp(self, ip: str) -> None:
+        """``ip`` answered ARP: its sweep may start now, before the ARP sweep ends. The real ARP
+        sweep calls this for each answer as it arrives."""
+        self._arp_answered.add(ip)
+        waiter = self._arp_waiters.pop(ip, None)
+        if waiter is not None:
+            waiter.set()
+
+    def _end_arp(self) -> None:
+        self._arp_done.set()
+        for waiter in self._arp_waiters.values():
+            waiter.set()
+        self._arp_waiters.clear()
+
     async def absent(self, ip: str) -> bool:
         """ARP asked ``ip`` (twice) and nobody answered: no host is there, skip its TCP sweep.
 
         Every IPv4 host on a LAN must answer ARP to talk at all (RFC 826), so this is as sure
         as a sweep that times out, and much faster (nmap's ARP ping works the same way). Waits
-        for the ARP sweep only; False whenever ARP did not run or did not cover ``ip``.
+        for ``ip``'s answer or the end of the ARP sweep; False whenever ARP did not run or did
+        not cover ``ip``.
         """
-        await self._arp_done.wait()
+        if not self._arp_done.is_set() and ip not in self._arp_answered:
+            await self._arp_waiters.setdefault(ip, asyncio.Event()).wait()
+        if ip in self._arp_answered:
+            return False
         return self._arp_ok and ip in self._arp_asked and ip not in self._arp_answered
 
     async def host(self, ip: str) -> LanHost | None:
@@ -425,6 +464,7 @@ class LanDiscovery:
         Call after the address's TCP sweep: the kernel neighbour table then holds its MAC if it
         is on-link and alive, even when every port is closed.
         """
+        asked = asyncio.get_running_loop().time()  # this address's sweep is over by now
         await self._done.wait()
         host = self._hosts.get(ip)
         if self.passive or not self.options.neighbours or not self._on_link(ip):
@@ -432,7 +472,7 @@ class LanDiscovery:
         if host is not None and host.mac is not None:
             return host
         try:
-            entry = self._methods.neighbours().get(ip)
+            entry = self._neighbour_table(asked).get(ip)
         except Exception:
             log.debug("neighbour table not readable", exc_info=True)
             entry = None
@@ -440,6 +480,14 @@ class LanDiscovery:
             return host
         self._neighbour_hits.add(ip)
         return self._hosts[ip]
+
+    def _neighbour_table(self, since: float) -> Mapping[str, Neighbour]:
+        """The kernel's table, read again only when the copy is older than ``since``: hosts
+        asking at once share one read (a /24 would otherwise parse it a hundred times)."""
+        if self._table is None or self._table_at < since:
+            self._table_at = asyncio.get_running_loop().time()
+            self._table = self._methods.neighbours()
+        return self._table
 
     @staticmethod
     def identify(
@@ -483,10 +531,12 @@ class LanDiscovery:
         opts = self.options
         runs: list[DiscoveryRun] = []
         names = ["arp", "neighbours", "mdns", "ssdp", "ws-discovery"]
+        names += [s.name for s in self._searches]
         if self.passive:
             names.append("passive")
         switches = {"arp": opts.arp, "neighbours": opts.neighbours, "mdns": opts.mdns}
         switches |= {"ssdp": opts.ssdp, "ws-discovery": opts.wsd}
+        switches |= {s.name: True for s in self._searches}
         flags = {"arp": "--no-arp", "mdns": "--no-mdns", "ssdp": "--no-ssdp"}
         flags |= {"ws-discovery": "--no-wsd", "neighbours": "(neighbours off)"}
         for name in names:

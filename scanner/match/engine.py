@@ -433,6 +433,16 @@ class SignatureSet:
         routes.extend(self.routes.generic)
         return list(dict.fromkeys(routes))
 
+    def http_protected_paths(self, vendors: Sequence[str]) -> list[str]:
+        """Protected pages of every named vendor's web server (and their OEM families')."""
+        paths: list[str] = []
+        for vendor in vendors:
+            for vid in self._lineage(vendor):
+                for table in self.routes.vendors:
+                    if table.vendor == vid:
+                        paths.extend((*table.http_login, *table.http_protected))
+        return list(dict.fromkeys(paths))
+
     def http_login_paths(self, vendor: str | None) -> list[str]:
         """Where the vendor's web server takes Basic/Digest logins (its OEM family's too)."""
         paths: list[str] = []

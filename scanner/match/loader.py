@@ -1197,7 +1197,10 @@ class _Parser:
     def vendor_routes(self, r: _Reader, node: yaml.Node) -> VendorRoutes | None:
         n0 = len(r.errors)
         m = r.mapping(
-            node, "vendor routes", ("vendor", "main"), ("sub", "http_login", "reference", "note")
+            node,
+            "vendor routes",
+            ("vendor", "main"),
+            ("sub", "http_login", "http_protected", "reference", "note"),
         )
         if m is None:
             return None
@@ -1205,6 +1208,7 @@ class _Parser:
         main = self.route_list(r, m.get("main"), "main")
         sub = self.route_list(r, m.get("sub"), "sub")
         http_login = self.route_list(r, m.get("http_login"), "http_login")
+        http_protected = self.route_list(r, m.get("http_protected"), "http_protected")
         if "reference" in m:
             r.url(m.get("reference"), "reference")
         if "note" in m:
@@ -1219,7 +1223,10 @@ class _Parser:
             return None
         if not self._unique(r, m["vendor"], "route table for vendor", vendor):
             return None
-        return VendorRoutes(vendor, tuple(main), tuple(sub), r.source(node), tuple(http_login))
+        return VendorRoutes(
+            vendor, tuple(main), tuple(sub), r.source(node), tuple(http_login),
+            tuple(http_protected),
+        )  # fmt: skip
 
     def routes(self, r: _Reader, node: yaml.Node) -> None:
         m = r.mapping(node, "routes", (), ("generic", "vendors"))

@@ -239,6 +239,9 @@ class VendorRoutes:
     # Web paths that answer 401 and take Basic/Digest credentials even when the home page is a
     # script-driven login form (Hikvision's ISAPI userCheck): where HTTP logins are checked.
     http_login: tuple[str, ...] = ()
+    # Pages and CGIs of the vendor's web server that answer 401 (Basic/Digest) while the home
+    # page is open: where a login surface is looked for before concluding "no login".
+    http_protected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""Telnet probe and login check over the transport seam, with a small pure IAC state machine.
+"""Telnet probe over the transport seam, with a small pure IAC state machine.
+
+Logins (the pairs, their stages and verdicts) live in scanner/credentials/telnet_session.py and
+telnet_dialog.py; this module reads greetings and is the Telnet option parser they share.
 
 Why not telnetlib3's client: its client agrees to NAWS, TTYPE, NEW_ENVIRON, CHARSET and more on
 purpose (it is a terminal), so a device would receive our terminal type and environment; its
@@ -25,7 +28,6 @@ import asyncio
 import enum
 import re
 import traceback
-from dataclasses import dataclass
 
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.context import ProbeContext
@@ -33,14 +35,11 @@ from scanner.transport import Connection, TransportError
 
 __all__ = [
     "IacParser",
-    "LoginOutcome",
-    "LoginResult",
     "PromptKind",
     "clean_text",
     "probe_telnet",
     "prompt_kind",
     "strip_iac",
-    "telnet_login",
 ]
 
 # RFC 854 command codes and RFC 857/858 option codes.
@@ -189,13 +188,6 @@ class PromptKind(enum.StrEnum):
 _LOGIN_PROMPT = re.compile(r"(?:login|username|user\s*name|user)\s*:\s*$", re.IGNORECASE)
 _PASSWORD_PROMPT = re.compile(r"pass(?:word|wd)?\s*:\s*$", re.IGNORECASE)
 _SHELL_PROMPT = re.compile(r"[#$>]\s*$")
-_LOCKED = re.compile(
-    r"locked|lock(?:ed)? out|too many|try again later|temporarily (?:disabled|blocked)|blocked",
-    re.IGNORECASE,
-)
-_FAILED = re.compile(
-    r"incorrect|fail|denied|invalid|wrong|bad password|not authori[sz]ed", re.IGNORECASE
-)
 
 
 def prompt_kind(line: str) -> PromptKind | None:
@@ -332,116 +324,3 @@ async def probe_telnet(ctx: ProbeContext, host: str, port: int) -> ServiceResult
         login_prompt=prompt_kind(prompt) is not None,
         reason="" if end is _End.PROMPT else f"no prompt ({end.name.lower()})",
     )
-
-
-# --- login -----------------------------------------------------------------------------------
-
-
-class LoginOutcome(enum.StrEnum):
-    SUCCESS = "success"
-    FAILURE = "failure"
-    LOCKED = "locked"  # the device said the account or service is locked / too many tries
-    ERROR = "error"  # no verdict: unreachable, no prompt, closed or silent after the password
-
-
-@dataclass(frozen=True, slots=True)
-class LoginResult:
-    outcome: LoginOutcome
-    # One line saying why, for the finding's evidence.
-    detail: str
-    # What the device printed during the attempt (password masked), capped.
-    text: str = ""
-
-
-def _encode_line(value: str) -> bytes:
-    # RFC 854: NVT end of line is CR LF. A data byte 255 would have to be doubled, but UTF-8
-    # never produces 0xFF, so the encoded text goes out as is.
-    return value.encode("utf-8") + b"\r\n"
-
-
-def _verdict(after: str, end: _End) -> tuple[LoginOutcome, str]:
-    """Classify what the device said after the password: a shell prompt wins, then lockout
-    words, then a new credentials prompt or refusal words; anything else is no verdict."""
-    kind = _pending_prompt(after)
-    if kind is PromptKind.SHELL:
-        # A shell is proof whatever words came before it ("Last failed login: ...").
-        return LoginOutcome.SUCCESS, "a shell prompt after the password"
-    if _LOCKED.search(after):
-        return LoginOutcome.LOCKED, "the device reports a lockout"
-    if kind in (PromptKind.LOGIN, PromptKind.PASSWORD):
-        return LoginOutcome.FAILURE, "asked for credentials again"
-    if _FAILED.search(after):
-        return LoginOutcome.FAILURE, "the device refused the credentials"
-    if end is _End.EOF:
-        return LoginOutcome.ERROR, "connection closed after the password without a verdict"
-    return LoginOutcome.ERROR, "no recognisable answer after the password"
-
-
-async def _login(
-    ctx: ProbeContext, session: _Session, user: str, password: str
-) -> tuple[LoginOutcome, str]:
-    loop = asyncio.get_running_loop()
-    end = await session.read(loop.time() + ctx.timeouts.read)
-    greeting = session.text()
-    kind = _pending_prompt(greeting)
-    if _LOCKED.search(greeting):
-        return LoginOutcome.LOCKED, "the device reports a lockout before any login"
-    if kind is PromptKind.SHELL:
-        # Nothing was asked: the checker's baseline (a wrong pair) will "succeed" too and be
-        # reported as accepting any credentials, which is what this is.
-        return LoginOutcome.SUCCESS, "a shell was offered without asking for credentials"
-    if kind is None:
-        return LoginOutcome.ERROR, f"no login prompt ({end.name.lower()})"
-    if kind is PromptKind.LOGIN:
-        mark = len(session.raw)
-        await session.send(_encode_line(user), loop.time() + ctx.timeouts.read)
-        end = await session.read(loop.time() + ctx.timeouts.read, since=mark)
-        after_user = session.text(mark)
-        kind = _pending_prompt(after_user)
-        if kind is PromptKind.SHELL:
-            return LoginOutcome.SUCCESS, "a shell prompt after the user name (no password asked)"
-        if kind is not PromptKind.PASSWORD:
-            return _verdict(after_user, end)
-    mark = len(session.raw)
-    await session.send(_encode_line(password), loop.time() + ctx.timeouts.read)
-    end = await session.read(loop.time() + ctx.timeouts.read, since=mark)
-    return _verdict(session.text(mark), end)
-
-
-async def telnet_login(
-    ctx: ProbeContext,
-    host: str,
-    port: int,
-    user: str,
-    password: str,
-) -> LoginResult:
-    """Try one user/password pair at the device's login prompt. Never raises.
-
-    SUCCESS needs a shell prompt; FAILURE needs a refusal or a new login prompt; LOCKED needs
-    the device to say so; anything else is ERROR, never a guess."""
-    if any(ch in value for value in (user, password) for ch in "\r\n\x00"):
-        return LoginResult(LoginOutcome.ERROR, "user or password contains a line break")
-    conn_factory = ctx.connector
-    session: _Session | None = None
-    try:
-        async with asyncio.timeout(ctx.timeouts.probe):
-            conn = await conn_factory.open(host, port, timeout=ctx.timeouts.connect)
-            try:
-                # A login conversation holds a greeting, two echoes and a verdict (often with a
-                # MOTD): more room than a banner, still bounded.
-                session = _Session(conn, max_text=ctx.limits.max_banner_bytes * 4)
-                outcome, detail = await _login(ctx, session, user, password)
-            finally:
-                await conn.close()
-    except TimeoutError:
-        outcome, detail = LoginOutcome.ERROR, f"login not finished within {ctx.timeouts.probe:g}s"
-    except TransportError as exc:
-        outcome, detail = LoginOutcome.ERROR, f"{exc.status}: {exc}"
-    except Exception as exc:  # noqa: BLE001 - a probe bug must not end the scan (style habit 4)
-        outcome, detail = LoginOutcome.ERROR, f"probe bug: {type(exc).__name__}: {exc}"
-    text = session.text() if session is not None else ""
-    if password:
-        # A device without echo suppression prints the password back; keep it out of reports.
-        text = text.replace(password, "*" * 8)
-    # The tail holds the verdict, which is what the evidence needs.
-    return LoginResult(outcome, detail, text[-_FIELD_CHARS * 4 :])

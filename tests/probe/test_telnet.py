@@ -11,16 +11,14 @@ from scanner.models import ProbeStatus, Protocol
 from scanner.probe.context import ProbeContext
 from scanner.probe.telnet import (
     IacParser,
-    LoginOutcome,
     PromptKind,
     clean_text,
     probe_telnet,
     prompt_kind,
     strip_iac,
-    telnet_login,
 )
 from scanner.transport import Reset, ScriptedConnector
-from tests.probe.servers import DO, DONT, IAC, SB, SE, WILL, WONT, TelnetServer, TurnServer
+from tests.probe.servers import DO, DONT, IAC, SB, SE, WILL, WONT, TelnetServer
 
 ECHO, SGA, TTYPE, NAWS = 1, 3, 24, 31
 FAST = Timeouts(connect=1.0, banner=0.2, read=0.4, probe=3.0)
@@ -240,7 +238,8 @@ async def test_probe_settles_on_split_last_login_line() -> None:
 
 
 @pytest.mark.asyncio
-async def test_loopback_probe_and_logins() -> None:
+async def test_loopback_probe_negotiates_like_a_login_client() -> None:
+    # Logins themselves: tests/credentials/test_telnet_session.py.
     async with TelnetServer(host="127.0.0.13") as server:
         probe = await probe_telnet(
             ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port
@@ -252,103 +251,6 @@ async def test_loopback_probe_and_logins() -> None:
         assert (DO, SGA) in server.client_commands
         assert (WONT, NAWS) in server.client_commands
 
-        good = await telnet_login(
-            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port, "root", "xc3511"
-        )
-        assert good.outcome is LoginOutcome.SUCCESS, good
-        assert "#" in good.text
-
-        bad = await telnet_login(
-            ProbeContext(timeouts=FAST, limits=LIMITS),
-            server.host,
-            server.port,
-            "root",
-            "wrongpass",
-        )
-        assert bad.outcome is LoginOutcome.FAILURE, bad
-        assert "Login incorrect" in bad.text
-    # The server saw user and password lines as sent, CR LF stripped.
-    assert server.lines == [b"root", b"xc3511", b"root", b"wrongpass"]
-
-
-@pytest.mark.asyncio
-async def test_loopback_lockout_and_password_masking() -> None:
-    async with TelnetServer(
-        refusal=b"\r\nToo many failures: account locked for 300 s\r\n"
-    ) as server:
-        result = await telnet_login(
-            ProbeContext(timeouts=FAST, limits=LIMITS),
-            server.host,
-            server.port,
-            "admin",
-            "hunter22",
-        )
-    assert result.outcome is LoginOutcome.LOCKED
-
-
-LOGIN = b"\r\nlogin: "
-PASSWORD = b"admin\r\nPassword: "
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("turns", "then_close", "expected"),
-    [
-        # Password echoed back by a device that ignores echo suppression, then a shell.
-        ([LOGIN, PASSWORD, b"s3cret!\r\n# "], False, LoginOutcome.SUCCESS),
-        # Silent after the password: no verdict.
-        ([LOGIN, PASSWORD], False, LoginOutcome.ERROR),
-        # Closed after the password: no verdict either.
-        ([LOGIN, PASSWORD], True, LoginOutcome.ERROR),
-        # No prompt at all.
-        ([b"hello\r\n"], False, LoginOutcome.ERROR),
-        # A shell without any login.
-        ([b"# "], False, LoginOutcome.SUCCESS),
-        # Refusal words without a new prompt.
-        ([LOGIN, PASSWORD, b"\r\nAccess denied\r\n"], False, LoginOutcome.FAILURE),
-        # A shell after a "Last failed login" line is still a success.
-        ([LOGIN, PASSWORD, b"\r\nLast failed login: x\r\n$ "], False, LoginOutcome.SUCCESS),
-        # No user asked: password straight away, then a new password prompt.
-        ([b"Password: ", b"\r\nPassword: "], False, LoginOutcome.FAILURE),
-        # A shell right after the user name.
-        ([LOGIN, b"admin\r\n# "], False, LoginOutcome.SUCCESS),
-        # Lockout announced before any prompt.
-        ([b"Too many connections, try again later\r\n"], False, LoginOutcome.LOCKED),
-    ],
-)
-async def test_login_verdicts(turns: list[bytes], then_close: bool, expected: LoginOutcome) -> None:
-    async with TurnServer(turns, then_close=then_close) as server:
-        result = await telnet_login(
-            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port, "admin", "s3cret!"
-        )
-    assert result.outcome is expected, result
-    assert "s3cret!" not in result.text  # an echoed password is masked
-    assert result.detail
-
-
-@pytest.mark.asyncio
-async def test_login_sends_credentials_as_lines() -> None:
-    async with TurnServer([LOGIN, PASSWORD, b"\r\n# "]) as server:
-        await telnet_login(
-            ProbeContext(timeouts=FAST, limits=LIMITS), server.host, server.port, "admin", "s3cret!"
-        )
-    assert server.lines == [b"admin", b"s3cret!"]
-
-
-@pytest.mark.asyncio
-async def test_login_refused_and_bad_input() -> None:
-    connector = ScriptedConnector({})
-    refused = await telnet_login(
-        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 99, "a", "b"
-    )
-    assert refused.outcome is LoginOutcome.ERROR
-    assert "refused" in refused.detail
-    broken = await telnet_login(
-        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 1, "a\r\nb", "c"
-    )
-    assert broken.outcome is LoginOutcome.ERROR
-    assert connector.connections == []  # nothing was opened for an unsendable credential
-
 
 @pytest.mark.asyncio
 async def test_tcp_connector_is_default() -> None:
@@ -356,5 +258,3 @@ async def test_tcp_connector_is_default() -> None:
         port = server.port
     result = await probe_telnet(ProbeContext(timeouts=FAST, limits=LIMITS), H, port)
     assert result.status is ProbeStatus.REFUSED
-    login = await telnet_login(ProbeContext(timeouts=FAST, limits=LIMITS), H, port, "root", "x")
-    assert login.outcome is LoginOutcome.ERROR

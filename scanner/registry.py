@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from scanner.credentials.adapters import http_attempt, onvif_attempt, rtsp_attempt, telnet_attempt
 from scanner.credentials.checker import Attempt
+from scanner.discover.base import Sighting
 from scanner.models import AuthScheme, Finding, Identification, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.banner import probe_banner
 from scanner.probe.context import ProbeContext
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HostJob",
     "HostProbe",
+    "LanSearch",
     "PortJob",
     "PortProbe",
     "ProbeRegistry",
@@ -96,25 +98,47 @@ class HostProbe:
     findings: FindingsFn | None = None
 
 
+SearchFn = Callable[[ProbeContext, str, float, Callable[[str], bool]], Awaitable[list[Sighting]]]
+
+
+@dataclass(frozen=True, slots=True)
+class LanSearch:
+    """A multicast or broadcast discovery method on the targets' LAN (a vendor's search tool's
+    question, say), run by LAN discovery beside SSDP and WS-Discovery: never in passive mode,
+    only on an attached network that holds targets. ``run(ctx, iface_ip, seconds, in_scope)``
+    sends through ``ctx.datagrams`` (whose ``search`` enforces those rules) and returns
+    sightings; ``name`` is its line in the report's discovery section."""
+
+    name: str
+    run: SearchFn
+    describe: str = ""  # what it sent, for the report ("<name> search" when empty)
+
+
+Entry = PortProbe | HostProbe | LanSearch
+
+
 class ProbeRegistry:
-    def __init__(self, ports: Iterable[PortProbe] = (), hosts: Iterable[HostProbe] = ()) -> None:
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_protocol: dict[Protocol, PortProbe] = {}
         self._hosts: list[HostProbe] = []
-        entries: list[PortProbe | HostProbe] = [*ports, *hosts]
+        self._searches: list[LanSearch] = []
         for entry in entries:
             self.register(entry)
 
-    def register(self, entry: PortProbe | HostProbe) -> ProbeRegistry:
+    def register(self, entry: Entry) -> ProbeRegistry:
         """Add (or replace) one capability; returns the registry so tables read as one line."""
         if isinstance(entry, HostProbe):
             self._hosts = [h for h in self._hosts if h.name != entry.name] + [entry]
+        elif isinstance(entry, LanSearch):
+            self._searches = [s for s in self._searches if s.name != entry.name] + [entry]
         else:
             for protocol in entry.protocols:
                 self._by_protocol[protocol] = entry
         return self
 
     def copy(self) -> ProbeRegistry:
-        return ProbeRegistry(list(dict.fromkeys(self._by_protocol.values())), self._hosts)
+        ports = list(dict.fromkeys(self._by_protocol.values()))
+        return ProbeRegistry([*ports, *self._hosts, *self._searches])
 
     def port_probe(self, protocol: Protocol | None) -> PortProbe:
         """The entry for ``protocol``; the banner grab for anything unknown."""
@@ -129,6 +153,10 @@ class ProbeRegistry:
     @property
     def host_probes(self) -> tuple[HostProbe, ...]:
         return tuple(self._hosts)
+
+    @property
+    def lan_searches(self) -> tuple[LanSearch, ...]:
+        return tuple(self._searches)
 
     def findings(
         self,
@@ -225,6 +253,8 @@ def _http_login(job: PortJob, svc: ServiceResult, ident: Identification) -> Atte
     # vendor's own login endpoint; Basic or Digest is learnt from its challenge.
     if svc.auth in _LOGIN:
         path = svc.fields.get("http.path", "/")
+    elif "http.login_path" in svc.fields:  # a page behind the open home page asked
+        path = svc.fields["http.login_path"]
     else:
         login_paths = job.signatures.http_login_paths(ident.vendor)
         if not login_paths:
@@ -244,16 +274,14 @@ def _telnet_login(job: PortJob, svc: ServiceResult, _: Identification) -> Attemp
 
 
 def _builtin() -> ProbeRegistry:
-    return ProbeRegistry(
-        ports=(
-            PortProbe((Protocol.RTSP,), _rtsp, refine=(_vendor_routes, _confirm_streams), login=_rtsp_login),  # noqa: E501
-            PortProbe((Protocol.HTTP, Protocol.HTTPS), _http, follow_ups=(_onvif_after_http,), login=_http_login),  # noqa: E501
-            PortProbe((Protocol.ONVIF,), login=_onvif_login),
-            PortProbe((Protocol.TELNET,), _telnet, login=_telnet_login),
-            PortProbe((Protocol.TCP,), _banner),
-        ),
-        hosts=(),
-    )  # fmt: skip
+    return ProbeRegistry((
+        PortProbe((Protocol.RTSP,), _rtsp, refine=(_vendor_routes, _confirm_streams), login=_rtsp_login),  # noqa: E501
+        PortProbe((Protocol.HTTP, Protocol.HTTPS), _http, follow_ups=(_onvif_after_http,), login=_http_login),  # noqa: E501
+        PortProbe((Protocol.ONVIF,), login=_onvif_login),
+        PortProbe((Protocol.TELNET,), _telnet, login=_telnet_login),
+        PortProbe((Protocol.TCP,), _banner),
+        # Host probes (HostProbe) and LAN searches (LanSearch) are registered here the same way.
+    ))  # fmt: skip
 
 
 def default_registry() -> ProbeRegistry:

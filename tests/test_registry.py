@@ -3,18 +3,23 @@
 The stand-in below is what a vendor discovery probe looks like (a unicast question to a UDP
 port, an answer parsed into evidence, a finding of its own): its module would hold the three
 functions, and registering it is the one line in ``test_a_udp_probe_is_one_registration``.
+A broadcast search (``LanSearch``) is registered the same way (``test_a_lan_search_...``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ipaddress
+from collections.abc import Callable, Sequence
 
 import pytest
 
-from scanner.config import ScanConfig, Timeouts
+from scanner.config import DiscoveryOptions, ScanConfig, Timeouts
+from scanner.discover.base import Sighting
+from scanner.discover.lan import LanDiscovery, Methods
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import (
     Confidence,
+    DiscoveryStatus,
     Finding,
     Identification,
     ProbeStatus,
@@ -23,8 +28,10 @@ from scanner.models import (
     Severity,
 )
 from scanner.pipeline import scan
-from scanner.probe.registry import HostJob, HostProbe, default_registry
-from scanner.transport import ScriptedConnector, ScriptedDatagrams, TransportError
+from scanner.probe.context import ProbeContext
+from scanner.registry import HostJob, HostProbe, LanSearch, ProbeRegistry, default_registry
+from scanner.targets import expand_specs
+from scanner.transport import ScriptedConnector, ScriptedDatagrams, Search, TransportError
 
 IP = "198.18.0.20"
 STANDIN_PORT = 48899  # a made-up vendor discovery port: nothing in the registry knows it
@@ -143,3 +150,75 @@ def test_protocols_are_looked_up_and_unknown_ones_get_the_banner_grab() -> None:
     extended = registry.copy().register(HostProbe("x", standin_probe))
     assert [h.name for h in extended.host_probes] == ["x"]
     assert default_registry().host_probes == ()
+
+
+# --- a LAN search (a vendor's broadcast question) registers the same way -----------------------
+
+LAN = {"eth0": ["192.0.2.1/24"]}
+SEARCH_PORT = 48898
+
+
+async def standin_search(
+    ctx: ProbeContext, iface_ip: str, seconds: float, in_scope: Callable[[str], bool]
+) -> list[Sighting]:
+    search = Search(iface_ip, ("192.0.2.255", SEARCH_PORT), (QUESTION,), duration=seconds)
+    answers = await ctx.datagrams.search(search, in_scope=in_scope, max_bytes=512)
+    return [
+        Sighting(
+            a.ip,
+            "standin",
+            service=ServiceResult(
+                port=SEARCH_PORT,
+                protocol=Protocol.TCP,
+                transport="udp",
+                status=ProbeStatus.OK,
+                fields={"tcp.banner": a.data.decode("ascii", "replace")},
+            ),
+        )
+        for a in answers
+    ]
+
+
+def _lan(datagrams: ScriptedDatagrams, registry: ProbeRegistry, **options: object) -> LanDiscovery:
+    async def nothing(*_: object) -> list[Sighting]:
+        return []
+
+    methods = Methods(nothing, nothing, nothing, nothing, nothing, dict)
+    return LanDiscovery(
+        DiscoveryOptions(timeout=0.1, **options),  # type: ignore[arg-type]
+        expand_specs(["192.0.2.0/24"]),
+        interfaces=LAN,
+        methods=methods,
+        searches=registry.lan_searches,
+        datagrams=datagrams,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_lan_search_is_one_registration() -> None:
+    datagrams = ScriptedDatagrams(
+        {("192.0.2.255", SEARCH_PORT): [("192.0.2.13", b"MODEL=X2"), ("198.51.100.1", b"x")]},
+        attached=[ipaddress.IPv4Network("192.0.2.0/24")],
+    )
+
+    registry = default_registry().register(LanSearch("standin", standin_search))
+
+    lan = _lan(datagrams, registry)
+    await lan.run()
+    heard = lan.heard()
+    assert list(heard) == ["192.0.2.13"]  # the out-of-scope answer was dropped
+    assert heard["192.0.2.13"].services[0].fields["tcp.banner"] == "MODEL=X2"
+    assert datagrams.sent == [(("192.0.2.255", SEARCH_PORT), QUESTION)]
+    run = next(r for r in lan.runs() if r.method == "standin")
+    assert (run.status, run.hosts) == (DiscoveryStatus.RAN, 1)
+
+
+@pytest.mark.asyncio
+async def test_a_lan_search_never_runs_in_passive_mode() -> None:
+    datagrams = ScriptedDatagrams(attached=[ipaddress.IPv4Network("192.0.2.0/24")], passive=True)
+    registry = default_registry().register(LanSearch("standin", standin_search))
+    lan = _lan(datagrams, registry, passive=0.1)
+    await lan.run()
+    assert datagrams.sent == []
+    run = next(r for r in lan.runs() if r.method == "standin")
+    assert run.status is DiscoveryStatus.SKIPPED
