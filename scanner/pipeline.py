@@ -44,6 +44,7 @@ from scanner.probe.context import ProbeContext
 from scanner.probing import HostProber
 from scanner.registry import ProbeRegistry, default_registry
 from scanner.report.risk import summarize
+from scanner.stopping import Stopper
 from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
 from scanner.work import HostWork
 
@@ -139,12 +140,7 @@ class Scanner:
         )
         self._deadline: float | None = None  # the scan's (loop time), set when run() starts
         self._started_hosts = 0
-        # Ctrl-C (scanner/cli/running.py) sets ``stop``: the deadline becomes "now", every host
-        # in progress ends with what it has, and the report says it was interrupted.
-        self._stop = stop
-        self._timeouts: set[asyncio.Timeout] = set()
-        self._outer: asyncio.Timeout | None = None
-        self.interrupted = False
+        self.stopper = Stopper(stop, grace=_SCAN_GRACE)  # Ctrl-C: scanner/stopping.py
         self._total = 0
         self._swept = self._found = self._probed = 0
 
@@ -161,31 +157,28 @@ class Scanner:
         if cfg.timeouts.scan is not None:
             self._deadline = asyncio.get_running_loop().time() + cfg.timeouts.scan
         stop_notes: list[str] = []
-        watcher = None if self._stop is None else asyncio.create_task(self._watch_stop())
         try:
             # The hosts end at the deadline by themselves (scan_host); this outer stop, a little
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
             async with asyncio.timeout_at(hard_stop) as outer, asyncio.TaskGroup() as group:
-                self._outer = outer
-                self._timeouts.add(outer)
+                self.stopper.begin(outer, self._cut_deadline)
                 for enricher in self.enrichers:
                     group.create_task(enricher.listen())  # at once with the TCP sweep
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
-            why = "Ctrl-C" if self.interrupted else f"its {cfg.timeouts.scan:g}s deadline"
+            why = "Ctrl-C" if self.stopper.interrupted else f"its {cfg.timeouts.scan:g}s deadline"
             stop_notes.append(
                 f"the scan was stopped {_SCAN_GRACE:g}s after {why}; hosts still in progress "
                 "then are missing from this report"
             )
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            self.stopper.end()
         if self._deadline is not None and self._started_hosts < total:
             why = (
                 "was interrupted (Ctrl-C)"
-                if self.interrupted
+                if self.stopper.interrupted
                 else f"reached its {cfg.timeouts.scan:g}s deadline"
             )
             stop_notes.append(
@@ -219,20 +212,11 @@ class Scanner:
             notes=(*notes, *(n for e in self.enrichers for n in e.notes()), *stop_notes),
             show_secrets=cfg.show_secrets,
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
-            interrupted=self.interrupted,
+            interrupted=self.stopper.interrupted,
         )
 
-    async def _watch_stop(self) -> None:
-        assert self._stop is not None
-        await self._stop.wait()
-        self.interrupted = True
-        self._deadline = asyncio.get_running_loop().time()
-        for timeout in list(self._timeouts):
-            # Hosts end now with what they have; the scan-wide stop gets the usual grace.
-            grace = _SCAN_GRACE if timeout is self._outer else 0.0
-            when = timeout.when()
-            if when is None or when > self._deadline + grace:
-                timeout.reschedule(self._deadline + grace)
+    def _cut_deadline(self, now: float) -> None:
+        self._deadline = now
 
     async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
         # Single-threaded event loop: next() on the shared iterator cannot race.
@@ -267,13 +251,10 @@ class Scanner:
         cut_by_scan = self._deadline is not None and self._deadline < host_deadline
         try:
             async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline) as cut:
-                self._timeouts.add(cut)
-                try:
+                with self.stopper.track(cut):
                     await self._scan_host(work)
-                finally:
-                    self._timeouts.discard(cut)
         except TimeoutError:
-            if self.interrupted:
+            if self.stopper.interrupted:
                 why = "the scan was interrupted (Ctrl-C) while this host was being scanned"
             elif cut_by_scan:
                 why = (

@@ -18,6 +18,7 @@ from scanner.match import SignatureSet, load_signatures
 from scanner.models import Report
 from scanner.nmap import NmapScan, plan_targets, read_nmap_report
 from scanner.pipeline import scan
+from scanner.report.words import plural
 from scanner.targets import (
     TargetSet,
     attached_network,
@@ -128,9 +129,11 @@ async def _scan_lab(
         config = replace(config, ports=tuple(lab.ports()), port_protocols=lab.port_protocols())
         moved = moved_ports(lab, standard=standard is None)
         if moved and not args.quiet:
+            shown = ", ".join(moved[:3]) + (f" and {len(moved) - 3} more" if len(moved) > 3 else "")
             say(
-                f"camsweep demo: ports busy, so the lab moved {', '.join(moved)}; results "
-                "tied to those port numbers may differ from the documented demo",
+                f"camsweep demo: ports busy, so the lab moved {plural(len(moved), 'service')} "
+                f"to other ports ({shown}); results tied to those port numbers may differ from "
+                "the documented demo"
             )
         report = await scan(
             config,

@@ -14,6 +14,7 @@ actions) and keeps the rest compact: matcher internals, ids, evidence and links 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -91,6 +92,8 @@ _VERDICT_STYLE = {
 _DEVICE_WORDS = DEVICE_WORDS
 # Steps shown in "Do this first"; the rest are counted, and all are in the details.
 _MAX_STEPS = 8
+# A note about one service ("rtsp/554: 3 pairs tried ...") is a probe's log: --verbose only.
+_SERVICE_NOTE = re.compile(r"^[a-z][a-z-]*/\d+(/[a-z]+)?: ")
 # Characters of a confirmed problem's fix shown without --verbose (whole sentences).
 _FIX_BUDGET = 280
 # Width of the severity column in the details ("CRITICAL" and one space).
@@ -371,7 +374,8 @@ def _print_host(
                     style="green",
                 )
             )
-    for note in repeated_lines(host.notes):
+    notes = [n for n in host.notes if verbose or not _SERVICE_NOTE.match(n)]
+    for note in repeated_lines(notes):
         console.print(_hanging("  Note:", clean_text(note, _LINE)))
     if show_debug:
         _print_debug(console, host)

@@ -189,6 +189,7 @@ def test_a_busy_lab_port_is_reported_not_silently_moved(
         holder.close()
     assert code == cli.EXIT_OK, err
     err = " ".join(err.split())  # status lines wrap to the terminal
-    assert "ports busy, so the lab moved 127.77.0.11 port 8000" in err
+    assert "ports busy, so the lab moved" in err
+    assert "127.77.0.11 port 8000 (now " in err
     notes = json.loads(report.read_text())["notes"]
     assert any("127.77.0.11 port 8000" in note for note in notes)
