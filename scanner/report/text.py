@@ -376,7 +376,10 @@ def _print_host(
             )
     notes = [n for n in host.notes if verbose or not _SERVICE_NOTE.match(n)]
     for note in repeated_lines(notes):
-        console.print(_hanging("  Note:", clean_text(note, _LINE)))
+        # A note already printed for another device is one short line here.
+        first = None if fixes is None else fixes.setdefault(f"note:{note}", host.ip)
+        said = note if first in (None, host.ip) else f"the same note as for {first} above"
+        console.print(_hanging("  Note:", clean_text(said, _LINE)))
     if show_debug:
         _print_debug(console, host)
 

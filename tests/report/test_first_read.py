@@ -168,6 +168,27 @@ def test_repeated_notes_and_discovery_reasons_are_one_line_each() -> None:
     assert "arp, mdns, ssdp: skipped (targets are on loopback" in flat
 
 
+def test_a_note_repeated_on_several_devices_is_printed_once() -> None:
+    note = "default passwords not tried on http/80: the budget of 3 failed logins was used up"
+    rep = report(
+        tuple(
+            host(ip, (finding("p", Severity.HIGH),), notes=(note,))
+            for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+        ),
+        scanned=3,
+    )
+    flat = " ".join(render(rep).split())
+    assert flat.count("budget of 3 failed logins") == 1
+    assert flat.count("Note: the same note as for 10.0.0.1 above") == 2
+
+
+def test_a_service_s_probe_log_is_a_verbose_note() -> None:
+    log = "rtsp/554: 3 pairs tried with credentials (the random control pair included)"
+    rep = report((host("10.0.0.1", (finding("p", Severity.HIGH),), notes=(log,)),), scanned=1)
+    assert "3 pairs tried" not in render(rep)
+    assert "3 pairs tried" in render(rep, verbose=True)
+
+
 # --- 3. false reassurance ---------------------------------------------------------------------
 
 
