@@ -23,6 +23,8 @@ from scanner.discover.mdns import parse_txt, services_from_records
 from scanner.discover.neighbours import parse_proc_net_arp
 from scanner.discover.oui import normalize_mac
 from scanner.discover.ssdp import description_url, parse_description, parse_ssdp, ssdp_fields
+from scanner.discover.vendor.catalog import load_catalog
+from scanner.discover.vendor.frames import FRAMINGS, FrameError
 from scanner.discover.wsdiscovery import onvif_fields, parse_scopes, parse_wsd
 from scanner.lab.wire import LabProtocolError, content_length, parse_request_head
 from scanner.match.versions import VersionError, parse_version
@@ -242,6 +244,20 @@ _XML_SEED = (
     b'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
     b"<s:Body><x/></s:Body></s:Envelope>"
 )
+
+
+def _vendor_discovery(data: bytes) -> None:
+    # Every framing raises only FrameError; the catalogue reads never raise at all.
+    for parse, _wrap in FRAMINGS.values():
+        with contextlib.suppress(FrameError):
+            for key, value in parse(data).items():
+                assert isinstance(key, str)
+                assert isinstance(value, str)
+    for protocol in load_catalog().protocols:
+        evidence = protocol.read(data)
+        assert evidence is None or evidence["discovery.protocol"] == protocol.id
+
+
 _BOMB_SEED = (
     b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><l>&b;</l>'
 )
@@ -389,6 +405,20 @@ TARGETS: dict[str, Target] = {
             (LabProtocolError,),
             (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3",),
             "request heads the built-in lab reads (RFC 7230 s3)",
+        ),
+        Target(
+            "vendor_discovery",
+            _vendor_discovery,
+            (),
+            (
+                b'<?xml version="1.0"?><ProbeMatch><Activated>false</Activated></ProbeMatch>',
+                b" \x00\x00\x00DHIP" + bytes(8) + b"\x02\x00\x00\x00" + bytes(12) + b"{}",
+                bytes.fromhex("ff01000000000000000000000000fb050200000000007b7d"),
+                bytes.fromhex("f14100144241544400000000000262ca574f4e4a4d000000"),
+                bytes.fromhex("01000009") + bytes.fromhex("0b0006") + b"UVC G3",
+                bytes.fromhex("014a5d8f1c0908494238333639410000"),
+            ),
+            "vendor discovery answers (SADP, DHIP, Sofia, PPPP, Ubiquiti, Dahua 5050, Vivotek)",
         ),
         Target(
             "sanitize",

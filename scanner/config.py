@@ -3,8 +3,10 @@ and the options of the enrichers (LAN discovery, nmap)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.credentials.custom import CustomPair
@@ -12,6 +14,7 @@ from scanner.models import Protocol
 
 if TYPE_CHECKING:
     from scanner.nmap import NmapOptions
+    from scanner.router.config import RouterOptions
     from scanner.targets import TargetRange
 
 
@@ -49,6 +52,20 @@ class DiscoveryOptions:
     timeout: float = 3.0  # how long each active method listens for answers
     passive: float | None = None  # listen this long and send nothing at all (no TCP sweep either)
     service_types: tuple[str, ...] = ()  # extra mDNS types to browse (signature hints)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorOptions:
+    """The vendor discovery protocols (SADP, DHDiscover, ...; docs/discovery.md)."""
+
+    enabled: bool = True  # --no-vendor-discovery
+    skip: tuple[str, ...] = ()  # --no-discovery-protocol ID (repeatable)
+    timeout: float = 3.0  # the discovery window, shared with the other methods
+    unicast_wait: float = 1.0  # how long a unicast question waits for its answer
+    passive: bool = False  # --passive: nothing is sent
+    # (address, standard port) -> port: where a lab responder could not bind its standard port.
+    ports: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    extra_dirs: tuple[Path, ...] = ()  # --signatures folders: their discovery/ files
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +116,13 @@ class ScanConfig:
     # The enrichers' options: None switches one off. LAN discovery works on ``scope`` (the
     # parsed target ranges); nmap on the ports still unidentified after the probes.
     discovery: DiscoveryOptions | None = None
+    # Vendor discovery (SADP, DHDiscover ...): unicast to hosts that answered, multicast and
+    # broadcast on the targets' LAN (``scope``); None switches it off entirely.
+    vendor: VendorOptions | None = None
     scope: tuple[TargetRange, ...] = ()
     nmap: NmapOptions | None = None
+    # The router stage (scanner/router/): its forwards, read only; None: --no-router.
+    router: RouterOptions | None = None
 
     def __post_init__(self) -> None:
         # Accept the profile's name (argv, tests); keep the enum.

@@ -9,20 +9,52 @@ line in ``build_enrichers``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Protocol as TypingProtocol
+from typing import runtime_checkable
 
 from scanner.config import ScanConfig
 from scanner.discover.lan import LanDiscovery, LanHost
+from scanner.discover.vendor.catalog import load_catalog
+from scanner.discover.vendor.search import VendorDiscovery
 from scanner.match.engine import SignatureSet
-from scanner.models import DiscoveryRun, Host, Identification, ServiceResult
+from scanner.models import (
+    DiscoveryRun,
+    Finding,
+    Host,
+    Identification,
+    InternetExposure,
+    Protocol,
+    ServiceResult,
+)
 from scanner.nmap import NmapSupport
 from scanner.probe.context import ProbeContext
-from scanner.registry import LanSearch
+from scanner.registry import HostJob, HostProbe, LanSearch, PortProbe
+from scanner.router.stage import router_enricher
+from scanner.transport import UdpSeam
 from scanner.work import HostWork
 
-__all__ = ["Enricher", "LanEnricher", "NmapEnricher", "build_enrichers"]
+__all__ = [
+    "Enricher",
+    "LanEnricher",
+    "NmapEnricher",
+    "ScanFinisher",
+    "VendorEnricher",
+    "build_enrichers",
+]
+
+
+@runtime_checkable
+class ScanFinisher(TypingProtocol):
+    """An enricher that also works on all the scan's hosts at its end (the router stage)."""
+
+    async def finish_scan(
+        self, hosts: list[Host], scan_more: Callable[[str, tuple[int, ...]], Awaitable[Host | None]]
+    ) -> tuple[list[Host], InternetExposure | None]:
+        """The hosts with what it added, and the report's Internet exposure section."""
+        ...
 
 
 class Enricher(TypingProtocol):
@@ -144,6 +176,62 @@ class NmapEnricher:
         return self.nmap.notes()
 
 
+class VendorEnricher:
+    """Vendor discovery protocols (SADP, DHDiscover, Xiongmai, CS2, Ubiquiti ...).
+
+    Its multicast/broadcast window starts with the scan (``listen``); each live host is asked by
+    unicast through the host probe it registers (``probes``), beside the port probes; a host
+    that only answered the multicast is still reported (``seen``). Its findings are registered
+    on its services' protocol, so the pipeline finds them like any other."""
+
+    def __init__(self, vendor: VendorDiscovery, signatures: SignatureSet) -> None:
+        self.vendor = vendor
+        self.signatures = signatures
+        self.passive = vendor.options.passive
+        self.probes = self._probes()
+
+    def _probes(self) -> tuple[HostProbe, PortProbe]:
+        """Its lines in the probe registry: the per-host unicast question, beside the port
+        probes, and the findings of every vendor-discovery service, however it was found."""
+
+        async def ask(job: HostJob) -> Sequence[ServiceResult]:
+            return await self.vendor.ask_live_host(job.ip)
+
+        def findings(ident: Identification, service: ServiceResult) -> Sequence[Finding]:
+            return self.vendor.findings(ident, [service])
+
+        return (
+            HostProbe("vendor-discovery", ask),
+            PortProbe((Protocol.VENDOR_DISCOVERY,), findings=findings),
+        )
+
+    async def listen(self) -> None:
+        await self.vendor.run()
+
+    def ports_for(self, ip: str, ports: tuple[int, ...]) -> tuple[int, ...]:  # noqa: ARG002
+        return ports
+
+    async def absent(self, ip: str) -> bool:  # noqa: ARG002
+        return False
+
+    async def seen(self, work: HostWork) -> None:
+        if not work.seen:
+            # Nothing answered, unless the device answered a vendor discovery multicast.
+            work.services.extend(await self.vendor.query(work.ip, answered=False))
+
+    async def after_probes(self, work: HostWork, deadline: float) -> None:  # noqa: ARG002
+        work.ident = self.vendor.identify(work.ident, work.services, self.signatures)
+
+    def finish_host(self, host: Host, work: HostWork) -> Host:  # noqa: ARG002
+        return self.vendor.finish_host(host)
+
+    def runs(self) -> tuple[DiscoveryRun, ...]:
+        return self.vendor.runs()
+
+    def notes(self) -> tuple[str, ...]:
+        return ()
+
+
 def _identify_on_lan(
     signatures: SignatureSet,
     lan_host: LanHost,
@@ -167,4 +255,13 @@ def build_enrichers(
         enrichers.append(LanEnricher(lan))
     if config.nmap is not None:
         enrichers.append(NmapEnricher(NmapSupport(config.nmap, signatures), signatures))
+    if config.vendor is not None:
+        options = replace(config.vendor, passive=config.passive)
+        catalog = load_catalog(options.extra_dirs)
+        # Tests hand the scan a scripted seam; the real one is rebuilt on the targets' LAN.
+        seam = None if isinstance(ctx.datagrams, UdpSeam) else ctx.datagrams
+        vendor = VendorDiscovery(catalog, options, config.scope, datagrams=seam)
+        enrichers.append(VendorEnricher(vendor, signatures))
+    if config.router is not None:
+        enrichers.append(router_enricher(config, ctx))
     return enrichers

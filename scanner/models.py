@@ -74,6 +74,8 @@ class Protocol(StrEnum):
     MDNS = "mdns"
     SSDP = "ssdp"
     WSDISCOVERY = "ws-discovery"
+    # A vendor's own discovery protocol (SADP, DHDiscover ...): ServiceResult.source names which.
+    VENDOR_DISCOVERY = "vendor-discovery"
 
 
 # What a TCP port can speak: the protocols with a probe of their own (ports.yaml, --ports).
@@ -139,6 +141,9 @@ class Identification:
     # "fingerprint hikvision-rtsp-server: rtsp.server on 554 = 'Hikvision ...'"
     identified_by: tuple[str, ...] = ()
     fingerprint_ids: tuple[str, ...] = ()
+    # The firmware is the device's own statement of its exact build in a vendor discovery
+    # answer (not a banner or page): version-range findings on it are `firm`, not `inferred`.
+    firmware_exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,8 @@ class Finding:
     basis: Basis | None = None
     # The signature behind it has not been checked against the vendor's advisory.
     unverified: bool = False
+    # Date CISA added the flaw to its Known Exploited Vulnerabilities list (None: not listed).
+    known_exploited: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,3 +229,81 @@ class Report:
     discovery: tuple[DiscoveryRun, ...] = ()
     # Stopped by the user (Ctrl-C) before it finished: the report holds what was found.
     interrupted: bool = False
+    exposure: InternetExposure | None = None  # None: the router stage did not run (older reports)
+
+
+# --- Internet exposure: the router's forwards and cloud paths (scanner/router/, issue #17) -----
+
+
+class RouterStatus(StrEnum):
+    READ = "read"  # the router answered UPnP IGD: its forwards were listed
+    NO_UPNP = "no-upnp"  # a gateway was there but answered no UPnP: a blind spot
+    FAILED = "failed"  # it answered, but its answers could not be used (faults, garbage)
+    SKIPPED = "skipped"  # --no-router, passive mode, or no gateway in scope
+
+
+@dataclass(frozen=True, slots=True)
+class PortForward:
+    """One port mapping as the router listed it (GetGenericPortMappingEntry and friends)."""
+
+    external_port: int
+    protocol: str  # TCP or UDP, as the router spelled it (upper-cased)
+    internal_client: str
+    internal_port: int
+    enabled: bool = True
+    description: str = ""
+    remote_host: str = ""  # empty: any address on the internet may connect
+    lease_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RouterReading:
+    """What camsweep read (never wrote) from one gateway."""
+
+    address: str
+    status: RouterStatus
+    reason: str = ""
+    description_url: str = ""
+    model: str = ""  # manufacturer, model and server header, for the report
+    services: tuple[str, ...] = ()  # WANIPConnection / WANPPPConnection service types read
+    external_ip: str = ""
+    connection_status: str = ""
+    forwards: tuple[PortForward, ...] = ()
+    forwards_complete: bool = True  # False when a cap, a loop or a fault cut the listing short
+    nat_pmp: str = ""  # what UDP 5351 answered (NAT-PMP / PCP), empty when nothing did
+    mapping_actions: tuple[str, ...] = ()  # write actions the router offers (read from its SCPD)
+    device_protection: bool = False  # IGD:2 DeviceProtection offered: requests may need a login
+    notes: tuple[str, ...] = ()
+
+
+class ExposureKind(StrEnum):
+    FORWARD = "port-forward"  # the router forwards an internet port to the device
+    CLOUD = "cloud"  # the device keeps a P2P cloud path open: no forward needed
+
+
+@dataclass(frozen=True, slots=True)
+class ExposurePath:
+    """One way in from the internet, in words: internet -> router -> device:port -> weakness."""
+
+    kind: ExposureKind
+    host: str  # the device's address
+    path: str  # the whole path in one line of words
+    severity: Severity
+    confidence: Confidence
+    port: int | None = None  # the device's port the path ends at
+    router: str = ""  # the gateway's address (forwards)
+    forward: PortForward | None = None
+    service: str = ""  # cloud service name (CS2/PPPP, Kalay ...) or what answers on the port
+    weaknesses: tuple[str, ...] = ()  # what is weak at the end of the path, in words
+    finding_ids: tuple[str, ...] = ()  # the device's findings the path makes reachable
+    caveat: str = ""  # why the path may not reach the internet after all
+
+
+@dataclass(frozen=True, slots=True)
+class InternetExposure:
+    """The report's first section: what is reachable from outside, and how sure that is."""
+
+    routers: tuple[RouterReading, ...] = ()
+    paths: tuple[ExposurePath, ...] = ()
+    notes: tuple[str, ...] = ()
+    blind: bool = False  # no router's forwards could be read: absence of paths proves nothing

@@ -28,7 +28,7 @@ from scanner.active import run_active_checks
 from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.discover.tcp import sweep_host
-from scanner.enrich import Enricher, build_enrichers
+from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
 from scanner.models import (
@@ -128,6 +128,9 @@ class Scanner:
         )
         # --passive: nothing at all is sent (the options say so, or an injected enricher).
         self.passive = config.passive or any(e.passive for e in self.enrichers)
+        # An enricher may bring probes of its own (vendor discovery's per-host question).
+        for entry in (p for e in self.enrichers for p in getattr(e, "probes", ())):
+            self.registry = self.registry.copy().register(entry)
         self._port_protocols = {**signatures.port_protocols(), **config.port_protocols}
         self._sockets = asyncio.Semaphore(config.limits.connections)
         self.prober = HostProber(
@@ -185,6 +188,11 @@ class Scanner:
                 f"the scan {why}: {total - self._started_hosts} of {total} addresses were "
                 "not scanned"
             )
+        exposure = None
+        for finisher in [e for e in self.enrichers if isinstance(e, ScanFinisher)]:
+            before = len(hosts)  # the router stage: forwards tied to what the hosts showed
+            hosts, exposure = await finisher.finish_scan(hosts, self.scan_ports)
+            total += len(hosts) - before  # the router, forwarded hosts outside the targets
         hosts.sort(key=lambda h: tuple(int(part) for part in h.ip.split(".")))
         tcp = (
             DiscoveryRun("tcp", DiscoveryStatus.SKIPPED, "passive mode: nothing is sent")
@@ -213,6 +221,7 @@ class Scanner:
             show_secrets=cfg.show_secrets,
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
             interrupted=self.stopper.interrupted,
+            exposure=exposure,
         )
 
     def _cut_deadline(self, now: float) -> None:
@@ -241,6 +250,18 @@ class Scanner:
         self._found += 1
         self._swept += 1
         self._tell()
+
+    async def scan_ports(self, ip: str, ports: tuple[int, ...]) -> Host | None:
+        """Scan one host on these ports only (forwarded ports the sweep did not cover)."""
+        again = Scanner(
+            replace(self.config, ports=ports),
+            self.signatures,
+            connector=self.ctx.connector,
+            datagrams=self.ctx.datagrams,
+            registry=self.registry,
+            enrichers=(),
+        )
+        return await again.scan_host(ip)
 
     async def scan_host(self, ip: str) -> Host | None:
         cfg = self.config

@@ -31,8 +31,9 @@ class HostWork:
 
     @property
     def seen(self) -> bool:
-        """Something answered: an open port, or a discovery method saw the address."""
-        return bool(self.open_ports) or self.lan is not None
+        """Something answered: an open port, a discovery method saw the address, or it left
+        evidence (a vendor discovery answer to a multicast)."""
+        return bool(self.open_ports) or self.lan is not None or bool(self.services)
 
     def identify(self, signatures: SignatureSet) -> Identification:
         """Fingerprints over all evidence so far (with what discovery learnt of the host)."""

@@ -101,6 +101,7 @@ vulnerabilities:
     references: [https://example.invalid/advisory]
     remediation: Nothing to fix; this entry exists for the test.
     safety: intrusive
+    checked: [{record: research, id: camsweep-test, date: 2026-01-01}]
     affected:
       - {introduced: 5.0.0, fixed: 5.5.0}
     check:

@@ -45,7 +45,7 @@ def test_demo_writes_a_valid_json_report(
     assert code == cli.EXIT_OK, err
     document = json.loads(target.read_text())
     jsonschema.validate(document, SCHEMA)
-    assert len(document["hosts"]) == 6
+    assert len(document["hosts"]) == 9  # eight lab devices and the lab's router (127.77.0.1)
     assert "report written to" in err
     assert out == ""
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "report.json"]

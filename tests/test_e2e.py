@@ -12,13 +12,14 @@ import jsonschema
 import pytest
 import pytest_asyncio
 
-from scanner.config import ScanConfig, Timeouts
+from scanner.config import ScanConfig, Timeouts, VendorOptions
 from scanner.lab import RunningLab, default_devices, start_lab
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import DeviceType, Host, Protocol, Report, Severity
 from scanner.pipeline import scan
 from scanner.report.json_report import render_json
 from scanner.report.text import render_text
+from scanner.targets import resolve_targets
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report-schema.json").read_text())
 PREFIX = "127.77.9"
@@ -42,6 +43,9 @@ def lab_config(lab: RunningLab, **changes: object) -> ScanConfig:
         ports=tuple(lab.ports()),
         port_protocols=lab.port_protocols(),
         timeouts=Timeouts(credential_pause=0.05),
+        # The lab answers the vendor discovery protocols by unicast (loopback: no multicast).
+        vendor=VendorOptions(timeout=1.0, ports=lab.vendor_ports()),
+        scope=resolve_targets(lab.targets()).ranges,
     )
     return replace(config, **changes)  # type: ignore[arg-type]
 

@@ -12,18 +12,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import pytest
 
-from scanner.config import ScanConfig, Timeouts
+from scanner.config import ScanConfig, Timeouts, VendorOptions
+from scanner.discover.vendor.catalog import load_catalog
 from scanner.lab import default_devices
 from scanner.lab.auth import LoginGuard
 from scanner.lab.runner import _handler
 from scanner.lab.wire import LabStream
 from scanner.match import SignatureSet, load_signatures
 from scanner.pipeline import scan
-from scanner.transport import Connection, Refused
+from scanner.targets import resolve_targets
+from scanner.transport import Connection, DatagramStep, Refused, ScriptedDatagrams
 
 PREFIX = "127.77.31"
 Handler = Callable[[LabStream], Awaitable[None]]
@@ -151,15 +153,30 @@ async def test_a_whole_scan_runs_through_the_seam_without_a_socket(
     signatures: SignatureSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     connector, targets, expected = memory_lab()
+    # The vendor discovery answers come through the datagram seam too, scripted from the lab's
+    # own responders (scanner/lab/vendord.py) answering the catalogue's queries.
+    catalog = load_catalog()
+    answers: dict[tuple[str, int], Sequence[DatagramStep]] = {}
+    for spec in default_devices(PREFIX):
+        for answer in spec.vendor_discovery:
+            query = next(p.query() for p in catalog.protocols if p.port == answer.port)
+            reply = answer.answer(query, spec.ip)
+            assert reply is not None
+            answers[(spec.ip, answer.port)] = [reply]
+    datagrams = ScriptedDatagrams(answers)
     config = ScanConfig(
         targets=tuple(targets),
         target_specs=tuple(targets),
-        ports=(23, 80, 554, 8000, 34567, 37777),
+        ports=(23, 80, 81, 554, 8000, 34567, 37777),
         timeouts=Timeouts(credential_pause=0.0),
+        vendor=VendorOptions(timeout=0.2),
+        scope=resolve_targets(targets).ranges,
     )
     try:
         with no_sockets(monkeypatch) as attempts:
-            report = await scan(config, signatures, targets, len(targets), connector=connector)
+            report = await scan(
+                config, signatures, targets, len(targets), connector=connector, datagrams=datagrams
+            )
     finally:
         await connector.close()
     assert attempts == []

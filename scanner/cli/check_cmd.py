@@ -24,13 +24,14 @@ from scanner.targets import TargetSet, resolve_targets
 ALL_TCP_PORTS = tuple(range(1, 65536))
 
 
-def add_vendor_discovery(config: ScanConfig, args: argparse.Namespace) -> ScanConfig:  # noqa: ARG001
-    """HOOK for issue #15 (vendor discovery): ``check`` is to ask the device's own discovery
-    protocols (Hikvision SADP, Dahua DHDiscover, Xiongmai 34569, CS2/PPPP, Ubiquiti 10001)
-    once they exist as ScanConfig options (``config.discovery`` is where LAN discovery lives
-    now). Turn them on here for ``check``; this version has none to set, and the report's
-    discovery section says which methods ran."""
-    return config
+def add_vendor_discovery(config: ScanConfig, args: argparse.Namespace) -> ScanConfig:
+    """``check`` asks the device's own discovery protocols (Hikvision SADP, Dahua DHDiscover,
+    Xiongmai 34569, CS2/PPPP, Ubiquiti 10001 ...; docs/discovery.md) unless told not to with
+    --no-vendor-discovery: unicast to the one address, multicast only on its LAN. This is the
+    one place that sets what ``check`` adds to the discovery a scan does."""
+    if config.vendor is None or args.no_vendor_discovery:
+        return config
+    return replace(config, vendor=replace(config.vendor, enabled=True))
 
 
 def check_config(args: argparse.Namespace, targets: TargetSet, sigs: SignatureSet) -> ScanConfig:

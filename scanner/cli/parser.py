@@ -16,6 +16,7 @@ from scanner import __version__
 from scanner.cli.common import PROFILES, UsageError
 from scanner.models import Severity
 from scanner.report.formats import FORMATS as REPORT_FORMATS
+from scanner.router.options import add_router_options
 
 FORMATS = tuple(REPORT_FORMATS)
 SEVERITIES = ", ".join(s.value for s in Severity)
@@ -211,6 +212,17 @@ def _add_scan_options(p: argparse.ArgumentParser, *, check: bool = False) -> Non
     lan.add_argument("--no-ssdp", action="store_true", help="no SSDP M-SEARCH")
     lan.add_argument("--no-wsd", action="store_true", help="no ONVIF WS-Discovery probe")
     lan.add_argument(
+        "--no-vendor-discovery",
+        action="store_true",
+        help="no vendor discovery protocols (SADP, DHDiscover, Xiongmai, CS2 P2P, Ubiquiti ...)",
+    )
+    lan.add_argument(
+        "--no-discovery-protocol",
+        action="append",
+        metavar="ID",
+        help="leave out one vendor discovery protocol by id, e.g. sadp (repeatable)",
+    )
+    lan.add_argument(
         "--discovery-timeout",
         type=_positive,
         default=3.0,
@@ -224,6 +236,7 @@ def _add_scan_options(p: argparse.ArgumentParser, *, check: bool = False) -> Non
             metavar="SECONDS",
             help="send nothing at all: listen this long and report who announced themselves",
         )
+    add_router_options(p)
     p.add_argument("--no-credentials", action="store_true", help="never try a password")
     if not check:
         p.add_argument(

@@ -14,11 +14,13 @@ from scanner.cli.running import observer, run_async, stoppable
 from scanner.cli.scan_config import build_scan_config, nmap_options, with_target_specs
 from scanner.config import ScanConfig
 from scanner.lab import RunningLab, start_lab
+from scanner.lab.igd import start_demo_router
 from scanner.match import SignatureSet, load_signatures
 from scanner.models import Report
 from scanner.nmap import NmapScan, plan_targets, read_nmap_report
 from scanner.pipeline import scan
 from scanner.report.words import plural
+from scanner.router.options import router_options
 from scanner.targets import (
     TargetSet,
     attached_network,
@@ -123,10 +125,17 @@ async def _scan_lab(
 ) -> Report:
     standard = None if not args.high_ports else False
     async with await start_lab(standard_ports=standard) as lab:
+        igd = await start_demo_router(lab)  # the lab's home router, forwarding two cameras
         targets = resolve_targets(lab.targets())
         config = build_scan_config(args, targets, sigs, profile=args.profile or "owner")
-        config = with_target_specs(config, (compact_targets(lab.targets()),))
-        config = replace(config, ports=tuple(lab.ports()), port_protocols=lab.port_protocols())
+        config = replace(
+            with_target_specs(config, (compact_targets(lab.targets()),)),
+            ports=tuple(lab.ports()),
+            port_protocols=lab.port_protocols(),
+            # Where a lab discovery responder could not have its standard UDP port.
+            vendor=replace(config.vendor, ports=lab.vendor_ports()) if config.vendor else None,
+            router=router_options(args, gateways=[igd.description_url]),
+        )
         moved = moved_ports(lab, standard=standard is None)
         if moved and not args.quiet:
             shown = ", ".join(moved[:3]) + (f" and {len(moved) - 3} more" if len(moved) > 3 else "")
@@ -135,14 +144,17 @@ async def _scan_lab(
                 f"to other ports ({shown}); results tied to those port numbers may differ from "
                 "the documented demo"
             )
-        report = await scan(
-            config,
-            sigs,
-            targets,
-            len(targets),
-            observer=progress,  # type: ignore[arg-type]
-            stop=stop,
-        )
+        try:
+            report = await scan(
+                config,
+                sigs,
+                targets,
+                len(targets),
+                observer=progress,  # type: ignore[arg-type]
+                stop=stop,
+            )
+        finally:
+            await igd.close()
         if moved:
             note = f"demo lab ports were busy and moved: {', '.join(moved)}"
             report = replace(report, notes=(*report.notes, note))

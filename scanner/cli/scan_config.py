@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
 from scanner.cli.common import UsageError, say
-from scanner.config import DiscoveryOptions, Limits, Profile, ScanConfig, Timeouts
+from scanner.config import (
+    DiscoveryOptions,
+    Limits,
+    Profile,
+    ScanConfig,
+    Timeouts,
+    VendorOptions,
+)
 from scanner.credentials.custom import read_creds
 from scanner.discover.mdns import signature_service_types
+from scanner.discover.vendor.catalog import CatalogError, load_catalog
 from scanner.match import SignatureSet
 from scanner.nmap import NmapOptions, NmapScan, find_nmap
 from scanner.pipeline import with_profile_defaults
+from scanner.router.options import router_options
 from scanner.targets import TargetSet, parse_ports
 
 
@@ -60,7 +70,9 @@ def build_scan_config(
         custom_credentials=read_creds(args.creds) if args.creds else (),
         confirm_streams=getattr(args, "confirm_streams", False),
         discovery=discovery_options(args, sigs),
+        vendor=vendor_options(args),
         scope=targets.ranges,
+        router=router_options(args),
     )
     return with_profile_defaults(config)
 
@@ -78,6 +90,26 @@ def discovery_options(args: argparse.Namespace, sigs: SignatureSet) -> Discovery
         timeout=args.discovery_timeout,
         passive=passive,
         service_types=signature_service_types(sigs.fingerprints),
+    )
+
+
+def vendor_options(args: argparse.Namespace) -> VendorOptions:
+    """SADP, DHDiscover, ... (docs/discovery.md): unicast to hosts that answered, multicast and
+    broadcast only on the targets' LAN, nothing with --passive. Bad catalogue files or an
+    unknown protocol id are usage errors, before anything is sent."""
+    extra = tuple(Path(p) for p in args.signatures or ())
+    skip = tuple(args.no_discovery_protocol or ())
+    try:
+        load_catalog(extra).select(skip)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    passive = getattr(args, "passive", None)
+    return VendorOptions(
+        enabled=not args.no_vendor_discovery,
+        skip=skip,
+        timeout=args.discovery_timeout,
+        passive=passive is not None,
+        extra_dirs=extra,
     )
 
 

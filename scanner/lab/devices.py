@@ -1,6 +1,6 @@
 """The emulated devices: what each one is, what it says on the wire, and what a scan should find.
 
-The six default kinds are written down in docs/architecture.md ("The built-in lab"); every
+The eight default kinds are written down in docs/architecture.md ("The built-in lab"); every
 header, title, realm and banner below is the one that section promises, so the scanner's seed
 signatures and this lab meet on the documented contract, not on shared code.
 """
@@ -20,6 +20,7 @@ from scanner.lab.onvifd import OnvifConfig
 from scanner.lab.rtspd import RtspConfig, RtspRoute
 from scanner.lab.silent import SilentConfig
 from scanner.lab.telnetd import TelnetConfig
+from scanner.lab.vendord import Cs2Answer, DhipAnswer, SadpAnswer, SofiaAnswer, VendorAnswer
 from scanner.models import DeviceType, Protocol
 
 if TYPE_CHECKING:
@@ -128,6 +129,8 @@ class DeviceSpec:
     services: tuple[ServiceSpec, ...]
     lockout: Lockout | None = field(default=None)  # lock logins after N failures (all services)
     discovery: DiscoveryIdentity = field(default_factory=DiscoveryIdentity)
+    # Answers to the maker's own UDP discovery protocols (scanner/lab/vendord.py).
+    vendor_discovery: tuple[VendorAnswer, ...] = ()
 
     def __post_init__(self) -> None:
         if ipaddress.ip_address(self.ip) not in LOOPBACK:
@@ -356,6 +359,16 @@ def dahua_default(key: str, ip: str) -> DeviceSpec:
             ServiceSpec(554, Protocol.RTSP, rtsp),
             ServiceSpec(37777, Protocol.TCP, SilentConfig("Dahua private protocol")),
         ),
+        # Dahua ConfigTool's search (UDP 37810) gets model, serial and the exact 2017 build.
+        vendor_discovery=(
+            DhipAnswer(
+                model="IPC-HDW4431C-A",
+                serial="4K01234PAZ00000",
+                firmware="2.622.0000000.31.R",
+                mac="3c:ef:8c:00:00:12",
+                initialised=True,
+            ),
+        ),
     )
 
 
@@ -378,16 +391,33 @@ def xiongmai_dvr(key: str, ip: str) -> DeviceSpec:
         ip=ip,
         vendor="Xiongmai",
         model="XMEye DVR",
-        firmware=None,
+        firmware="V4.02.R11.34500140.10001.130100.00000",  # told only by its search answer
         device_type=DeviceType.RECORDER,
         description="Xiongmai (XMEye) OEM video recorder with its Telnet console left open",
-        problems=("Telnet is open", "Telnet accepts the Mirai-era factory login root/xc3511"),
-        expected_findings=("telnet-open", "default-credentials-telnet"),
+        problems=(
+            "Telnet is open",
+            "Telnet accepts the Mirai-era factory login root/xc3511",
+            "its search answer gives away the XMEye cloud ID",
+        ),
+        expected_findings=(
+            "telnet-open",
+            "default-credentials-telnet",
+            "p2p-cloud-id-exposed",
+            "discovery-changes-settings",
+        ),
         credentials={Protocol.TELNET: ("root", "xc3511")},
         services=(
             ServiceSpec(23, Protocol.TELNET, TelnetConfig()),
             ServiceSpec(80, Protocol.HTTP, http),
             ServiceSpec(34567, Protocol.TCP, SilentConfig("DVRIP")),
+        ),
+        # The NETSurveillance search (UDP 34569): firmware, MAC and the XMEye cloud ID.
+        vendor_discovery=(
+            SofiaAnswer(
+                serial="0a1b2c3d4e5f6071",
+                firmware="V4.02.R11.34500140.10001.130100.00000",
+                mac="00:12:31:00:00:13",
+            ),
         ),
     )
 
@@ -533,6 +563,61 @@ def printer(key: str, ip: str) -> DeviceSpec:
     )
 
 
+# -- hikvision-new ----------------------------------------------------------------------------
+
+
+def hikvision_new(key: str, ip: str) -> DeviceSpec:
+    return DeviceSpec(
+        key=key,
+        name="Hikvision DS-2CD2143G2-I (never activated)",
+        ip=ip,
+        vendor="Hikvision",
+        model="DS-2CD2143G2-I",
+        firmware="V5.7.3build 220112",
+        device_type=DeviceType.CAMERA,
+        description="new Hikvision dome straight out of the box: no admin password set yet",
+        problems=("never activated: whoever reaches it first chooses the admin password",),
+        expected_findings=("camera-not-activated",),
+        credentials={},
+        services=(ServiceSpec(8000, Protocol.TCP, SilentConfig("Hikvision SDK")),),
+        vendor_discovery=(
+            SadpAnswer(
+                model="DS-2CD2143G2-I",
+                serial="DS-2CD2143G2-I20220301AAWRJ00000017",
+                firmware="V5.7.3build 220112",
+                dsp="V7.3 build 220112",
+                mac="44-19-b6-00-00-17",
+                activated=False,
+            ),
+        ),
+    )
+
+
+# -- p2p-cam ----------------------------------------------------------------------------------
+
+
+def p2p_cam(key: str, ip: str) -> DeviceSpec:
+    http = HttpConfig(
+        server="GoAhead-Webs",
+        routes=(HttpRoute("/", body=_page("IPCAM", body="<p>Use the app.</p>\n")),),
+    )
+    return DeviceSpec(
+        key=key,
+        name="P2P Wi-Fi camera (CS2 network)",
+        ip=ip,
+        vendor=None,
+        model=None,
+        firmware=None,
+        device_type=DeviceType.CAMERA,
+        description="cheap Wi-Fi camera that phones home through a CS2 P2P cloud",
+        problems=("answers the P2P LAN search with its cloud UID",),
+        expected_findings=("p2p-cloud-id-exposed",),
+        credentials={},
+        services=(ServiceSpec(81, Protocol.HTTP, http),),
+        vendor_discovery=(Cs2Answer(prefix="LABCAM", serial=123456, check="LABXY"),),
+    )
+
+
 KINDS: dict[str, Callable[[str, str], DeviceSpec]] = {
     "hikvision-old": hikvision_old,
     "dahua-default": dahua_default,
@@ -540,12 +625,16 @@ KINDS: dict[str, Callable[[str, str], DeviceSpec]] = {
     "open-rtsp": open_rtsp,
     "axis-hardened": axis_hardened,
     "printer": printer,
+    "hikvision-new": hikvision_new,
+    "p2p-cam": p2p_cam,
 }
-_FIRST_HOST = 11  # 127.77.0.11 .. .16, as docs/architecture.md lists them
+
+
+_FIRST_HOST = 11  # 127.77.0.11 .. .18, as docs/architecture.md lists them
 
 
 def default_devices(prefix: str = "127.77.0") -> tuple[DeviceSpec, ...]:
-    """The six documented devices at ``<prefix>.11`` .. ``<prefix>.16``."""
+    """The eight documented devices at ``<prefix>.11`` .. ``<prefix>.18``."""
     devices = []
     for offset, (kind, factory) in enumerate(KINDS.items()):
         ip = f"{prefix}.{_FIRST_HOST + offset}"

@@ -187,8 +187,10 @@ class HttpServer:
             return
         if self.config.log is not None:
             self.config.log.record(request)
-        if self._onvif is not None and request.method == "POST" and (
-            request_path(request.target).startswith("/onvif/")
+        if (
+            self._onvif is not None
+            and request.method == "POST"
+            and (request_path(request.target).startswith("/onvif/"))
         ):
             await stream.send(await self._soap(stream, request))
             return

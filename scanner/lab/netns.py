@@ -44,10 +44,13 @@ from scanner.lab.devices import (
     OnvifIdentity,
     SsdpIdentity,
     dahua_default,
+    hikvision_new,
     hikvision_old,
+    p2p_cam,
 )
 from scanner.lab.responders import MdnsResponder, SsdpResponder, WsdResponder
 from scanner.lab.runner import start_lab
+from scanner.lab.vendord import DhipAnswer, SadpAnswer, VendorResponder
 from scanner.models import DeviceType
 
 __all__ = [
@@ -85,6 +88,12 @@ class NetnsDevice:
     ip: str  # 198.18.0.x
     spec: DeviceSpec  # its services on loopback inside its own namespace, and its LAN identity
     expect: str  # what a scan must show, in words (for `camsweep lab --netns`)
+    # Drop every inbound TCP packet in the device's namespace (nftables): its ports look
+    # filtered, as behind a firewall, and only its UDP discovery answer can name it.
+    filter_tcp: bool = False
+    # UDP discovery ports whose answers the device sends to the multicast group, not back to
+    # the asker (as Hikvision SADP devices may); the scanner must listen on the group.
+    group_replies: frozenset[int] = frozenset()
 
     @property
     def mac(self) -> str:
@@ -177,12 +186,62 @@ def netns_devices() -> tuple[NetnsDevice, ...]:
         _quiet("quiet-cam", "127.77.0.15", "camera with every port closed (ARP only)"),
         discovery=DiscoveryIdentity(mac="00:40:8c:00:00:15"),  # Axis Communications
     )
+    hik_new = dataclasses.replace(
+        hikvision_new("hik-inactive", "127.77.0.16"),
+        discovery=DiscoveryIdentity(mac="44:19:b6:00:00:16"),
+        vendor_discovery=(
+            SadpAnswer(
+                model="DS-2CD2143G2-I",
+                serial="DS-2CD2143G2-I20220301AAWRJ00000016",
+                firmware="V5.7.3build 220112",
+                dsp="V7.3 build 220112",
+                mac="44-19-b6-00-00-16",
+                activated=False,
+            ),
+        ),
+    )
+    dahua_quiet = dataclasses.replace(
+        _quiet("dahua-quiet", "127.77.0.17", "Dahua camera with no TCP listener"),
+        vendor="Dahua",
+        model="IPC-HFW1230S",
+        firmware="2.420.0000000.10.R",
+        device_type=DeviceType.CAMERA,
+        discovery=DiscoveryIdentity(mac="3c:ef:8c:00:00:17"),
+        vendor_discovery=(
+            DhipAnswer(
+                model="IPC-HFW1230S",
+                serial="3G01234PAZ00017",
+                firmware="2.420.0000000.10.R",
+                mac="3c:ef:8c:00:00:17",
+                initialised=True,
+            ),
+        ),
+    )
+    p2p = dataclasses.replace(
+        p2p_cam("p2p-cam", "127.77.0.18"),
+        discovery=DiscoveryIdentity(mac="02:00:00:0d:00:18"),
+    )
     return (
         NetnsDevice("hikvision-old", "198.18.0.11", hik, "HTTP/RTSP camera, SSDP description"),
         NetnsDevice("dahua-default", "198.18.0.12", dahua, "HTTP/RTSP camera, WS-Discovery"),
         NetnsDevice("onvif-cam", "198.18.0.13", onvif_cam, "no TCP port: make/model from Scopes"),
         NetnsDevice("mdns-cam", "198.18.0.14", mdns_cam, "no TCP port: answers only mDNS"),
         NetnsDevice("quiet-cam", "198.18.0.15", quiet_cam, "no TCP port, no announcement: ARP"),
+        NetnsDevice(
+            "hik-inactive",
+            "198.18.0.16",
+            hik_new,
+            "TCP filtered; never activated: model and firmware from SADP (answers to the group)",
+            filter_tcp=True,
+            group_replies=frozenset({37020}),
+        ),
+        NetnsDevice(
+            "dahua-quiet",
+            "198.18.0.17",
+            dahua_quiet,
+            "no TCP listener: model and old firmware from DHDiscover (multicast)",
+        ),
+        NetnsDevice("p2p-cam", "198.18.0.18", p2p, "CS2 P2P UID from the LAN search (broadcast)"),
     )
 
 
@@ -301,6 +360,22 @@ class NetnsLab:
             namespace = self.device_ns(device.key)
             self._add_namespace(namespace)
             self._attach(index, namespace, device.mac, device.ip)
+            if device.filter_tcp:
+                self._drop_tcp(namespace)
+
+    def _drop_tcp(self, namespace: str) -> None:
+        """nftables in the device's namespace: every inbound TCP segment is dropped, so a
+        connect() from the scanner times out (filtered), as behind a firewall."""
+        nft = shutil.which("nft")
+        if nft is None:
+            raise NetnsError("nftables (nft) is not installed: cannot filter a device's TCP")
+        for rule in (
+            ["add", "table", "inet", "camsweep"],
+            ["add", "chain", "inet", "camsweep", "input",
+             "{ type filter hook input priority 0 ; policy accept ; }"],
+            ["add", "rule", "inet", "camsweep", "input", "meta", "l4proto", "tcp", "drop"],
+        ):  # fmt: skip
+            _run(self.exec_argv(namespace, [nft, *rule]))
 
     def _start_devices(self) -> None:
         env = dict(os.environ)
@@ -467,7 +542,8 @@ async def serve_device(device: NetnsDevice, *, announce: float, lifetime: float)
     servers: list[asyncio.Server] = []
     forwarders: list[_Forwarder] = []
     responders: list[SsdpResponder | WsdResponder | MdnsResponder] = []
-    async with await start_lab([spec], standard_ports=True) as lab:
+    vendor: VendorResponder | None = None
+    async with await start_lab([spec], standard_ports=True, vendor_discovery=False) as lab:
         try:
             ports = lab.devices[0].ports
             for standard, bound in ports.items():
@@ -489,12 +565,20 @@ async def serve_device(device: NetnsDevice, *, announce: float, lifetime: float)
                 )
             for responder in responders:
                 await responder.start()
+            if spec.vendor_discovery:
+                # The maker's discovery protocols on the LAN: unicast, broadcast, multicast.
+                vendor = VendorResponder(
+                    device.ip, spec.vendor_discovery, lan=True, group_replies=device.group_replies
+                )
+                await vendor.start(fallback=False)
             print(json.dumps({"ready": device.key, "ports": sorted(ports)}), flush=True)
             await stop.wait()
         finally:
             for responder in responders:
                 with contextlib.suppress(Exception):
                     await responder.close()
+            if vendor is not None:
+                await vendor.close()
             for server in servers:
                 server.close()
             for forwarder in forwarders:

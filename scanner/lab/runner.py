@@ -25,6 +25,7 @@ from scanner.lab.onvifd import OnvifResponder
 from scanner.lab.rtspd import RtspConfig, RtspServer
 from scanner.lab.silent import SilentConfig, SilentServer
 from scanner.lab.telnetd import TelnetConfig, TelnetServer
+from scanner.lab.vendord import VendorResponder
 from scanner.lab.wire import LabStream
 from scanner.models import Protocol
 
@@ -48,6 +49,7 @@ Handler = Callable[[LabStream], Awaitable[None]]
 class RunningDevice:
     spec: DeviceSpec
     ports: dict[int, int] = field(default_factory=dict)  # standard port -> bound port
+    udp_ports: dict[int, int] = field(default_factory=dict)  # vendor discovery: standard -> bound
 
     @property
     def ip(self) -> str:
@@ -83,6 +85,7 @@ class RunningLab:
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._protocols: dict[int, Protocol] = {}
+        self._responders: list[VendorResponder] = []
         self._closed = False
 
     # -- what the scanner needs to know --------------------------------------------------------
@@ -102,6 +105,16 @@ class RunningLab:
                 return device
         raise KeyError(key)
 
+    def vendor_ports(self) -> dict[tuple[str, int], int]:
+        """(address, standard UDP port) -> bound port, where a discovery responder could not
+        have its standard port (another lab holds it); the scanner sends there instead."""
+        return {
+            (device.ip, standard): bound
+            for device in self.devices
+            for standard, bound in device.udp_ports.items()
+            if standard != bound
+        }
+
     @property
     def open_connections(self) -> int:
         return len(self._tasks)
@@ -112,6 +125,9 @@ class RunningLab:
         """Stop listening, end every open connection, and wait (bounded) until they are gone."""
         self._closed = True
         servers, self._servers = self._servers, []
+        responders, self._responders = self._responders, []
+        for responder in responders:
+            await responder.close()
         await shut_down(servers, self._tasks)
 
     async def __aenter__(self) -> RunningLab:
@@ -244,11 +260,13 @@ async def start_lab(
     standard_ports: bool | None = None,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     connection_lifetime: float = DEFAULT_CONNECTION_LIFETIME,
+    vendor_discovery: bool = True,
 ) -> RunningLab:
     """Bind and start every device; on any failure, close what was started and re-raise.
 
     ``standard_ports``: None or True try the standard port first (it binds as root);
-    False goes straight to the fallback (``10000 + port`` below 1024).
+    False goes straight to the fallback (``10000 + port`` below 1024). ``vendor_discovery``
+    False leaves the UDP discovery responders out (the namespace lab runs its own on the LAN).
     """
     specs = default_devices() if devices is None else tuple(devices)
     for label, values in (("address", [d.ip for d in specs]), ("key", [d.key for d in specs])):
@@ -282,6 +300,11 @@ async def start_lab(
                 lab._servers.append(server)
                 lab._protocols[port] = service.protocol
                 device.ports[service.port] = port
+            if vendor_discovery and spec.vendor_discovery:
+                responder = VendorResponder(spec.ip, spec.vendor_discovery)
+                lab._responders.append(responder)
+                await responder.start()
+                device.udp_ports.update(responder.ports)
             running.append(device)
             lab.devices = tuple(running)
     except BaseException:

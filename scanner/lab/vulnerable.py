@@ -271,7 +271,7 @@ def amcrest_ip2m_841(
     The lab camera answers ONVIF GetDeviceInformation without a login: on loopback (no MAC, no
     multicast) that is the evidence that names it an Amcrest rather than a Dahua."""
     password = "Am-3948!lab8P"  # noqa: S105 -- lab-only strong login
-    firmware = "V2.620.00AC00.3.R" if fixed else "V2.420.AC00.18.R"
+    firmware = "V2.420.AC00.18.R" if fixed else "V2.520.AC00.18.R"
     page = _html(
         "WEB SERVICE",
         '<div id="login_wrapper"></div>\n',
@@ -371,7 +371,7 @@ def answers_everything(
         onvif = OnvifConfig(
             manufacturer="Amcrest",
             model="IP2M-841B",
-            firmware="V2.420.AC00.18.R",
+            firmware="V2.520.AC00.18.R",
             serial=_AMCREST_SERIAL,
             hardware_id="1.00",
             open_access=True,

@@ -327,21 +327,32 @@ class SignatureSet:
                 version = None
         findings: list[Finding] = []
         for vuln in self.vulnerabilities:
+            if not vuln.detectable:
+                continue  # kept for reference: nothing the network shows can tell
             reasons = self._vuln_reasons(vuln, ident, vendor, version)
             if reasons is None:
                 continue
+            # A range match on the exact build the device itself states in its vendor
+            # discovery answer is firm: the version is a fact, not read off a banner.
+            firm = bool(vuln.affected) and ident.firmware_exact
+            confidence = (
+                Confidence.FIRM
+                if firm and vuln.confidence is Confidence.INFERRED
+                else vuln.confidence
+            )
             findings.append(
                 Finding(
                     id=vuln.id,
                     title=vuln.title,
                     severity=vuln.severity,
-                    confidence=vuln.confidence,
-                    evidence=self._vuln_evidence(vuln, reasons),
+                    confidence=confidence,
+                    evidence=self._vuln_evidence(vuln, reasons, firm=firm),
                     remediation=vuln.remediation,
                     references=vuln.references,
                     cves=vuln.cves,
                     basis=_vuln_basis(vuln),
                     unverified=vuln.unverified,
+                    known_exploited=vuln.known_exploited,
                 )
             )
         return findings
@@ -391,17 +402,24 @@ class SignatureSet:
         return reasons
 
     @staticmethod
-    def _vuln_evidence(vuln: Vulnerability, reasons: list[str]) -> str:
+    def _vuln_evidence(vuln: Vulnerability, reasons: list[str], *, firm: bool = False) -> str:
         text = "; ".join(reasons) + "."
-        if vuln.confidence is Confidence.INFERRED:
+        if firm:
+            text += " The firmware is the device's own statement in its discovery answer."
+        elif vuln.confidence is Confidence.INFERRED:
             text += (
                 " Inferred from what the device announces, not tested: a vendor may ship a fix"
                 " without changing that."
             )
+        if vuln.known_exploited:
+            text += (
+                f" CISA lists it as exploited in the wild (Known Exploited Vulnerabilities, added"
+                f" {vuln.known_exploited})."
+            )
         if vuln.unverified:
             text += (
                 " Unverified signature: its affected range or CVE mapping has not been checked"
-                " against the vendor advisory."
+                f" against the record ({vuln.note})."
             )
         return text
 
@@ -476,6 +494,12 @@ class SignatureSet:
             "vulnerabilities": len(self.vulnerabilities),
             "unverified_vulnerabilities": sum(1 for v in self.vulnerabilities if v.unverified),
             "cves": len({c for v in self.vulnerabilities for c in v.cves}),
+            "known_exploited_cves": len(
+                {c for v in self.vulnerabilities if v.known_exploited for c in v.cves}
+            ),
+            "vulnerability_brands": len(
+                {v.vendor for v in self.vulnerabilities if v.vendor != GENERIC and v.cves}
+            ),
             "credential_brands": len({e.vendor for e in self.credentials if e.vendor != GENERIC}),
             "credential_sets": len(self.credentials),
             "credential_pairs": len(

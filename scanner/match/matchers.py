@@ -81,6 +81,21 @@ FIELDS: frozenset[str] = frozenset(
         "nmap.devicetype",
         "nmap.ostype",
         "nmap.cpe",
+        # A vendor's own discovery protocol (SADP, DHDiscover, ...; docs/discovery.md); the
+        # service's source names the protocol.
+        "discovery.protocol",
+        "discovery.model",
+        "discovery.firmware",
+        "discovery.build_date",
+        "discovery.serial",
+        "discovery.mac",
+        "discovery.hardware",
+        "discovery.device_class",
+        "discovery.manufacturer",
+        "discovery.name",
+        "discovery.activated",
+        "discovery.p2p_id",
+        "discovery.ip",
     }
 )
 # Any other response header, its name in lower case (RFC 9110 section 5.1: names are

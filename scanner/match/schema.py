@@ -19,18 +19,22 @@ __all__ = [
     "GENERIC",
     "AffectedRange",
     "Check",
+    "CheckedRecord",
     "Condition",
     "CounterExample",
     "CredentialEntry",
     "CredentialPair",
     "CredentialProtocol",
+    "CvssScore",
     "Extractor",
     "Fingerprint",
     "FingerprintExample",
     "ModelRule",
     "PortInfo",
+    "RecordKind",
     "RouteTable",
     "Safety",
+    "ScoreSource",
     "Source",
     "VendorInfo",
     "VendorRoutes",
@@ -184,6 +188,41 @@ class VulnExample:
     line: int
 
 
+class ScoreSource(StrEnum):
+    """Who computed a CVSS score, as NVD records say (``source`` of each metric)."""
+
+    NVD = "nvd"  # nvd@nist.gov, the "Primary" metric
+    CNA = "cna"  # the CVE Numbering Authority that published the record (Talos, Tenable ...)
+    CISA = "cisa"  # CISA: the ICS advisory team (ics-cert@hq.dhs.gov) or its ADP enrichment
+
+
+class RecordKind(StrEnum):
+    """Kinds of public record an entry is checked against."""
+
+    NVD = "nvd"  # an NVD CVE record (id: the CVE id)
+    CISA_KEV = "cisa-kev"  # CISA's Known Exploited Vulnerabilities catalogue (id: the CVE id)
+    CISA_ADVISORY = "cisa-advisory"  # an ICS advisory (id: ICSA-17-124-01)
+    VENDOR = "vendor"  # a vendor's own notice (id: its number or title)
+    RESEARCH = "research"  # a researcher's write-up (id: a short title)
+
+
+@dataclass(frozen=True, slots=True)
+class CvssScore:
+    score: float
+    source: ScoreSource
+    version: str  # "3.1", "3.0", "4.0", "2.0"
+    cve: str | None = None  # which of the entry's CVEs (required when it lists several)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRecord:
+    """The public record an entry's facts were checked against, and when."""
+
+    kind: RecordKind
+    id: str
+    date: str  # YYYY-MM-DD
+
+
 @dataclass(frozen=True, slots=True)
 class Vulnerability:
     id: str
@@ -204,6 +243,14 @@ class Vulnerability:
     examples: tuple[VulnExample, ...]
     description: str
     source: Source
+    scores: tuple[CvssScore, ...] = ()
+    checked: tuple[CheckedRecord, ...] = ()
+    # Date CISA added the entry's (earliest) CVE to its Known Exploited Vulnerabilities list.
+    known_exploited: str | None = None
+    note: str = ""  # what could not be checked (required with unverified) or other caveats
+    # False: the affected version cannot be seen from the network (it needs a login, or the flaw
+    # is in a cloud service), so the entry never matches on its own; it is kept for reference.
+    detectable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +259,9 @@ class CredentialPair:
     password: str
     reference: str | None = None  # URL of a manual, advisory or source listing the pair
     note: str | None = None  # e.g. "widely reported", "firmware before 5.3.0"
+    # The model line or firmware period the pair belongs to, where the maker changed its defaults
+    # over time (Hikvision before activation, Dahua before 2017): "firmware before V5.3.0".
+    line: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

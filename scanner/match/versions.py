@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Version", "VersionError", "VersionRange", "parse_version"]
+__all__ = ["Ordering", "Version", "VersionError", "VersionRange", "parse_version"]
 
 # Device text is untrusted and may be long: only the start can hold the version we want, and the
 # cap keeps the regex work bounded.
@@ -35,6 +35,10 @@ _BUILD_WORD = re.compile(r"build\s*[:.]?\s*([0-9]{1,9})(?![0-9])", re.IGNORECASE
 _BUILD_DATE = re.compile(r"build\s*date\s*:?\s*([0-9]{4})-([0-9]{2})-([0-9]{2})", re.IGNORECASE)
 _BUILD_B = re.compile(r"(?<![0-9A-Za-z])b([0-9]{6,8})(?![0-9])")
 _BUILD_UNDERSCORE = re.compile(r"_([0-9]{6,8})(?![0-9])")
+# Dahua's own release names end in a build date: "2.800.0000000.29.R.210630" (YYMMDD) as NVD
+# quotes them, "2.800.0000000.8.R.20241111" (YYYYMMDD) in newer notices. Read as YYYYMMDD, like
+# the "Build Date: 2021-06-30" the device's web page shows.
+_BUILD_RELEASE_TAG = re.compile(r"^[.A-Za-z0-9]*?\.[A-Za-z]\.([0-9]{6}|[0-9]{8})(?![0-9])")
 
 
 class VersionError(ValueError):
@@ -119,7 +123,30 @@ def parse_version(text: str) -> Version:
             if marker := pattern.search(tail):
                 build = int(marker.group(1))
                 break
+        else:
+            if tagged := _BUILD_RELEASE_TAG.match(tail):
+                digits = tagged.group(1)
+                build = int(digits if len(digits) == 8 else "20" + digits)
     return Version(text=head.strip(), release=release, build=build)
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """A vendor's own release order where the numbers mislead, oldest first.
+
+    Amcrest's IP2M-841 went from V2.520.AC00.18.R (2019, affected by CVE-2019-3948) to
+    V2.420.AC00.18.R (the 2020 fix): a lower number, a newer build. A range with an ordering
+    compares positions in this list; a version that is not in it is unknown (no match), never
+    guessed from its digits.
+    """
+
+    releases: tuple[Version, ...]
+
+    def position(self, version: Version) -> int | None:
+        for index, release in enumerate(self.releases):
+            if version.compare_to_bound(release) == 0:
+                return index
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +165,21 @@ class VersionRange:
     upper: Version | None
     upper_inclusive: bool
     build_before: int | None = None
+    ordering: Ordering | None = None
 
     def contains(self, version: Version) -> bool:
+        if self.ordering is not None:
+            return self._contains_ordered(self.ordering, version)
+        upper = self.upper
+        if (
+            upper is not None
+            and upper.build is not None
+            and version.build is None
+            and _trim(version.release) == _trim(upper.release)
+        ):
+            # The fix is a later build of this very release and the device did not say which
+            # build it runs: unknown, not vulnerable.
+            return False
         if self.build_before is not None and (
             version.build is None or version.build >= self.build_before
         ):
@@ -149,6 +189,18 @@ class VersionRange:
         if self.upper is not None:
             cmp = version.compare_to_bound(self.upper)
             if cmp > 0 or (cmp == 0 and not self.upper_inclusive):
+                return False
+        return True
+
+    def _contains_ordered(self, ordering: Ordering, version: Version) -> bool:
+        where = ordering.position(version)
+        if where is None:
+            return False
+        if self.lower is not None and where < (ordering.position(self.lower) or 0):
+            return False
+        if self.upper is not None:
+            top = ordering.position(self.upper)
+            if top is None or where > top or (where == top and not self.upper_inclusive):
                 return False
         return True
 
@@ -163,4 +215,6 @@ class VersionRange:
                 parts.append("(fixed)")
         if self.build_before is not None:
             parts.append(f"with build < {self.build_before}")
+        if self.ordering is not None:
+            parts.append("in the vendor's release order")
         return " ".join(parts)

@@ -30,6 +30,7 @@ from scanner.report.actions import (
     verdict,
 )
 from scanner.report.baseline import Change
+from scanner.report.exposure import exposure_html
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -396,6 +397,8 @@ def render_html(
         ),
         "</ul></header><main>",
     ]
+    if report.exposure is not None:  # first: what the internet can reach
+        body.append(exposure_html(report.exposure))
     if review is not None:
         body.append(_review(review))
     body.append("<h2>Devices</h2>")

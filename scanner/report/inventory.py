@@ -34,6 +34,8 @@ from pathlib import Path
 
 import yaml
 
+from scanner.match.errors import LintError
+from scanner.match.yamlnodes import NULL_TAG, NodeReader, compose_yaml, line_of
 from scanner.models import Finding, Host, Report, Severity
 from scanner.report.baseline import device_label, normalize_mac
 from scanner.report.order import sorted_findings, sorted_hosts
@@ -61,11 +63,6 @@ _MAX_NODES = 100_000
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
 _FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_STR_TAG = "tag:yaml.org,2002:str"
-# Tags a plain scalar may resolve to; anything else (an explicit !!python/... tag) is refused.
-_SCALAR_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
-)
 _TOP_KEYS = ("version", "devices", "accepted")
 _DEVICE_KEYS = ("name", "ip", "mac")
 _ACCEPT_KEYS = ("finding", "device", "port", "reason", "expires")
@@ -103,50 +100,42 @@ class Inventory:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
 class _Reader:
+    """Inventory checks on top of the shared node reader: the first problem stops the read."""
+
     def __init__(self, source: str) -> None:
         self.source = source
+        self.errors: list[LintError] = []
+        self.nodes = NodeReader(source, self.errors)
 
     def fail(self, where: yaml.Node | int, message: str) -> InventoryError:
-        line = where if isinstance(where, int) else _line(where)
+        line = where if isinstance(where, int) else line_of(where)
         return InventoryError(f"{self.source}:{line}: {message}")
 
+    def stop(self) -> InventoryError:
+        first = self.errors[0]
+        value = f" ({clean_text(first.value, 60)})" if first.value else ""
+        return InventoryError(f"{first.file}:{max(first.line, 1)}: {first.message}{value}")
+
     def mapping(self, node: yaml.Node, what: str, keys: tuple[str, ...]) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of {', '.join(keys)}")
-        result: dict[str, yaml.Node] = {}
-        for key_node, value in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, f"{what}: keys must be plain words")
-            key = str(key_node.value)
-            if key not in keys:
-                raise self.fail(
-                    key_node,
-                    f"unknown key {_show(key)} in {what} (expected one of: {', '.join(keys)})",
-                )
-            if key in result:
-                raise self.fail(key_node, f"duplicate key {_show(key)} in {what}")
-            result[key] = value
-        return result
+        fields = self.nodes.mapping(node, what, optional=keys)
+        if fields is None or self.errors:
+            raise self.stop()
+        return fields
 
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        if isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG:
             return []  # "devices:" with nothing under it
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, f"{what} must be a list")
-        return list(node.value)
+        items = self.nodes.seq(node, what)
+        if items is None:
+            raise self.stop()
+        return items
 
     def text(self, node: yaml.Node, what: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            raise self.fail(node, f"{what} must be text")
-        value = str(node.value).strip()
-        if not value:
-            raise self.fail(node, f"{what} must not be empty")
-        return value
+        value = self.nodes.string(node, what)
+        if value is None:
+            raise self.stop()
+        return value.strip()
 
     def ip(self, node: yaml.Node) -> str:
         value = self.text(node, "ip")
@@ -193,13 +182,9 @@ def load_inventory(path: Path) -> Inventory:
 
 def parse_inventory(data: bytes, source: str) -> Inventory:
     reader = _Reader(source)
-    if len(data) > MAX_INVENTORY_BYTES:
-        raise reader.fail(1, f"file is larger than {MAX_INVENTORY_BYTES // 1024} KiB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise reader.fail(data[: exc.start].count(b"\n") + 1, "file is not valid UTF-8") from None
-    root = _compose(text, reader)
+    root = compose_yaml(reader.nodes, data, max_bytes=MAX_INVENTORY_BYTES, max_nodes=_MAX_NODES)
+    if root is None:
+        raise reader.stop()
     top = reader.mapping(root, "the inventory", _TOP_KEYS)
     if "version" in top and reader.text(top["version"], "version") != "1":
         raise reader.fail(top["version"], "version must be 1 (the only inventory format so far)")
@@ -214,53 +199,6 @@ def _items(top: dict[str, yaml.Node], key: str, reader: _Reader) -> list[yaml.No
     return reader.sequence(top[key], key) if key in top else []
 
 
-def _compose(text: str, reader: _Reader) -> yaml.Node:
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if getattr(event, "anchor", None) is not None:
-                mark = event.start_mark
-                line = int(mark.line) + 1 if mark is not None else 1
-                raise reader.fail(line, "anchors and aliases are not supported")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = int(mark.line) + 1 if mark is not None else 1
-        raise reader.fail(line, f"YAML syntax error: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
-        position = int(getattr(exc, "position", 0) or 0)
-        raise reader.fail(
-            text[:position].count("\n") + 1, "a character YAML does not allow"
-        ) from None
-    except RecursionError:
-        raise reader.fail(1, "YAML nesting is too deep") from None
-    if root is None:
-        raise reader.fail(1, "file is empty: expected devices: and/or accepted:")
-    _check_tags(root, reader)
-    return root
-
-
-def _check_tags(root: yaml.Node, reader: _Reader) -> None:
-    stack = [root]
-    count = 0
-    while stack:
-        node = stack.pop()
-        count += 1
-        if count > _MAX_NODES:
-            raise reader.fail(node, f"file has more than {_MAX_NODES} YAML nodes")
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                raise reader.fail(node, f"unsupported YAML tag {_show(str(node.tag))}")
-        elif isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                raise reader.fail(node, f"unsupported YAML tag {_show(str(node.tag))}")
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            if node.tag != "tag:yaml.org,2002:map":
-                raise reader.fail(node, f"unsupported YAML tag {_show(str(node.tag))}")
-            for key, value in node.value:
-                stack.extend((key, value))
-
-
 def _device(node: yaml.Node, reader: _Reader) -> ExpectedDevice:
     fields = reader.mapping(node, "a device", _DEVICE_KEYS)
     if "ip" not in fields and "mac" not in fields:
@@ -269,7 +207,7 @@ def _device(node: yaml.Node, reader: _Reader) -> ExpectedDevice:
         name=reader.text(fields["name"], "name") if "name" in fields else None,
         ip=reader.ip(fields["ip"]) if "ip" in fields else None,
         mac=reader.mac(fields["mac"]) if "mac" in fields else None,
-        line=_line(node),
+        line=line_of(node),
     )
 
 
@@ -304,7 +242,7 @@ def _acceptance(node: yaml.Node, reader: _Reader, names: set[str]) -> Acceptance
         port=reader.port(fields["port"]) if "port" in fields else None,
         reason=reader.text(fields["reason"], "reason"),
         expires=reader.day(fields["expires"]),
-        line=_line(node),
+        line=line_of(node),
     )
 
 

@@ -39,6 +39,7 @@ from scanner.models import (
     Severity,
     Summary,
 )
+from scanner.report.exposure import exposure_from_dict, exposure_to_dict
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
 from scanner.report.review import Review, review_to_dict
 from scanner.report.sanitize import clean_text
@@ -146,6 +147,10 @@ def _host_to_dict(host: Host, show_secrets: bool) -> dict[str, Any]:
     }
 
 
+def _exposure_entry(report: Report) -> dict[str, Any]:
+    return {} if report.exposure is None else {"exposure": exposure_to_dict(report.exposure, _s)}
+
+
 def report_to_dict(report: Report, review: Review | None = None) -> dict[str, Any]:
     """The report as plain JSON-ready data, in the documented key order.
 
@@ -154,6 +159,7 @@ def report_to_dict(report: Report, review: Review | None = None) -> dict[str, An
     summary = report.summary
     document: dict[str, Any] = {
         "schema_version": report.schema_version,
+        **_exposure_entry(report),  # first: what the internet can reach
         "tool": {"name": report.tool_name, "version": report.tool_version},
         "started_at": report.started_at,
         "finished_at": report.finished_at,
@@ -351,6 +357,7 @@ def _report_from_valid(d: Mapping[str, Any], show_secrets: bool) -> Report:
             for r in d["discovery"]
         ),
         interrupted=bool(d.get("interrupted", False)),
+        exposure=exposure_from_dict(d["exposure"]) if "exposure" in d else None,
     )
 
 

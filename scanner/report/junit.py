@@ -22,6 +22,7 @@ from typing import TextIO
 
 from scanner.models import Finding, Host, ProbeStatus, Report, Severity
 from scanner.report.baseline import Change, device_label
+from scanner.report.exposure import exposure_junit_suite
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -176,6 +177,8 @@ def render_junit(
     threshold = fail_on or DEFAULT_THRESHOLD
     root = ET.Element("testsuites", name=_t(f"{report.tool_name} {report.tool_version}"))
     tests = failures = errors = skipped = 0
+    if report.exposure is not None:  # first: what the internet can reach
+        tests, failures, skipped = exposure_junit_suite(root, report.exposure, threshold, _t)
     for host in sorted_hosts(report.hosts):
         t, f, e = _host_suite(root, host, threshold, report, review)
         tests, failures, errors = tests + t, failures + f, errors + e

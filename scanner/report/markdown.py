@@ -16,6 +16,7 @@ from typing import TextIO
 from scanner.models import Confidence, Finding, Host, Report, RiskLevel, Severity
 from scanner.report.actions import do_this_first, how_sure, nothing_found_line, verdict
 from scanner.report.baseline import Change
+from scanner.report.exposure import exposure_markdown
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -241,6 +242,8 @@ def render_markdown(report: Report, out: TextIO, *, review: Review | None = None
         "",
         *_first_steps(report),
     ]
+    if report.exposure is not None:  # first: what the internet can reach
+        lines.extend(exposure_markdown(report.exposure, md))
     if review is not None:
         lines.extend(_review_lines(review))
     lines.append("## Devices")

@@ -32,10 +32,17 @@ def sorted_hosts(hosts: Iterable[Host]) -> list[Host]:
 
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Worst severity first, then id; port and title only break ties between equal ids."""
+    """Flaws CISA knows are exploited first (what attackers use), then worst severity, then id;
+    port and title only break ties between equal ids."""
     return sorted(
         findings,
-        key=lambda f: (-f.severity.rank, f.id, -1 if f.port is None else f.port, f.title),
+        key=lambda f: (
+            f.known_exploited is None,
+            -f.severity.rank,
+            f.id,
+            -1 if f.port is None else f.port,
+            f.title,
+        ),
     )
 
 

@@ -38,6 +38,7 @@ from scanner.models import (
     Severity,
 )
 from scanner.report.baseline import Change, device_label
+from scanner.report.exposure import exposure_to_dict
 from scanner.report.inventory import FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.markdown import md
@@ -286,9 +287,16 @@ def _probe_error(host: Host, service: ServiceResult) -> dict[str, Any]:
     }
 
 
+def _exposure_property(report: Report) -> dict[str, Any]:
+    if report.exposure is None:
+        return {}
+    return {"internetExposure": exposure_to_dict(report.exposure, _t)}
+
+
 def _run_properties(report: Report, review: Review | None) -> dict[str, Any]:
     summary = report.summary
     properties: dict[str, Any] = {
+        **_exposure_property(report),  # first: what the internet can reach
         "targets": [_t(t, _SHORT) for t in report.targets],
         "profile": _t(report.profile, _SHORT),
         "summary": {

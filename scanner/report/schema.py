@@ -19,9 +19,11 @@ from scanner.models import (
     Confidence,
     DeviceType,
     DiscoveryStatus,
+    ExposureKind,
     ProbeStatus,
     Protocol,
     RiskLevel,
+    RouterStatus,
     Severity,
 )
 
@@ -79,8 +81,9 @@ _SERVICE = _object(
         "accepts_any_route": {"type": "boolean"},
         "login_prompt": {"type": "boolean"},
         "redirect": _nullable(_STR),
-        # Who gathered the evidence: camsweep's own probe or nmap.
-        "source": {"type": "string", "enum": ["camsweep", "nmap"]},
+        # Who gathered the evidence: camsweep's own probe, nmap, or (for a vendor-discovery
+        # service) the id of the vendor discovery protocol that answered (docs/discovery.md).
+        "source": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$"},
     }
 )
 
@@ -290,6 +293,70 @@ _REPORT["properties"]["blind_spots"] = {
 _REPORT["properties"]["interrupted"] = {
     "type": "boolean",
     "description": "The scan was stopped (Ctrl-C) before it finished; it holds what was found.",
+}
+
+# Optional too: the Internet exposure section (router forwards, cloud paths; scanner/router/).
+_FORWARD = _object(
+    {
+        "external_port": _PORT,
+        "protocol": {"type": "string", "enum": ["TCP", "UDP"]},
+        "internal_client": {"type": "string", "format": "ipv4"},
+        "internal_port": _PORT,
+        "enabled": {"type": "boolean"},
+        "description": _STR,
+        "remote_host": _STR,
+        "lease_seconds": _nullable(_COUNT),
+    }
+)
+_REPORT["properties"]["exposure"] = {
+    "description": "Internet exposure: the router's forwards and cloud paths, first in every "
+    "format; absent when the router stage did not run (--no-router).",
+    **_object(
+        {
+            "blind": {"type": "boolean", "description": "no router's forwards could be read"},
+            "paths": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "kind": _enum(ExposureKind),
+                        "host": _STR,
+                        "port": _nullable(_PORT),
+                        "path": _STR,
+                        "severity": _enum(Severity),
+                        "confidence": _enum(Confidence),
+                        "router": _STR,
+                        "forward": _nullable(_FORWARD),
+                        "service": _STR,
+                        "weaknesses": _STRINGS,
+                        "finding_ids": _STRINGS,
+                        "caveat": _STR,
+                    }
+                ),
+            },
+            "routers": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "address": _STR,
+                        "status": _enum(RouterStatus),
+                        "reason": _STR,
+                        "description_url": _STR,
+                        "model": _STR,
+                        "services": _STRINGS,
+                        "external_ip": _STR,
+                        "connection_status": _STR,
+                        "forwards": {"type": "array", "items": _FORWARD},
+                        "forwards_complete": {"type": "boolean"},
+                        "nat_pmp": _STR,
+                        "mapping_actions": _STRINGS,
+                        "device_protection": {"type": "boolean"},
+                        "notes": _STRINGS,
+                    }
+                ),
+            },
+            "notes": _STRINGS,
+        }
+    ),
 }
 
 

@@ -36,6 +36,7 @@ from scanner.models import (
 )
 from scanner.report.actions import check_verdict, do_this_first, how_sure, verdict
 from scanner.report.baseline import Change
+from scanner.report.exposure import print_exposure
 from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
@@ -146,6 +147,8 @@ def render_text(
     console.print(_header(report))
     console.print()
     _print_verdict(console, report, check_address)
+    if report.exposure is not None:
+        print_exposure(console, report.exposure)  # what the internet can reach
     if review is not None:
         _print_review(console, review)
     if hosts:

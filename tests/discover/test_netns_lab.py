@@ -54,10 +54,10 @@ def lab() -> Iterator[NetnsLab]:
         yield running
 
 
-def run_scan(lab: NetnsLab, out: Path, *extra: str, targets: str = NETWORK) -> dict[str, Any]:
-    argv = [sys.executable, "-m", "scanner", "scan", targets, "--format", "json", "-o", str(out)]
+def in_scanner_ns(lab: NetnsLab, argv: list[str]) -> str:
+    """Run ``argv`` inside the scanner's namespace; its standard output (it must succeed)."""
     proc = subprocess.run(
-        lab.exec_argv(lab.scanner_ns, [*argv, "-q", *extra]),
+        lab.exec_argv(lab.scanner_ns, argv),
         capture_output=True,
         text=True,
         timeout=50,
@@ -65,6 +65,12 @@ def run_scan(lab: NetnsLab, out: Path, *extra: str, targets: str = NETWORK) -> d
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def run_scan(lab: NetnsLab, out: Path, *extra: str, targets: str = NETWORK) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "scanner", "scan", targets, "--format", "json", "-o", str(out)]
+    in_scanner_ns(lab, [*argv, "-q", *extra])
     report: dict[str, Any] = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
     return report
@@ -113,8 +119,9 @@ def test_passive_mode_reports_announcements_and_sends_nothing(
     hosts = hosts_by_ip(report)
     by_run = runs(report)
     assert by_run["passive"]["status"] == "ran"
-    for method in ("tcp", "arp", "mdns", "ssdp", "ws-discovery"):
+    for method in ("tcp", "arp", "mdns", "ssdp", "ws-discovery", "sadp", "cs2-lan-search"):
         assert by_run[method]["status"] == "skipped", by_run[method]
+    assert by_run["sadp"]["reason"] == "passive mode: nothing is sent"
     # Every announcing device is reported from what it said, with its MAC; the one that says
     # nothing is not (passive mode cannot see it: that is the point).
     assert set(hosts) == {"198.18.0.11", "198.18.0.12", "198.18.0.13", "198.18.0.14"}
@@ -210,6 +217,7 @@ def test_switched_off_methods_say_so_and_find_less(lab: NetnsLab, tmp_path: Path
         "--no-mdns",
         "--no-ssdp",
         "--no-wsd",
+        "--no-vendor-discovery",
         "--connect-timeout",
         "0.5",
         "--ports",
@@ -222,6 +230,8 @@ def test_switched_off_methods_say_so_and_find_less(lab: NetnsLab, tmp_path: Path
         ("mdns", "--no-mdns"),
         ("ssdp", "--no-ssdp"),
         ("ws-discovery", "--no-wsd"),
+        ("sadp", "--no-vendor-discovery"),
+        ("cs2-lan-search", "--no-vendor-discovery"),
     ):
         assert by_run[method]["status"] == "skipped"
         assert flag in by_run[method]["reason"]
@@ -251,3 +261,92 @@ def test_lab_command_builds_and_removes_its_namespaces() -> None:
     prefix = scanner_ns.removesuffix("scan")
     left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
     assert not [line for line in left.stdout.splitlines() if line.startswith(prefix)]
+
+
+# Vendor discovery with unicast switched off: what comes back can only have come from the one
+# multicast (SADP, DHDiscover) or broadcast (CS2, Xiongmai, Ubiquiti) query per protocol.
+WIDE_ONLY = """
+import asyncio, json
+from scanner.discover.vendor.catalog import load_catalog
+from scanner.config import VendorOptions
+from scanner.discover.vendor.search import VendorDiscovery
+from scanner.targets import resolve_targets
+
+async def main():
+    vendor = VendorDiscovery(
+        load_catalog(), VendorOptions(timeout=2.0), resolve_targets(["198.18.0.0/24"]).ranges
+    )
+    await vendor.run()
+    found = {}
+    for ip in vendor.heard():
+        found[ip] = {s.source: s.fields for s in await vendor.query(ip, answered=False)}
+    print(json.dumps(found))
+
+asyncio.run(main())
+"""
+
+
+def test_vendor_multicast_and_broadcast_cross_the_lan(lab: NetnsLab) -> None:
+    out = in_scanner_ns(lab, [sys.executable, "-c", WIDE_ONLY])
+    found = json.loads(out.strip().splitlines()[-1])
+    # Multicast: SADP to 239.255.255.250:37020 (hik-inactive answers to the group itself, so the
+    # scanner's group listener is what hears it), DHDiscover to 239.255.255.251:37810.
+    assert found["198.18.0.16"]["sadp"]["discovery.activated"] == "false"
+    assert found["198.18.0.17"]["dhdiscover"]["discovery.model"] == "IPC-HFW1230S"
+    assert found["198.18.0.12"]["dhdiscover"]["discovery.firmware"] == "2.622.0000000.31.R"
+    # Broadcast: the CS2 LAN search to 198.18.0.255:32108.
+    assert found["198.18.0.18"]["cs2-lan-search"]["discovery.p2p_id"] == "LABCAM-123456-LABXY"
+    # Nobody else answered anything.
+    assert set(found) == {"198.18.0.12", "198.18.0.16", "198.18.0.17", "198.18.0.18"}
+
+
+def test_filtered_cameras_are_named_by_their_discovery_answer(
+    lab: NetnsLab, tmp_path: Path
+) -> None:
+    # The guest profile runs vendor discovery: it only reads.
+    report = run_scan(
+        lab, tmp_path / "vendor.json", "--profile", "guest", "--no-discovery-protocol", "ubiquiti"
+    )
+    hosts = hosts_by_ip(report)
+    by_run = runs(report)
+    for method in ("sadp", "dhdiscover", "cs2-lan-search", "xiongmai-search"):
+        assert by_run[method]["status"] == "ran", by_run[method]
+    assert by_run["ubiquiti"]["status"] == "skipped"
+    assert "--no-discovery-protocol ubiquiti" in by_run["ubiquiti"]["reason"]
+    assert by_run["sadp"]["hosts"] == 1
+    assert by_run["dhdiscover"]["hosts"] == 2
+    assert by_run["cs2-lan-search"]["hosts"] == 1
+
+    # Every TCP port dropped by nftables in its namespace: only the SADP answer names it.
+    inactive = hosts["198.18.0.16"]
+    assert [s for s in inactive["services"] if s["transport"] == "tcp"] == []
+    assert "tcp" not in inactive["discovered_by"]
+    assert "sadp" in inactive["discovered_by"]
+    assert (inactive["vendor"], inactive["model"], inactive["firmware"]) == (
+        "Hikvision",
+        "DS-2CD2143G2-I",
+        "V5.7.3build 220112",
+    )
+    assert inactive["device_type"] == "camera"
+    sadp = next(s for s in inactive["services"] if s["protocol"] == "vendor-discovery")
+    assert (sadp["source"], sadp["port"], sadp["transport"]) == ("sadp", 37020, "udp")
+    assert any("SADP answer" in line for line in inactive["identified_by"])
+    never = next(f for f in inactive["findings"] if f["id"] == "camera-not-activated")
+    assert never["severity"] == "critical"
+    assert inactive["risk"]["level"] == "critical"
+
+    # No TCP listener at all, activated: identified, and not reported as never activated.
+    quiet = hosts["198.18.0.17"]
+    assert (quiet["vendor"], quiet["model"], quiet["firmware"]) == (
+        "Dahua",
+        "IPC-HFW1230S",
+        "2.420.0000000.10.R",
+    )
+    assert "camera-not-activated" not in {f["id"] for f in quiet["findings"]}
+    dahua = hosts["198.18.0.12"]
+    assert "dhdiscover" in dahua["discovered_by"]
+    assert "camera-not-activated" not in {f["id"] for f in dahua["findings"]}
+
+    p2p = hosts["198.18.0.18"]
+    finding = next(f for f in p2p["findings"] if f["id"] == "p2p-cloud-id-exposed")
+    assert "LABCAM-123456-LABXY" in finding["evidence"]

@@ -34,12 +34,19 @@ DOCUMENTED = {
                       ("default-credentials-rtsp", "onvif-unauthenticated-info",
                        "onvif-unauthenticated-media"), DeviceType.CAMERA),
     "xiongmai-dvr": (13, {23: Protocol.TELNET, 80: Protocol.HTTP, 34567: Protocol.TCP},
-                     ("telnet-open", "default-credentials-telnet"), DeviceType.RECORDER),
+                     ("telnet-open", "default-credentials-telnet", "p2p-cloud-id-exposed",
+                      "discovery-changes-settings"), DeviceType.RECORDER),
     "open-rtsp": (14, {554: Protocol.RTSP, 80: Protocol.HTTP},
                   ("rtsp-unauthenticated-stream",), DeviceType.CAMERA),
     "axis-hardened": (15, {80: Protocol.HTTP, 554: Protocol.RTSP}, (), DeviceType.CAMERA),
     "printer": (16, {80: Protocol.HTTP}, (), DeviceType.OTHER),
+    "hikvision-new": (17, {8000: Protocol.TCP}, ("camera-not-activated",), DeviceType.CAMERA),
+    "p2p-cam": (18, {81: Protocol.HTTP}, ("p2p-cloud-id-exposed",), DeviceType.CAMERA),
 }  # fmt: skip
+
+# Which vendor discovery protocol (by UDP port) each device answers (docs/architecture.md).
+DOCUMENTED_UDP = {"dahua-default": {37810}, "xiongmai-dvr": {34569}, "hikvision-new": {37020},
+                  "p2p-cam": {32108}}  # fmt: skip
 
 
 def test_default_devices_match_the_documented_table() -> None:
@@ -53,6 +60,7 @@ def test_default_devices_match_the_documented_table() -> None:
         assert device.device_type is kind
         assert device.description
         assert bool(device.problems) == bool(findings)
+        assert {a.port for a in device.vendor_discovery} == DOCUMENTED_UDP.get(device.key, set())
 
 
 def test_documented_wire_facts() -> None:
@@ -99,7 +107,7 @@ def test_documented_wire_facts() -> None:
 
 
 def test_default_devices_prefix_and_validation() -> None:
-    assert [d.ip for d in default_devices("127.1.2")] == [f"127.1.2.{n}" for n in range(11, 17)]
+    assert [d.ip for d in default_devices("127.1.2")] == [f"127.1.2.{n}" for n in range(11, 19)]
     with pytest.raises(ValueError, match=r"127\.0\.0\.0/8"):
         default_devices("10.0.0")
     with pytest.raises(ValueError, match="three octets"):
@@ -128,12 +136,12 @@ def test_scaled_devices_refuse_non_loopback_and_overflow() -> None:
 
 def test_describe_lists_every_device_with_ports_and_expectations() -> None:
     lines = describe(default_devices())
-    assert len(lines) == 6
+    assert len(lines) == 8
     assert lines[0].startswith("hikvision-old")
     assert "127.77.0.11" in lines[0]
     assert "80/http 554/rtsp 8000/tcp" in lines[0]
     assert "hikvision-cve-2017-7921" in lines[0]
-    assert "problems: none" in lines[-1]
+    assert "problems: none" in lines[5]  # the printer
 
 
 @pytest.mark.asyncio

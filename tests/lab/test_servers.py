@@ -853,10 +853,11 @@ async def test_port_fallbacks_keep_one_protocol_per_port() -> None:
 @pytest.mark.asyncio
 async def test_standard_ports_as_root() -> None:
     async with await start_lab(default_devices(random_prefix())) as running:
-        assert running.ports() == [23, 80, 554, 8000, 34567, 37777]
+        assert running.ports() == [23, 80, 81, 554, 8000, 34567, 37777]
         assert running.port_protocols() == {
             23: Protocol.TELNET,
             80: Protocol.HTTP,
+            81: Protocol.HTTP,
             554: Protocol.RTSP,
             8000: Protocol.TCP,
             34567: Protocol.TCP,

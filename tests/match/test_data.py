@@ -30,11 +30,17 @@ def test_vendor_pairs_come_first_then_generic_without_duplicates() -> None:
 
 
 def test_xiongmai_telnet_starts_with_the_mirai_pairs() -> None:
-    assert _pairs("Xiongmai", "telnet")[:3] == [
-        ("root", "xc3511"),
-        ("root", "vizxv"),
-        ("root", "7ujMko0admin"),
+    assert _pairs("Xiongmai", "telnet")[:2] == [("root", "xc3511"), ("root", "xmhdipc")]
+    # vizxv and 7ujMko0admin are Dahua's (DefaultCreds files them under Dahua), not Xiongmai's.
+    xiongmai_own = [
+        (p.username, p.password)
+        for e in SIGS.credentials
+        if e.vendor == "xiongmai"
+        for p in e.pairs
     ]
+    assert ("root", "vizxv") not in xiongmai_own
+    assert ("root", "7ujMko0admin") not in xiongmai_own
+    assert _pairs("Dahua", "telnet")[:2] == [("root", "vizxv"), ("root", "7ujMko0admin")]
     assert _pairs("XMEye", "telnet") == _pairs("xiongmai", "telnet")  # aliases resolve
     assert ("admin", "") in _pairs("Xiongmai", "http")
 
@@ -47,6 +53,33 @@ def test_unknown_or_missing_vendor_gets_generic_and_https_uses_http() -> None:
     assert _pairs("Dahua", "HTTP") == _pairs("Dahua", "http")
     assert _pairs("Dahua", "gopher") == []
     assert _pairs(None, "telnet")[0] == ("root", "xc3511")
+
+
+def test_issue_14_credential_fixes() -> None:
+    bosch = _pairs("Bosch", "http")
+    assert bosch[:3] == [("service", "service"), ("user", "user"), ("live", "live")]
+    assert not any(user == "admin" for user, _ in bosch[:3])
+    http = CredentialProtocol.HTTP
+    (tplink,) = [
+        p for e in SIGS.credentials if e.vendor == "tplink" and e.protocol is http for p in e.pairs
+    ]
+    assert tplink.line is not None
+    assert "NC" in tplink.line
+    assert "Tapo" in tplink.line
+    telnet = _pairs(None, "telnet")
+    assert ("admin", "4321") in telnet  # the Mirai entry its comment mislabels as admin/1234
+    assert ("mother", "fucker") not in telnet
+    (hik,) = [
+        p
+        for e in SIGS.credentials
+        if e.vendor == "hikvision" and e.protocol is http
+        for p in e.pairs
+    ]
+    assert hik.line is not None
+    assert "activation" in hik.line
+    dahua = [p for e in SIGS.credentials if e.vendor == "dahua" for p in e.pairs]
+    assert all(p.reference for p in dahua)
+    assert any(p.line and "2017" in p.line for p in dahua)
 
 
 def test_every_pair_says_where_it_is_known_from() -> None:

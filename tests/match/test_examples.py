@@ -50,6 +50,7 @@ vulnerabilities:
     affected: [{max: 2.800.0000000.26.R}]
     examples:
       - {firmware: 2.900.0, affected: true}
+    checked: [{record: vendor, id: DHCC-EXAMPLE, date: 2026-01-01}]
 """
 
 

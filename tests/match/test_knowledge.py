@@ -182,7 +182,7 @@ def test_an_oem_brand_inherits_its_familys_flaws_credentials_and_routes() -> Non
     assert ("888888", "888888") in amcrest
     assert SIGS.routes_for("Amcrest")[0] == "/cam/realmonitor?channel=1&subtype=0"
     # A brand's own flaw does not spread to its family.
-    dahua = Identification(vendor="Dahua", model="IP2M-841B", firmware="V2.420.AC00.18.R")
+    dahua = Identification(vendor="Dahua", model="IP2M-841B", firmware="V2.520.AC00.18.R")
     assert "amcrest-cve-2019-3948" not in {f.id for f in SIGS.vulnerability_findings(dahua)}
 
 

@@ -35,6 +35,7 @@ vulnerabilities:
     remediation: Install firmware 2.800 or later from the Dahua support site.
     safety: passive
     affected: [{max: 2.0}]
+    checked: [{record: vendor, id: DAHUA-EXAMPLE-01, date: 2026-01-01}]
 """
 
 CASES: dict[str, tuple[str, list[str]]] = {
@@ -155,7 +156,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
         .replace("severity: low", "severity: severe")
         .replace(
             "    references:",
-            "    cves: [CVE-17-1, CVE-2017-0001, CVE-2017-0001]\n    cvss: 11\n    references:",
+            "    cves: [CVE-17-1, CVE-2017-0001, CVE-2017-0001]\n"
+            "    cvss: {score: 11, source: nvd, version: '3.1', cve: CVE-2017-0001}\n"
+            "    references:",
         )
         .replace("https://example.com/advisory", "ftp://example.com/advisory")
         .replace("Install firmware 2.800 or later from the Dahua support site.", "update"),
@@ -164,7 +167,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "5: severity must be one of critical, high, medium, low, info (severe)",
             "6: CVE id must look like CVE-2017-7921 (CVE-17-1)",
             "6: duplicate CVE id (CVE-2017-0001)",
-            "7: cvss must be between 0 and 10 (11)",
+            "7: score must be between 0 and 10 (11)",
             "8: reference must be an http(s) URL (ftp://example.com/advisory)",
             "9: remediation must be concrete: which firmware fixes it, where to get it, what to "
             "turn off until then (at least 30 characters) (update)",
@@ -196,7 +199,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "vuln-needs-something-to-match": (
         GOOD_VULN.replace("    affected: [{max: 2.0}]\n", ""),
-        ["2: a vulnerability needs affected version ranges or fingerprints (dahua-example)"],
+        [
+            "2: a vulnerability needs affected version ranges or fingerprints (or detectable: "
+            "false with a note saying why the version cannot be seen) (dahua-example)"
+        ],
     ),
     "unknown-fingerprint-reference": (
         GOOD_VULN.replace("    affected:", "    fingerprints: [dahua-nope]\n    affected:"),
@@ -232,7 +238,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
         GOOD_VULN.replace("safety: passive", "safety: safe")
         + "    check:\n      protocol: http\n      path: /x\n"
         "      match: [{field: rtsp.server, word: x}]\n",
-        ["13: a http check can only match http.* fields (rtsp.server)"],
+        ["14: a http check can only match http.* fields (rtsp.server)"],
     ),
     "generic-vuln-needs-fingerprints": (
         GOOD_VULN.replace("id: dahua-example", "id: generic-example").replace(
@@ -335,10 +341,13 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "cve-claimed-twice": (
-        GOOD_VULN.replace("    references:", "    cves: [CVE-2017-7921]\n    references:"),
+        GOOD_VULN.replace("    references:", "    cves: [CVE-2017-7921]\n    references:").replace(
+            "date: 2026-01-01}]",
+            "date: 2026-01-01}, {record: nvd, id: CVE-2017-7921, date: 2026-01-01}]",
+        ),
         [
             "6: CVE id already belongs to hikvision-cve-2017-7921 "
-            "({shipped}:6): one entry per CVE (CVE-2017-7921)"
+            "({shipped}:{line_7921}): one entry per CVE (CVE-2017-7921)"
         ],
     ),
     "range-build-before": (
@@ -377,7 +386,10 @@ def test_rule_reports_file_line_message_and_value(name: str, tmp_path: Path) -> 
     path.write_text(text, encoding="utf-8")
     got = [str(error) for error in lint_paths([path])]
     shipped = Path(__file__).resolve().parents[2] / "signatures" / "vulnerabilities.yaml"
-    assert got == [f"{path}:{line.format(file=path, shipped=shipped)}" for line in expected]
+    assert got == [
+        f"{path}:{line.format(file=path, shipped=shipped, line_7921=_line_of_7921(shipped))}"
+        for line in expected
+    ]
 
 
 def test_lint_error_format() -> None:
@@ -443,6 +455,11 @@ def test_duplicate_id_across_files_of_one_layer(tmp_path: Path) -> None:
         f"{tmp_path / 'two.yaml'}:2: duplicate fingerprint id, first defined at "
         f"{tmp_path / 'one.yaml'}:2 (acme-web)"
     ]
+
+
+def _line_of_7921(shipped: Path) -> int:
+    lines = shipped.read_text(encoding="utf-8").splitlines()
+    return lines.index("- id: hikvision-cve-2017-7921") + 1
 
 
 def test_the_shipped_set_lints_clean() -> None:

@@ -113,9 +113,10 @@ def test_fixed_is_exclusive_and_builds_count_when_the_bound_has_one() -> None:
     assert not span.contains(parse_version("V5.3.1 build 150409"))
     assert span.contains(parse_version("V5.4.4 build 161124"))
     assert not span.contains(parse_version("V5.4.4 build 161125"))
-    # No build at all sorts before every build of the release.
-    assert span.contains(parse_version("5.4.4"))
+    # No build at a bound's own release: which side of the bound it lies is unknown, so no claim.
+    assert not span.contains(parse_version("5.4.4"))
     assert not span.contains(parse_version("5.3.1"))
+    assert span.contains(parse_version("5.4.0"))
 
 
 def test_open_ranges_and_descriptions() -> None:

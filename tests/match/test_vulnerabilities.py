@@ -24,7 +24,8 @@ def test_lab_hikvision_firmware_is_in_the_cve_2017_7921_range() -> None:
     assert finding.cves == ("CVE-2017-7921",)
     assert "https://www.cisa.gov/news-events/ics-advisories/icsa-17-124-01" in finding.references
     assert finding.evidence.startswith(
-        "firmware 'V5.2.5 build 141201' is in the affected range 5.2.0 <= version <= 5.4.0."
+        "firmware 'V5.2.5 build 141201' is in the affected range "
+        "V5.2.0 build 140721 <= version <= V5.4.0 build 160530"
     )
     assert "not tested" in finding.evidence
     assert "5.4.41" in finding.remediation
@@ -37,8 +38,9 @@ def test_lab_hikvision_firmware_is_in_the_cve_2017_7921_range() -> None:
         ("V5.2.0 build 140721", True),
         ("V5.3.0 build 150513", True),
         ("V5.4.0 build 160530", True),
-        ("V5.4.0", True),
-        ("5.2", True),
+        # No build at a bound's own release: which side of the bound is unknown, so no claim.
+        ("V5.4.0", False),
+        ("5.2", False),
         ("V5.1.9 build 140101", False),
         ("V5.4.41 build 170312", False),
         ("V5.4.5 build 170124", False),
@@ -91,9 +93,12 @@ def test_fingerprint_based_entry_for_uc_httpd_1_0_0() -> None:
 
 
 def test_unverified_entries_say_so() -> None:
-    ident = Identification(vendor="Xiongmai", fingerprint_ids=("xiongmai-dvrip-port",))
-    (finding,) = [f for f in SIGS.vulnerability_findings(ident) if f.id == "xiongmai-xmeye-cloud"]
+    ident = Identification(vendor="Hikvision", firmware="V5.5.0 build 170725")
+    (finding,) = [f for f in SIGS.vulnerability_findings(ident) if f.id.endswith("36260")]
     assert "Unverified signature" in finding.evidence
+    xm = Identification(vendor="Xiongmai", fingerprint_ids=("xiongmai-dvrip-port",))
+    (cloud,) = [f for f in SIGS.vulnerability_findings(xm) if f.id == "xiongmai-xmeye-cloud"]
+    assert "Unverified" not in cloud.evidence  # checked against the NVD records since
     verified = Identification(vendor="Hikvision", firmware="V5.2.5 build 141201")
     assert all("Unverified" not in f.evidence for f in SIGS.vulnerability_findings(verified))
 
@@ -103,7 +108,8 @@ def test_fixed_is_exclusive_max_is_inclusive() -> None:
         ident = Identification(vendor="D-Link", model=model, firmware=firmware)
         return "dlink-cve-2020-25078" in _ids(ident)
 
-    assert affected("DCS-2530L", "1.06.00")
+    # NVD's configuration: DCS-2530L up to and including 1.05.05, DCS-2670L up to 2.02.
+    assert affected("DCS-2530L", "1.05.05")
     assert not affected("DCS-2530L", "1.06.01")
     assert affected("DCS-2670L", "2.02")
     assert not affected("DCS-2670L", "2.02.1")
@@ -121,6 +127,7 @@ vulnerabilities:
     safety: passive
     confidence: firm
     fingerprints: [generic-camera-title]
+    checked: [{record: vendor, id: EXAMPLE-2026-01, date: 2026-01-01}]
   - id: hikvision-cve-2017-7921
     title: Overridden by a user layer
     vendor: hikvision
@@ -129,6 +136,7 @@ vulnerabilities:
     remediation: Install Hikvision firmware 5.4.41 or later for your model.
     safety: passive
     affected: [{introduced: 1.0, fixed: 2.0}]
+    checked: [{record: nvd, id: CVE-2017-7921, date: 2026-01-01}]
 """
 
 

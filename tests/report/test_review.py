@@ -89,7 +89,7 @@ def test_a_port_change_makes_a_new_finding() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("devices:\n  - ip: 10.0.0.1\n    colour: red\n", 3, "unknown key 'colour' in a device"),
+        ("devices:\n  - ip: 10.0.0.1\n    colour: red\n", 3, "unknown key in a device (colour)"),
         ("devices:\n  - name: x\n", 2, "needs an ip or a mac"),
         ("devices:\n  - ip: 10.0.0.300\n", 2, "not an IPv4 or IPv6 address"),
         ("devices:\n  - mac: 00:11:22\n", 2, "not a MAC address"),
@@ -121,14 +121,14 @@ def test_a_port_change_makes_a_new_finding() -> None:
             3,
             "not an ip, a mac or the name of a listed device",
         ),
-        ("devices:\n  - ip: 10.0.0.1\n    ip: 10.0.0.2\n", 3, "duplicate key 'ip'"),
+        ("devices:\n  - ip: 10.0.0.1\n    ip: 10.0.0.2\n", 3, "duplicate key in a device (ip)"),
         ("devices: &a\n  - ip: 10.0.0.1\naccepted: *a\n", 1, "anchors and aliases"),
         ("devices:\n  - !!python/object:os.system {}\n", 2, "unsupported YAML tag"),
         ("devices: [\n", 2, "YAML syntax error"),
         ("", 1, "file is empty"),
         ("- 1\n", 1, "must be a mapping"),
         ("version: 2\n", 1, "version must be 1"),
-        ("hosts: []\n", 1, "unknown key 'hosts' in the inventory"),
+        ("hosts: []\n", 1, "unknown key in the inventory (hosts)"),
     ],
 )
 def test_bad_inventories_name_file_and_line(text: str, line: int, message: str) -> None:
@@ -141,7 +141,7 @@ def test_bad_inventories_name_file_and_line(text: str, line: int, message: str) 
 
 
 def test_undecodable_and_unreadable_files(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match=r"^lab.yaml:2: file is not valid UTF-8$"):
+    with pytest.raises(InventoryError, match=r"^lab.yaml:2: file is not valid UTF-8 \(ff0a\)$"):
         parse_inventory(b"devices:\n  - ip: \xff\n", "lab.yaml")
     with pytest.raises(InventoryError, match="cannot read inventory"):
         load_inventory(tmp_path / "missing.yaml")
