@@ -137,8 +137,8 @@ async def _scan_lab(
             router=router_options(args, gateways=[igd.description_url]),
         )
         moved = moved_ports(lab, standard=standard is None)
+        shown = ", ".join(moved[:3]) + (f" and {len(moved) - 3} more" if len(moved) > 3 else "")
         if moved and not args.quiet:
-            shown = ", ".join(moved[:3]) + (f" and {len(moved) - 3} more" if len(moved) > 3 else "")
             say(
                 f"camsweep demo: ports busy, so the lab moved {plural(len(moved), 'service')} "
                 f"to other ports ({shown}); results tied to those port numbers may differ from "
@@ -156,7 +156,7 @@ async def _scan_lab(
         finally:
             await igd.close()
         if moved:
-            note = f"demo lab ports were busy and moved: {', '.join(moved)}"
+            note = f"demo lab ports were busy: {plural(len(moved), 'service')} moved ({shown})"
             report = replace(report, notes=(*report.notes, note))
         return report
 

@@ -106,11 +106,14 @@ def nothing_found_line(report: Report) -> str:
 
 
 def _risk_counts(hosts: Sequence[Host]) -> str:
+    """``2 devices at critical risk, 1 high, 3 medium``."""
     parts = []
     for level in ("critical", "high", "medium", "low"):
         count = sum(1 for h in hosts if h.risk.level.value == level)
         if count:
-            parts.append(f"{count} at {level} risk")
+            parts.append(
+                f"{plural(count, 'device')} at {level} risk" if not parts else f"{count} {level}"
+            )
     return ", ".join(parts)
 
 
@@ -124,9 +127,9 @@ def verdict(report: Report) -> Verdict:
     devices = plural(len(hosts), "device")
     worst = report.summary.highest_risk.value
     if worst in ("critical", "high"):
-        return Verdict("act", f"Act now: {devices} found, {counts}.")
+        return Verdict("act", f"Act now: {counts}.")
     if worst in ("medium", "low"):
-        return Verdict("fix", f"Fix when you can: {devices} found, {counts}.")
+        return Verdict("fix", f"Fix when you can: {counts}.")
     return Verdict(
         "clear",
         f"No problems found on {devices} (a scan shows known problems only, not that a "
@@ -223,6 +226,11 @@ _ACTION_WORDS = {
     "stream": lambda a: f"Put a password on the video (RTSP) of {_who(a.hosts)}",
     "onvif": lambda a: f"Turn on ONVIF authentication on {_who(a.hosts)}",
     "telnet": lambda a: f"Turn off or block Telnet (port 23) on {_who(a.hosts)}",
+    "activate": lambda a: f"Set an admin password on {_who(a.hosts)} now (never activated)",
+    "forward": lambda a: f"Remove the router's port-forward to {_who(a.hosts)}",
+    "upnp": lambda a: f"Turn UPnP off on the router {_who(a.hosts)}",
+    "p2p": lambda a: f"Turn off the P2P cloud of {_who(a.hosts)} unless you use it",
+    "discovery": lambda a: f"Keep other devices away from the setup protocol of {_who(a.hosts)}",
     "firmware": lambda a: f"Update the firmware of {_who(a.hosts)}",
     "check-firmware": lambda a: f"Look for a firmware update for {_who(a.hosts)}",
     "ports": lambda a: (
@@ -230,6 +238,16 @@ _ACTION_WORDS = {
         f"{', '.join(map(str, sorted(a.ports)))} off the internet "
         "(no port-forwards, UPnP off on the router)"
     ),
+}
+
+
+# Findings of other stages whose step has words of its own (ids as the checks name them).
+_ACTION_IDS = {
+    "camera-not-activated": "activate",
+    "internet-port-forward": "forward",
+    "upnp-igd-open": "upnp",
+    "p2p-cloud-id-exposed": "p2p",
+    "discovery-changes-settings": "discovery",
 }
 
 
@@ -245,6 +263,8 @@ def _action_key(host: Host, finding: Finding) -> str:
         return "onvif"
     if fid == "telnet-open":
         return "telnet"
+    if fid in _ACTION_IDS:
+        return _ACTION_IDS[fid]
     if fid.startswith("vendor-port-"):
         return "ports"
     if finding.cves or finding.basis in (Basis.FIRMWARE, Basis.BANNER, Basis.MODEL):

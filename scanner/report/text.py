@@ -51,7 +51,6 @@ from scanner.report.words import (
     change_words,
     device_status_words,
     discovery_lines,
-    first_sentence,
     host_facts,
     local_span,
     repeated_lines,
@@ -92,11 +91,9 @@ _VERDICT_STYLE = {
 }
 _DEVICE_WORDS = DEVICE_WORDS
 # Steps shown in "Do this first"; the rest are counted, and all are in the details.
-_MAX_STEPS = 8
+_MAX_STEPS = 5
 # A note about one service ("rtsp/554: 3 pairs tried ...") is a probe's log: --verbose only.
 _SERVICE_NOTE = re.compile(r"^[a-z][a-z-]*/\d+(/[a-z]+)?: ")
-# Characters of a confirmed problem's fix shown without --verbose (whole sentences).
-_FIX_BUDGET = 280
 # Width of the severity column in the details ("CRITICAL" and one space).
 _SEV_WIDTH = 9
 
@@ -148,13 +145,17 @@ def render_text(
     console.print()
     _print_verdict(console, report, check_address)
     if report.exposure is not None:
-        print_exposure(console, report.exposure)  # what the internet can reach
+        print_exposure(console, report.exposure, verbose=verbose)  # what the internet reaches
     if review is not None:
         _print_review(console, review)
     if hosts:
         console.print(_host_table(hosts))
     fixes: dict[str, str] = {}
     for host in hosts:
+        if not (verbose or show_debug or review or _visible_notes(host, verbose)) and all(
+            f.severity is Severity.INFO for f in host.findings
+        ):
+            continue  # nothing to say beyond its table row ("none")
         console.print()
         _print_host(
             console,
@@ -257,29 +258,32 @@ def _host_table(hosts: list[Host]) -> Table:
     for host in hosts:
         table.add_row(
             Text(clean_text(host.ip, _SHORT)),
-            Text(_device_label(host)),
+            Text(_device_label(host, kind=False)),
             Text(_services_summary(host.services)),
             _risk_text(host),
         )
     return table
 
 
-def _device_label(host: Host) -> str:
-    """``Dahua IPC-HDW4431C-A camera``; ``unidentified camera``; ``unknown device``."""
+def _device_label(host: Host, *, kind: bool = True) -> str:
+    """``Dahua IPC-HDW4431C-A camera``; ``unidentified camera``; ``unknown device``; without
+    ``kind`` (the table, which fits more that way) a named device is just its name."""
     ident = host.identification
     name = " ".join(clean_text(v, _SHORT) for v in (ident.vendor, ident.model) if v)
-    kind = _DEVICE_WORDS[ident.device_type] if ident.device_type is not DeviceType.UNKNOWN else ""
+    type_word = (
+        _DEVICE_WORDS[ident.device_type] if ident.device_type is not DeviceType.UNKNOWN else ""
+    )
     if name:
-        return f"{name} {kind}".rstrip()
-    return f"unidentified {kind or 'device'}"
+        return f"{name} {type_word}".rstrip() if kind else name
+    return f"unidentified {type_word or 'device'}"
 
 
 def _services_summary(services: Iterable[ServiceResult]) -> str:
     seen: list[str] = []
     for service in sorted_services(services):
         label = f"{service.protocol.value}/{service.port}"
-        if service.transport != "tcp":
-            label += f"/{clean_text(service.transport, 8)}"
+        if service.transport != "tcp":  # a discovery answer: its transport says enough
+            label = f"{clean_text(service.transport, 8)}/{service.port}"
         if label not in seen:
             seen.append(label)
     return " ".join(seen) or "none"
@@ -377,8 +381,7 @@ def _print_host(
                     style="green",
                 )
             )
-    notes = [n for n in host.notes if verbose or not _SERVICE_NOTE.match(n)]
-    for note in repeated_lines(notes):
+    for note in repeated_lines(_visible_notes(host, verbose)):
         # A note already printed for another device is one short line here.
         first = None if fixes is None else fixes.setdefault(f"note:{note}", host.ip)
         said = note if first in (None, host.ip) else f"the same note as for {first} above"
@@ -394,37 +397,26 @@ def _grouped_guesses(problems: list[Finding]) -> list[Finding]:
     return guesses if len(guesses) > 1 else []
 
 
-def _guesses_text(guesses: list[Finding]) -> Table:
-    source = "product banner" if guesses[0].basis is Basis.BANNER else "model name"
-    box_ = Table.grid(padding=(0, 1), pad_edge=False)
-    box_.add_column(no_wrap=True)
-    box_.add_column(overflow="fold")
-    head = Text(
-        f"{len(guesses)} flaws known for this product, possible: guessed from its {source} "
-        "only, no firmware version was read",
-        style="bold",
-    )
-    for finding in guesses:
-        line = Text(clean_text(finding.title, _LINE))
-        counted = counted_severity(finding)
-        if counted is not finding.severity:
-            line.append(f" ({finding.severity.value}, counted as {counted.value} until confirmed)")
-        elif finding.unverified:
-            line.append(" (signature not yet checked against the advisory)")
-        box_.add_row("-", line)
-    fix = Text("Fix: ", style="bold")
-    fix.append("look for a firmware update from the maker (each fix with --verbose)")
-    outer = Table.grid(pad_edge=False)
-    outer.add_column(overflow="fold")
-    outer.add_row(head)
-    outer.add_row(box_)
-    outer.add_row(fix)
-    return outer
+def _guesses_text(guesses: list[Finding]) -> Text:
+    source = "banner" if guesses[0].basis is Basis.BANNER else "model name"
+    text = Text()
+    text.append(f"{len(guesses)} flaws known for this product", style="bold")
+    capped = any(counted_severity(f) is not f.severity for f in guesses)
+    text.append(f", possible ({source} only{', counted as high' if capped else ''}): ")
+    text.append("; ".join(clean_text(f.title, _SHORT) for f in guesses))
+    text.append("\nFix: ", style="bold")
+    text.append("look for a firmware update from the maker")
+    return text
 
 
-def _shows_fix(finding: Finding, verbose: bool) -> bool:
-    """A low problem is one line without --verbose: its fix is not printed there."""
-    return verbose or finding.severity is not Severity.LOW
+def _visible_notes(host: Host, verbose: bool) -> list[str]:
+    """A host's notes, without the per-service probe logs unless ``verbose``."""
+    return [n for n in host.notes if verbose or not _SERVICE_NOTE.match(n)]
+
+
+def _shows_fix(finding: Finding, verbose: bool) -> bool:  # noqa: ARG001
+    """Fix texts are printed with --verbose; the default report's fix is its step."""
+    return verbose
 
 
 def _seen_fix(
@@ -462,17 +454,17 @@ def _finding_text(
     verbose: bool = False,
     fix_seen: str | None = None,
 ) -> Text:
+    """One problem. Without ``verbose``: its title, port and how sure in one (wrapped) line,
+    plus the working password when there is one; the fix is the "Do this first" step and its
+    whole text, the evidence, CVEs, links and id come with ``verbose``."""
     text = Text()
     text.append(clean_text(finding.title, _LINE), style="bold")
     if finding.port is not None:
         text.append(f" (port {finding.port})")
     for mark in marks or ():
         text.append(f" [{mark}]", style="bold yellow")
-    if finding.severity is Severity.LOW and not verbose:
-        text.append(f", {CONFIDENCE_SHORT[finding.confidence]}")
-        return text  # a low problem is one line; its fix is in "Do this first" and --verbose
-    if finding.confidence is Confidence.CONFIRMED and not verbose:
-        text.append(", confirmed")  # "How sure" is spent on guesses: what they rest on
+    if not verbose:
+        text.append(f", {_short_sure(finding)}")
     else:
         text.append(f"\nHow sure: {how_sure(finding)}")
     if verbose and finding.evidence:
@@ -484,17 +476,9 @@ def _finding_text(
             text.append(clean_text(finding.secret, _SHORT))
         else:
             text.append(f"{SECRET_MASK} (shown with --show-secrets)")
-    if finding.remediation:
+    if verbose and finding.remediation:
         text.append("\nFix: ", style="bold")
-        if fix_seen is not None:
-            text.append(f"the same as {fix_seen}")
-        elif verbose:
-            text.append(_block(finding.remediation))
-        else:
-            # A problem seen happening gets its fix up to about three lines; a guess its
-            # first step. The whole text is one --verbose away.
-            budget = _FIX_BUDGET if finding.confidence is Confidence.CONFIRMED else 0
-            text.append(clean_text(first_sentence(finding.remediation, budget), _LINE))
+        text.append(_block(finding.remediation) if fix_seen is None else f"the same as {fix_seen}")
     if verbose:
         if finding.cves:
             text.append(f"\nCVE: {clean_text(', '.join(finding.cves), _LINE)}")
@@ -502,6 +486,24 @@ def _finding_text(
             text.append(f"\nMore: {clean_text(reference, _LINE)}")
         text.append(f"\nId: {clean_text(finding.id, _SHORT)}", style="dim")
     return text
+
+
+def _short_sure(finding: Finding) -> str:
+    """``confirmed``, ``likely``, ``possible (banner only)``; the whole "How sure" is --verbose."""
+    word = CONFIDENCE_SHORT[finding.confidence]
+    if finding.confidence is not Confidence.CONFIRMED and finding.basis in _BASIS_SHORT:
+        word += f" ({_BASIS_SHORT[finding.basis]})"
+    if counted_severity(finding) is not finding.severity:
+        word += f", counted as {counted_severity(finding).value}"
+    return word
+
+
+_BASIS_SHORT = {
+    Basis.FIRMWARE: "firmware version",
+    Basis.MODEL: "model name only",
+    Basis.BANNER: "banner only",
+    Basis.PORT: "port number",
+}
 
 
 def _block(value: str) -> str:
@@ -617,15 +619,11 @@ def _print_closing(console: Console, report: Report, *, verbose: bool) -> None:
         summary.append(f"{_count(total, 'problem')} ({breakdown})")
     if infos:
         summary.append(f", {_count(infos, 'note')} for your information")
-    if report.hosts:
-        summary.append(". Highest risk: ")
-        level = report.summary.highest_risk
-        summary.append(level.value.upper(), style=_RISK_STYLE[level])
     summary.append(".")
     if report.interrupted:
         summary.append(" The scan was interrupted: devices may be missing.")
     console.print(_hanging(Text("Summary:", style="bold"), summary))
     if not verbose and report.hosts:
         console.print(
-            Text("What each device said, CVE numbers and links: run again with --verbose.")
+            Text("How to fix each problem, what each device said, CVEs and links: --verbose.")
         )

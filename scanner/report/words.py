@@ -149,15 +149,27 @@ def discovery_words(run: DiscoveryRun) -> str:
 
 
 def discovery_lines(runs: Sequence[DiscoveryRun], *, verbose: bool = False) -> list[str]:
-    """One line per discovery method that ran; methods skipped or failed for the same reason
-    share one line (``arp, mdns, ssdp: skipped (...)``) instead of repeating it five times."""
+    """How devices were found, without repeating itself: methods skipped or failed for the same
+    reason share one line (``arp, mdns, ssdp: skipped (...)``); without ``verbose`` the methods
+    that ran share one line too (``ran: tcp 8 devices, sadp 1, ubiquiti 0``), with ``verbose``
+    each says what it did."""
     lines: list[str] = []
+    ran: list[str] = []
+    silent: list[str] = []  # ran and saw nothing
     groups: dict[tuple[DiscoveryStatus, str], list[str]] = {}
     for run in runs:
-        if run.status is DiscoveryStatus.RAN or (verbose and not run.reason):
+        if run.status is DiscoveryStatus.RAN and not verbose:
+            if run.hosts or not ran:
+                ran.append(f"{run.method} {plural(run.hosts, 'device') if not ran else run.hosts}")
+            else:
+                silent.append(run.method)
+        elif run.status is DiscoveryStatus.RAN or (verbose and not run.reason):
             lines.append(discovery_words(run))
         else:
             groups.setdefault((run.status, run.reason), []).append(run.method)
+    if ran:
+        saw_nothing = f"; {len(silent)} more saw nothing" if silent else ""
+        lines.append("ran: " + ", ".join(ran) + saw_nothing)
     for (status, reason), methods in groups.items():
         text = f"{', '.join(methods)}: {status.value}"
         lines.append(f"{text} ({reason})" if reason else text)

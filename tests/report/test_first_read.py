@@ -69,11 +69,11 @@ def test_wrapped_lines_continue_under_their_text_not_at_the_margin() -> None:
         ),
         scanned=1,
     )
-    lines = render(rep, 60).split("\n")
+    lines = render(rep, 60, verbose=True).split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("CRITICAL A long"))
     block = lines[start + 1 : start + 6]
     assert all(line.startswith(" " * 9) and line.strip() for line in block), block
-    lines = render(rep, 40).split("\n")
+    lines = render(sample_report(), 40).split("\n")
     summary = next(i for i, line in enumerate(lines) if line.startswith("Summary:"))
     assert lines[summary + 1].startswith(" " * 9)  # "Summary: ..." wraps under its text
 
@@ -145,7 +145,7 @@ def test_a_fix_shared_by_findings_is_printed_once() -> None:
         ),
         scanned=2,
     )
-    flat = " ".join(render(rep).split())
+    flat = " ".join(render(rep, verbose=True).split())
     assert flat.count("remove any port-forward") == 1
     assert flat.count("Fix: the same as above") == 2
     assert "Fix: the same as for 10.0.0.1 above" in flat
