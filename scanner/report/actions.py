@@ -107,7 +107,7 @@ def nothing_found_line(report: Report) -> str:
 
 def _risk_counts(hosts: Sequence[Host]) -> str:
     """``2 devices at critical risk, 1 high, 3 medium``."""
-    parts = []
+    parts: list[str] = []
     for level in ("critical", "high", "medium", "low"):
         count = sum(1 for h in hosts if h.risk.level.value == level)
         if count:
