@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,67 +70,19 @@ def _run_measured(cmd: list[str], timeout: float) -> tuple[float, int, int]:
     return wall, usage.ru_maxrss, code
 
 
-def bench(n: int, nmap_max: int) -> dict[str, float | int | str]:
+@contextlib.contextmanager
+def serving(script: str, n: int) -> Iterator[Any]:
+    """Run ``script --serve n`` as the lab child; yield the JSON layout it prints first; stop it
+    (stdin closed, then killed after 30 s) whatever happens."""
     lab = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(n)],
+        [sys.executable, script, "--serve", str(n)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=REPO,
     )
     try:
         assert lab.stdout is not None
-        layout = json.loads(lab.stdout.readline())
-        with tempfile.TemporaryDirectory() as tmp:
-            target_file = Path(tmp) / "targets.txt"
-            target_file.write_text("\n".join(layout["targets"]) + "\n")
-            ports = ",".join(layout["ports"])
-            report_path = Path(tmp) / "report.json"
-            cmd = [
-                sys.executable,
-                "-m",
-                "scanner",
-                "scan",
-                f"@{target_file}",
-                "--ports",
-                ports,
-                "--format",
-                "json",
-                "-o",
-                str(report_path),
-                "--quiet",
-            ]
-            wall, rss_kib, code = _run_measured(cmd, timeout=300)
-            found = 0
-            if report_path.exists():
-                found = len(json.loads(report_path.read_text())["hosts"])
-            row: dict[str, float | int | str] = {
-                "devices": n,
-                "found": found,
-                "seconds": round(wall, 2),
-                "peak_rss_mb": round(rss_kib / 1024, 1),
-                "hosts_per_s": round(n / wall, 1),
-                "exit": code,
-            }
-            nmap = shutil.which("nmap")
-            if nmap and n <= nmap_max:
-                plain_ports = ",".join(p.split(":")[0] for p in layout["ports"])
-                nmap_cmd = [
-                    nmap,
-                    "-sV",
-                    "-Pn",
-                    "-n",
-                    "-T4",
-                    "-p",
-                    plain_ports,
-                    "-iL",
-                    str(target_file),
-                    "-oX",
-                    os.devnull,
-                ]
-                nmap_wall, _, _ = _run_measured(nmap_cmd, timeout=900)
-                row["nmap_seconds"] = round(nmap_wall, 2)
-                row["nmap_ratio"] = round(nmap_wall / wall, 1)
-            return row
+        yield json.loads(lab.stdout.readline())
     finally:
         if lab.stdin is not None:
             lab.stdin.close()
@@ -136,6 +91,60 @@ def bench(n: int, nmap_max: int) -> dict[str, float | int | str]:
         except subprocess.TimeoutExpired:
             lab.kill()
             lab.wait()
+
+
+def bench(n: int, nmap_max: int) -> dict[str, float | int | str]:
+    with serving(__file__, n) as layout, tempfile.TemporaryDirectory() as tmp:
+        target_file = Path(tmp) / "targets.txt"
+        target_file.write_text("\n".join(layout["targets"]) + "\n")
+        ports = ",".join(layout["ports"])
+        report_path = Path(tmp) / "report.json"
+        cmd = [
+            sys.executable,
+            "-m",
+            "scanner",
+            "scan",
+            f"@{target_file}",
+            "--ports",
+            ports,
+            "--format",
+            "json",
+            "-o",
+            str(report_path),
+            "--quiet",
+        ]
+        wall, rss_kib, code = _run_measured(cmd, timeout=300)
+        found = 0
+        if report_path.exists():
+            found = len(json.loads(report_path.read_text())["hosts"])
+        row: dict[str, float | int | str] = {
+            "devices": n,
+            "found": found,
+            "seconds": round(wall, 2),
+            "peak_rss_mb": round(rss_kib / 1024, 1),
+            "hosts_per_s": round(n / wall, 1),
+            "exit": code,
+        }
+        nmap = shutil.which("nmap")
+        if nmap and n <= nmap_max:
+            plain_ports = ",".join(p.split(":")[0] for p in layout["ports"])
+            nmap_cmd = [
+                nmap,
+                "-sV",
+                "-Pn",
+                "-n",
+                "-T4",
+                "-p",
+                plain_ports,
+                "-iL",
+                str(target_file),
+                "-oX",
+                os.devnull,
+            ]
+            nmap_wall, _, _ = _run_measured(nmap_cmd, timeout=900)
+            row["nmap_seconds"] = round(nmap_wall, 2)
+            row["nmap_ratio"] = round(nmap_wall / wall, 1)
+        return row
 
 
 def main() -> None:

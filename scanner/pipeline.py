@@ -31,6 +31,7 @@ from scanner.discover.tcp import sweep_host
 from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
+from scanner.match.generic import warm_up
 from scanner.models import (
     DiscoveryRun,
     DiscoveryStatus,
@@ -165,28 +166,18 @@ class Scanner:
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
             async with asyncio.timeout_at(hard_stop) as outer, asyncio.TaskGroup() as group:
-                self.stopper.begin(outer, self._cut_deadline)
+                self.stopper.begin(outer, lambda now: setattr(self, "_deadline", now))
                 for enricher in self.enrichers:
                     group.create_task(enricher.listen())  # at once with the TCP sweep
                 for _ in range(workers):
                     group.create_task(self._worker(iterator, hosts))
         except TimeoutError:
-            why = "Ctrl-C" if self.stopper.interrupted else f"its {cfg.timeouts.scan:g}s deadline"
-            stop_notes.append(
-                f"the scan was stopped {_SCAN_GRACE:g}s after {why}; hosts still in progress "
-                "then are missing from this report"
-            )
+            stop_notes.append(self.stopper.hard_stop_note(cfg.timeouts.scan))
         finally:
             self.stopper.end()
         if self._deadline is not None and self._started_hosts < total:
-            why = (
-                "was interrupted (Ctrl-C)"
-                if self.stopper.interrupted
-                else f"reached its {cfg.timeouts.scan:g}s deadline"
-            )
             stop_notes.append(
-                f"the scan {why}: {total - self._started_hosts} of {total} addresses were "
-                "not scanned"
+                self.stopper.unscanned_note(cfg.timeouts.scan, total - self._started_hosts, total)
             )
         exposure = None
         for finisher in [e for e in self.enrichers if isinstance(e, ScanFinisher)]:
@@ -223,9 +214,6 @@ class Scanner:
             interrupted=self.stopper.interrupted,
             exposure=exposure,
         )
-
-    def _cut_deadline(self, now: float) -> None:
-        self._deadline = now
 
     async def _worker(self, targets: Iterator[str], hosts: list[Host]) -> None:
         # Single-threaded event loop: next() on the shared iterator cannot race.
@@ -275,16 +263,7 @@ class Scanner:
                 with self.stopper.track(cut):
                     await self._scan_host(work)
         except TimeoutError:
-            if self.stopper.interrupted:
-                why = "the scan was interrupted (Ctrl-C) while this host was being scanned"
-            elif cut_by_scan:
-                why = (
-                    f"the scan reached its {cfg.timeouts.scan:g}s deadline while this host "
-                    "was being scanned"
-                )
-            else:
-                why = f"the host did not finish within {cfg.timeouts.host:g}s"
-            work.notes.append(f"{why}; results are what it answered before that")
+            work.notes.append(self.stopper.host_note(cfg.timeouts, by_scan=cut_by_scan))
             # An open port whose probe the deadline cut still belongs in the report.
             probed = {s.port for s in work.services if s.transport == "tcp"}
             work.services.extend(
@@ -391,8 +370,8 @@ async def scan(
 ) -> Report:
     """Scan ``targets`` (``total`` of them, for progress) with ``config``. ``connector`` and
     ``datagrams`` replace the network (tests), ``registry`` the probes, ``enrichers`` the ones
-    ``config`` asks for. Setting ``stop`` ends the scan early with what it found, marked
-    interrupted (Ctrl-C)."""
+    ``config`` asks for; ``stop`` (Ctrl-C) ends it early with what it found."""
+    warm_up(signatures)  # nmap's database loads while the sweep runs, not in a host's deadline
     scanner = Scanner(
         config,
         signatures,

@@ -11,6 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.config import Timeouts
 
 __all__ = ["Stopper"]
 
@@ -45,6 +49,36 @@ class Stopper:
             yield
         finally:
             self._timeouts.discard(timeout)
+
+    # --- the report's words for a stop -----------------------------------------------------
+
+    def host_note(self, timeouts: Timeouts, *, by_scan: bool) -> str:
+        """Why a host ended early: Ctrl-C, the scan's deadline, or its own."""
+        if self.interrupted:
+            why = "the scan was interrupted (Ctrl-C) while this host was being scanned"
+        elif by_scan:
+            why = (
+                f"the scan reached its {timeouts.scan:g}s deadline while this host was being "
+                "scanned"
+            )
+        else:
+            why = f"the host did not finish within {timeouts.host:g}s"
+        return f"{why}; results are what it answered before that"
+
+    def hard_stop_note(self, scan_timeout: float | None) -> str:
+        why = "Ctrl-C" if self.interrupted else f"its {scan_timeout:g}s deadline"
+        return (
+            f"the scan was stopped {self._grace:g}s after {why}; hosts still in progress then "
+            "are missing from this report"
+        )
+
+    def unscanned_note(self, scan_timeout: float | None, missing: int, total: int) -> str:
+        why = (
+            "was interrupted (Ctrl-C)"
+            if self.interrupted
+            else f"reached its {scan_timeout:g}s deadline"
+        )
+        return f"the scan {why}: {missing} of {total} addresses were not scanned"
 
     async def _watch(self, set_deadline: Callable[[float], None]) -> None:
         assert self._stop is not None

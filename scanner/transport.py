@@ -146,6 +146,15 @@ class _StreamConnection:
             raise ConnectTimeout(f"no TLS handshake within {timeout:g}s") from exc
         return self
 
+    def peer_certificate(self) -> bytes | None:
+        """The TLS peer's certificate as DER (never verified), or None on plain TCP."""
+        ssl_object = self._writer.get_extra_info("ssl_object")
+        try:
+            der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        except (ValueError, ssl.SSLError):
+            return None
+        return der if isinstance(der, bytes) else None
+
     async def close(self) -> None:
         self._writer.close()
         with contextlib.suppress(OSError, ssl.SSLError, asyncio.TimeoutError):

@@ -492,7 +492,8 @@ def test_cli_starts_from_a_report_and_records_nmap_evidence(
     assert nmap_service["fields"]["nmap.product"] == "Axis M1031-W Network Camera ftpd"
     assert host["vendor"] == "Axis"
     assert host["device_type"] == "camera"
-    assert host["identified_by"][0].startswith("nmap decided the vendor")
+    # camsweep reads the model in the greeting itself since issue 13: nmap's report agrees
+    assert host["identified_by"][0].startswith("nmap agrees")
     assert any(r["method"] == "nmap" and r["hosts"] == 1 for r in report["discovery"])
     assert "scan.xml: 1 hosts nmap found down were skipped" in report["notes"]
 

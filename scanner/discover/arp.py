@@ -23,6 +23,7 @@ MAX_ARP_TARGETS = 4096  # one request each; the largest scan allowed without --a
 INTER = 0.001  # seconds between requests: 4096 requests take about 4 s, gentle on any switch
 # On a LAN an ARP answer takes well under a millisecond to a few; waiting longer finds nothing.
 MAX_WAIT = 1.0
+ETH_P_ARP = 0x0806  # linux/if_ether.h
 
 
 class ArpUnavailable(Exception):
@@ -58,6 +59,9 @@ def _sweep_blocking(
             retry=1,
             verbose=0,
             stop_filter=each_packet,
+            # Receive ARP frames only (the packet socket is bound to ETH_P_ARP): the scan's TCP
+            # traffic runs at the same time and must not be dissected by scapy in Python.
+            type=ETH_P_ARP,
         )
     except PermissionError:
         raise ArpUnavailable("raw sockets need root or CAP_NET_RAW") from None

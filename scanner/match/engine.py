@@ -219,14 +219,24 @@ class SignatureSet:
         services: Sequence[ServiceResult],
         open_ports: Collection[int],
         host_fields: Mapping[str, str] | None = None,
+        *,
+        nmap_db: bool = True,
     ) -> Identification:
         """Combine fingerprint matches across the host's services into one identification.
 
         The vendor is the one whose strongest matching fingerprint weighs most (then the sum of
         its weights, then file order); model, firmware and device type come from that vendor's
-        fingerprints, strongest first, then from generic ones.
+        fingerprints, strongest first, then from generic ones. Devices the fingerprints leave
+        undecided then go to the generic classifier (with nmap's database unless ``nmap_db`` is
+        False).
         """
-        return self._identify(Evidence.from_services(services, open_ports, host_fields)).ident
+        ev = Evidence.from_services(services, open_ports, host_fields)
+        outcome = self._identify(ev)
+        # Then what no fingerprint describes: the generic classifier, vendor from text and
+        # nmap's database as a second opinion (scanner/match/generic.py).
+        from scanner.match.generic import refine  # noqa: PLC0415  (generic imports engine)
+
+        return refine(self, ev, outcome.ident, outcome.vendor_id, use_nmap=nmap_db)
 
     def _identify(self, ev: Evidence) -> _Outcome:
         hits = [hit for fp in self.fingerprints if (hit := evaluate(fp, ev)) is not None]

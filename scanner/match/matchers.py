@@ -44,6 +44,15 @@ FIELDS: frozenset[str] = frozenset(
         "http.favicon_md5",
         "telnet.banner",
         "telnet.prompt",
+        # What devices volunteer elsewhere (issue 13): greetings of FTP (21) and SSH (22), the
+        # certificate of a TLS port, the SDP session name and information, login-form markers.
+        "ftp.banner",
+        "ssh.banner",
+        "tls.subject",
+        "tls.issuer",
+        "rtsp.sdp_session",
+        "rtsp.sdp_info",
+        "http.form",
         "tcp.banner",
         "tcp.banner_hex",
         # Discovery and device APIs (docs/architecture.md lists what sets each).
@@ -104,6 +113,7 @@ FIELDS: frozenset[str] = frozenset(
 _HEADER_FIELD = re.compile(
     r"(?:(?:rtsp|http)\.header\.[a-z0-9][a-z0-9!#$%&'*+.^_`|~-]{0,63})"
     r"|(?:mdns\.txt\.[a-z0-9][a-z0-9_.-]{0,63})"
+    r"|(?:http\.meta\.(?:generator|author|description|application-name|keywords))"
 )
 
 # Named groups a regex may use to extract values; ``build`` is appended to ``firmware`` as

@@ -193,7 +193,9 @@ class ParserBase:
 
     def vendor(self, r: _Reader, node: yaml.Node) -> VendorInfo | None:
         n0 = len(r.errors)
-        m = r.mapping(node, "vendor", ("id", "name"), ("aliases", "family", "description"))
+        m = r.mapping(
+            node, "vendor", ("id", "name"), ("aliases", "family", "description", "references")
+        )
         if m is None:
             return None
         vid = r.string(m.get("id"), "id")
@@ -208,6 +210,8 @@ class ParserBase:
         family = self.family_ref(r, m.get("family"), vid) if "family" in m else None
         if "description" in m:
             r.string(m.get("description"), "description")
+        for ref in r.seq(m.get("references"), "references") or []:
+            r.url(ref, "reference")  # where the brand, or its OEM family, was seen
         if len(r.errors) > n0 or vid is None or name is None:
             return None
         if not self._unique(r, m["id"], "vendor id", vid):

@@ -15,6 +15,7 @@ import traceback
 
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.context import ProbeContext
+from scanner.probe.volunteered import greeting_fields
 from scanner.transport import TransportError, read_for, read_until
 
 __all__ = ["SNIFF_REQUEST", "printable", "probe_banner", "sniff", "sniff_protocol"]
@@ -90,6 +91,7 @@ async def probe_banner(ctx: ProbeContext, host: str, port: int) -> ServiceResult
     first_line: str | None = None
     if text:
         fields["tcp.banner"] = text
+        fields.update(greeting_fields(text))  # FTP and SSH greetings name DVRs and NVRs
         first_line = next(line.strip() for line in text.split("\n") if line.strip())[:_LINE_CHARS]
     return ServiceResult(port=port, protocol=Protocol.TCP, banner=first_line, fields=fields)
 

@@ -56,6 +56,8 @@ def _map_httpcore(exc: httpcore.ProtocolError | httpcore.TimeoutException) -> Tr
 
 
 _HTTPCORE_ERRORS = (httpcore.ProtocolError, httpcore.TimeoutException)
+# get_extra_info key of the seam's streams: the TLS peer certificate as DER, or None.
+PEER_CERTIFICATE = "camsweep.peer_certificate"
 
 
 class _SeamStream(httpcore.AsyncNetworkStream):
@@ -93,8 +95,12 @@ class _SeamStream(httpcore.AsyncNetworkStream):
         )
         return _SeamStream(conn, self._connect_timeout)
 
-    def get_extra_info(self, info: str) -> typing.Any:  # noqa: ARG002  (httpcore's API)
-        # No ALPN object (so HTTP/1.1) and no "is_readable" probe of a pooled socket.
+    def get_extra_info(self, info: str) -> typing.Any:
+        # No ALPN object (so HTTP/1.1) and no "is_readable" probe of a pooled socket; the one
+        # extra we answer is the TLS peer certificate, evidence for identification (issue 13).
+        if info == PEER_CERTIFICATE:
+            peer = getattr(self._conn, "peer_certificate", None)
+            return peer() if callable(peer) else None
         return None
 
 

@@ -32,8 +32,9 @@ import httpx
 
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import Challenge, parse_www_authenticate
-from scanner.probe.context import HttpProtocolError, ProbeContext
+from scanner.probe.context import PEER_CERTIFICATE, HttpProtocolError, ProbeContext
 from scanner.probe.headers import HeaderLookup
+from scanner.probe.volunteered import certificate_fields, html_fields
 from scanner.transport import ReadTimeout, TransportError
 
 __all__ = [
@@ -82,6 +83,8 @@ class HttpResponse(HeaderLookup):
     # The URL this response answers (redirects are never followed by http_fetch).
     url: str
     http_version: str = "HTTP/1.1"
+    # DER of the TLS peer certificate (https only): its subject and issuer are evidence.
+    peer_cert: bytes | None = None
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -186,6 +189,17 @@ def _path_only(path: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
+def _peer_certificate(resp: httpx.Response) -> bytes | None:
+    """The server's certificate as DER, read from the connection httpx used (never verified:
+    cameras ship self-signed certificates, and their names are what we want)."""
+    try:
+        stream = resp.extensions.get("network_stream")
+        der = stream.get_extra_info(PEER_CERTIFICATE) if stream is not None else None
+    except Exception:  # noqa: BLE001 - evidence only; the answer itself is what matters
+        return None
+    return der if isinstance(der, bytes) else None
+
+
 async def http_fetch(
     ctx: ProbeContext,
     host: str,
@@ -231,6 +245,7 @@ async def http_fetch(
                 truncated=truncated,
                 url=str(resp.url),
                 http_version=resp.http_version,
+                peer_cert=_peer_certificate(resp) if tls else None,
             )
     except TimeoutError as exc:
         raise ReadTimeout(f"no complete answer within {timeouts.read:g}s") from exc
@@ -303,6 +318,10 @@ def _build_result(port: int, tls: bool, ev: _Evidence, final: HttpResponse) -> S
         fields["http.title"] = title
     if final.body:
         fields["http.body"] = decode_html(final.body[:_BODY_FIELD_BYTES], content_type)
+        fields.update(html_fields(fields["http.body"]))  # <meta> and login-form markers
+    cert = next((r.peer_cert for r in ordered if r.peer_cert), None)
+    if cert:
+        fields.update(certificate_fields(cert))
     auth, realm = _auth(ev)
     if auth is not None:
         fields["http.auth"] = str(auth)

@@ -27,6 +27,7 @@ from scanner.probe.auth import (
 )
 from scanner.probe.context import ProbeContext
 from scanner.probe.headers import HeaderLookup
+from scanner.probe.volunteered import sdp_fields
 from scanner.transport import ReadTimeout, TransportError, read_until
 
 __all__ = [
@@ -367,6 +368,7 @@ class _Evidence:
     def record_sdp(self, response: RtspResponse) -> None:
         if "rtsp.sdp" not in self.fields:
             self.fields["rtsp.sdp"] = _decode(response.body[:_SDP_FIELD_BYTES])
+            self.fields.update(sdp_fields(self.fields["rtsp.sdp"]))  # s= and i= name devices
 
     def auth(self) -> AuthScheme | None:
         if self.saw_401:

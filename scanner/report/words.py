@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -176,10 +177,30 @@ def discovery_lines(runs: Sequence[DiscoveryRun], *, verbose: bool = False) -> l
     return lines
 
 
+_PROBABLE = re.compile(
+    r"^(probable (?:camera|recorder|other)): (.*?)(?: \[generic classifier[^\]]*\])?$"
+)
+_WEIGHT = re.compile(r" \([+-]\d+\)")
+
+
+def probable_words(identified_by: tuple[str, ...]) -> tuple[str, str] | None:
+    """("probable camera:", "realm names 'DVR', title says 'Live View'") from the generic
+    classifier's identified_by line (scanner/match/generic.py), without its weights."""
+    for line in identified_by:
+        found = _PROBABLE.match(line)
+        if found:
+            clues = [_WEIGHT.sub("", c).strip() for c in found.group(2).split("; ")]
+            return f"{found.group(1)}:", ", ".join(c for c in clues if c)
+    return None
+
+
 def host_facts(host: Host) -> list[tuple[str, str]]:
     """(label, device text) pairs every format shows under a device, in one order; each
     renderer escapes the text for its own format."""
     facts: list[tuple[str, str]] = []
+    probable = probable_words(host.identification.identified_by)
+    if probable is not None:
+        facts.append(probable)
     if host.identification.firmware:
         facts.append(("firmware", host.identification.firmware))
     if host.mac:

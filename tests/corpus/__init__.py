@@ -6,6 +6,7 @@ Shared by ``tests/match/test_corpus.py`` (which holds the scores to issue 5's ai
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +19,28 @@ from scanner.models import DeviceType, Identification, Protocol, ServiceResult
 
 __all__ = [
     "CAMERAS",
+    "CAMERA_FILES",
     "OTHERS",
+    "OTHER_FILES",
     "CorpusDevice",
     "CorpusError",
+    "Lovo",
     "Result",
     "Score",
+    "leave_one_vendor_out",
+    "load_all",
     "load_corpus",
     "score",
+    "vendor_group",
+    "without",
 ]
 
 HERE = Path(__file__).resolve().parent
 CAMERAS = HERE / "cameras.yaml"
 OTHERS = HERE / "others.yaml"
+# Every corpus file: cameras*.yaml hold cameras and recorders, others*.yaml the rest.
+CAMERA_FILES = tuple(sorted(HERE.glob("cameras*.yaml")))
+OTHER_FILES = tuple(sorted(HERE.glob("others*.yaml")))
 CAMERA_TYPES = (DeviceType.CAMERA, DeviceType.RECORDER)
 
 
@@ -45,6 +56,12 @@ class CorpusDevice:
     services: tuple[ServiceResult, ...]
     open_ports: tuple[int, ...]
     host: dict[str, str] = field(default_factory=dict)
+    source: str = ""  # where the strings were seen
+
+    @property
+    def from_nmap(self) -> bool:
+        """Rebuilt from nmap's own match lines: nmap's database must not vote on it."""
+        return "nmap-service-probes" in self.source
 
 
 def _text(value: object, where: str) -> str:
@@ -75,7 +92,7 @@ def load_corpus(path: Path) -> list[CorpusDevice]:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(doc, dict) or not isinstance(doc.get("devices"), list):
         raise CorpusError(f"{path.name}: expected a mapping with a 'devices' list")
-    camera = path.name == CAMERAS.name
+    camera = path.name.startswith("cameras")
     devices: list[CorpusDevice] = []
     seen: set[str] = set()
     for entry in doc["devices"]:
@@ -86,7 +103,7 @@ def load_corpus(path: Path) -> list[CorpusDevice]:
         if did in seen:
             raise CorpusError(f"{where}: duplicate id")
         seen.add(did)
-        unknown = set(entry) - {"id", "note", "expect", "host", "services", "ports"}
+        unknown = set(entry) - {"id", "note", "source", "expect", "host", "services", "ports"}
         if unknown:
             raise CorpusError(f"{where}: unknown keys {sorted(unknown)}")
         expect = entry.get("expect") or {}
@@ -111,8 +128,21 @@ def load_corpus(path: Path) -> list[CorpusDevice]:
         host = _fields(entry.get("host") or {}, where)
         if not services and not ports and not host:
             raise CorpusError(f"{where}: no evidence at all")
-        devices.append(CorpusDevice(did, camera, vendor, tuple(services), ports, host))
+        source = entry.get("source") or ""
+        if not isinstance(source, str):
+            raise CorpusError(f"{where}: source must be text")
+        devices.append(CorpusDevice(did, camera, vendor, tuple(services), ports, host, source))
     return devices
+
+
+def load_all() -> tuple[list[CorpusDevice], list[CorpusDevice]]:
+    """(cameras, others) from every corpus file; ids are unique across files."""
+    cameras = [d for path in CAMERA_FILES for d in load_corpus(path)]
+    others = [d for path in OTHER_FILES for d in load_corpus(path)]
+    ids = [d.id for d in cameras + others]
+    if len(ids) != len(set(ids)):
+        raise CorpusError("a device id is used in two corpus files")
+    return cameras, others
 
 
 @dataclass(frozen=True)
@@ -170,11 +200,65 @@ class Score:
         return [r for r in self.cameras if r.device.vendor is None and r.vendor_id is not None]
 
 
-def score(sigs: SignatureSet, devices: Sequence[CorpusDevice]) -> Score:
+def score(sigs: SignatureSet, devices: Sequence[CorpusDevice], *, nmap_db: bool = True) -> Score:
     results: list[Result] = []
     for device in devices:
         open_ports = {s.port for s in device.services if s.port} | set(device.open_ports)
-        ident = sigs.identify(list(device.services), sorted(open_ports), device.host or None)
+        ident = sigs.identify(
+            list(device.services),
+            sorted(open_ports),
+            device.host or None,
+            nmap_db=nmap_db and not device.from_nmap,
+        )
         vendor = sigs.vendor(ident.vendor)
         results.append(Result(device, ident, vendor.id if vendor else None))
     return Score(tuple(results))
+
+
+def vendor_group(sigs: SignatureSet, vendor_id: str, *, family: bool = False) -> frozenset[str]:
+    """What leave-one-vendor-out removes: the vendor alone (issue 13: a rebadged camera may
+    still be known by its maker's fingerprints, which is the point of knowing makers), or with
+    ``family`` the maker and all its badges together (the stricter figure)."""
+    info = sigs.vendor(vendor_id)
+    if not family:
+        return frozenset({info.id if info else vendor_id})
+    root = (info.family or info.id) if info else vendor_id
+    return frozenset({root} | {v.id for v in sigs.vendors if v.family == root})
+
+
+def without(sigs: SignatureSet, group: frozenset[str]) -> SignatureSet:
+    """``sigs`` without the vendors of ``group``: their fingerprints, names, aliases and model
+    shapes (the shapes follow the vendor list) are gone."""
+    return dataclasses.replace(
+        sigs,
+        vendors=tuple(v for v in sigs.vendors if v.id not in group),
+        fingerprints=tuple(f for f in sigs.fingerprints if f.vendor not in group),
+    )
+
+
+@dataclass(frozen=True)
+class Lovo:
+    results: tuple[Result, ...]  # each camera scored with its vendor group left out
+    groups: int
+
+    @property
+    def recall(self) -> float:
+        return (
+            sum(r.called_camera for r in self.results) / len(self.results) if self.results else 0.0
+        )
+
+
+def leave_one_vendor_out(
+    sigs: SignatureSet, cameras: Sequence[CorpusDevice], *, family: bool = False
+) -> Lovo:
+    """Score every branded camera with its whole vendor group removed, without nmap's database
+    (which names vendors too): what the generic classifier knows, not what our lists know."""
+    by_group: dict[frozenset[str], list[CorpusDevice]] = {}
+    for device in cameras:
+        if device.vendor is not None:
+            group = vendor_group(sigs, device.vendor, family=family)
+            by_group.setdefault(group, []).append(device)
+    results: list[Result] = []
+    for group, devices in by_group.items():
+        results.extend(score(without(sigs, group), devices, nmap_db=False).results)
+    return Lovo(tuple(results), len(by_group))

@@ -8,7 +8,17 @@ import pytest
 
 from scanner.match import load_signatures
 from scanner.match.oui import manufacturer_database
-from tests.corpus import CAMERAS, OTHERS, CorpusError, load_corpus, score
+from tests.corpus import (
+    CAMERA_FILES,
+    CAMERAS,
+    OTHER_FILES,
+    OTHERS,
+    CorpusError,
+    leave_one_vendor_out,
+    load_all,
+    load_corpus,
+    score,
+)
 
 SIGS = load_signatures()
 CAMERA_DEVICES = load_corpus(CAMERAS)
@@ -94,7 +104,50 @@ def test_the_benchmark_prints_the_figures(capsys: pytest.CaptureFixture[str]) ->
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.main([]) == 0
+    # exit status 1 says an aim of issue 13 is missed (recall and LOVO on the whole corpus are,
+    # see the benchmark's docstring); the figures are printed either way
+    assert module.main(["--quiet"]) in (0, 1)
     out = capsys.readouterr().out
-    for line in ("camera recall", "vendor accuracy", "false positives"):
+    for line in ("camera recall", "vendor accuracy", "false positives", "LOVO recall", "by source"):
         assert line in out
+
+
+# --- the whole corpus (issue 13): every file, every source -------------------------------------
+
+ALL_CAMERAS, ALL_OTHERS = load_all()
+
+
+def test_the_whole_corpus_is_large_varied_and_cited() -> None:
+    assert len(ALL_CAMERAS) >= 350
+    assert len({d.vendor for d in ALL_CAMERAS if d.vendor}) >= 115
+    assert len(ALL_OTHERS) >= 2000
+    new = [
+        d
+        for path in (*CAMERA_FILES, *OTHER_FILES)
+        if path.name not in (CAMERAS.name, OTHERS.name)
+        for d in load_corpus(path)
+    ]
+    assert len(new) >= 2000
+    assert all(d.source for d in new)  # each says where its string was seen
+    assert all(SIGS.vendor(d.vendor) is not None for d in ALL_CAMERAS if d.vendor)
+
+
+def test_the_whole_corpus_holds_its_measured_floor() -> None:
+    # Regression floor at the figures measured when issue 13 landed (the aims are higher:
+    # benchmarks/identify_bench.py prints both); false positives meet the aim.
+    result = score(SIGS, ALL_CAMERAS + ALL_OTHERS)
+    assert result.false_positive_rate <= 0.01
+    assert result.recall >= 0.66
+    hand = score(SIGS, [d for d in ALL_CAMERAS + ALL_OTHERS if not d.from_nmap])
+    assert hand.recall >= 0.95
+    assert hand.false_positive_rate <= 0.01
+
+
+def test_leave_one_vendor_out_is_measured_without_the_vendor() -> None:
+    hand = [d for d in ALL_CAMERAS if not d.from_nmap]
+    lovo = leave_one_vendor_out(SIGS, hand)
+    assert lovo.groups >= 40
+    # with its own fingerprints gone, a vendor's cameras are found less often than with them:
+    # the figure measures the generic classifier, not our lists
+    assert lovo.recall < score(SIGS, hand).recall
+    assert lovo.recall >= 0.6

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import hashlib
 import ssl
 import time
@@ -24,6 +23,7 @@ from scanner.probe.http import (
     probe_http,
 )
 from scanner.transport import ReadTimeout, Refused, Reset, TransportError
+from tests.probe import certs
 from tests.probe.servers import HttpReply, HttpServer, LoopbackServer, Request, digest_ok
 
 FAST = Timeouts(connect=1.0, banner=0.2, read=1.0, probe=5.0)
@@ -464,40 +464,7 @@ async def test_probe_keeps_evidence_when_redirect_target_times_out() -> None:
 
 @pytest.fixture
 def self_signed(tmp_path: Path) -> ssl.SSLContext:
-    # cryptography is in the test extra only (it makes the certificate); import each submodule
-    # by name, as a package import does not load them.
-    x509 = pytest.importorskip("cryptography.x509")
-    hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-    ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-    name_oid = pytest.importorskip("cryptography.x509.oid").NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(name_oid.COMMON_NAME, "IPC")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = tmp_path / "cert.pem"
-    key_path = tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert_path, key_path)
-    return ctx
+    return certs.self_signed(tmp_path, ("COMMON_NAME", "IPC"))[1]
 
 
 @pytest.mark.asyncio
