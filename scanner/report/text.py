@@ -53,6 +53,7 @@ from scanner.report.words import (
     discovery_lines,
     host_facts,
     local_span,
+    probable_words,
     repeated_lines,
 )
 from scanner.report.words import plural as _count
@@ -152,9 +153,7 @@ def render_text(
         console.print(_host_table(hosts))
     fixes: dict[str, str] = {}
     for host in hosts:
-        if not (verbose or show_debug or review or _visible_notes(host, verbose)) and all(
-            f.severity is Severity.INFO for f in host.findings
-        ):
+        if not _has_details(host, verbose=verbose or show_debug or review is not None):
             continue  # nothing to say beyond its table row ("none")
         console.print()
         _print_host(
@@ -407,6 +406,17 @@ def _guesses_text(guesses: list[Finding]) -> Text:
     text.append("\nFix: ", style="bold")
     text.append("look for a firmware update from the maker")
     return text
+
+
+def _has_details(host: Host, *, verbose: bool) -> bool:
+    """A device gets a section for a problem, a note, or a guess about what it is (the
+    generic classifier's "probable camera: ..." and its clues)."""
+    return (
+        verbose
+        or any(f.severity is not Severity.INFO for f in host.findings)
+        or bool(_visible_notes(host, verbose))
+        or probable_words(host.identification.identified_by) is not None
+    )
 
 
 def _visible_notes(host: Host, verbose: bool) -> list[str]:
