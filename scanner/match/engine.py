@@ -30,6 +30,7 @@ from scanner.match.schema import (
 )
 from scanner.match.versions import Version, VersionError, parse_version
 from scanner.models import (
+    Basis,
     Confidence,
     DeviceType,
     Finding,
@@ -355,6 +356,8 @@ class SignatureSet:
                     remediation=vuln.remediation,
                     references=vuln.references,
                     cves=vuln.cves,
+                    basis=_vuln_basis(vuln),
+                    unverified=vuln.unverified,
                     known_exploited=vuln.known_exploited,
                 )
             )
@@ -602,3 +605,12 @@ def _check_vuln_example(
 def run_examples(sigset: SignatureSet) -> list[str]:
     """Failures of every embedded example and counter-example (``camsweep signatures test``)."""
     return [msg for case in example_cases(sigset) if (msg := check_example(sigset, case))]
+
+
+def _vuln_basis(vuln: Vulnerability) -> Basis:
+    """What a signature-matched flaw rests on: the firmware range, the model, or the banner."""
+    if vuln.affected:
+        return Basis.FIRMWARE
+    if vuln.models:
+        return Basis.MODEL
+    return Basis.BANNER
