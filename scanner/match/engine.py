@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from scanner.match.matchers import MAX_VALUE_CHARS, Matcher
 from scanner.match.schema import (
     GENERIC,
+    CloudService,
     Condition,
     CounterExample,
     CredentialEntry,
@@ -194,6 +195,7 @@ class SignatureSet:
     credentials: tuple[CredentialEntry, ...]
     ports: tuple[PortInfo, ...]
     routes: RouteTable
+    cloud: tuple[CloudService, ...] = ()
     _spellings: dict[str, VendorInfo] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from scanner.match.schema import CloudService
 from scanner.models import (
     Confidence,
     DeviceType,
@@ -31,7 +32,7 @@ from scanner.models import (
     Severity,
 )
 from scanner.report.risk import score_host
-from scanner.router.cloud import cloud_services_of
+from scanner.router.cloud import cloud_services_of, shipped_cloud_services
 
 __all__ = [
     "FORWARD_FINDING",
@@ -320,12 +321,12 @@ def _router_host(reading: RouterReading, finding: Finding) -> Host:
     )  # fmt: skip
 
 
-def _cloud_paths(host: Host) -> list[ExposurePath]:
+def _cloud_paths(host: Host, rules: Sequence[CloudService]) -> list[ExposurePath]:
     paths = []
     weak = [
         f for f in host.findings if f.id.startswith(_CRITICAL_PREFIXES) or f.id in _CRITICAL_IDS
     ]
-    for match in cloud_services_of(host):
+    for match in cloud_services_of(host, rules):
         device = _device_words(host) or "the device"
         what = "; ".join(f.title for f in weak) or "its cloud account password"
         paths.append(
@@ -352,12 +353,15 @@ def build_exposure(
     scanned: set[tuple[str, int]],
     in_scope: set[str],
     notes: Sequence[str] = (),
+    cloud: Sequence[CloudService] | None = None,
 ) -> tuple[list[Host], InternetExposure]:
     """The hosts with their exposure findings added, and the report's exposure section.
 
     ``scanned`` holds the (address, port) pairs the scan swept; ``in_scope`` the forwarded
-    addresses camsweep was allowed to scan.
+    addresses camsweep was allowed to scan; ``cloud`` the signature set's cloud services (the
+    shipped ones when None).
     """
+    rules = shipped_cloud_services() if cloud is None else cloud
     by_ip = {h.ip: h for h in hosts}
     order = [h.ip for h in hosts]
     paths: list[ExposurePath] = []
@@ -392,7 +396,7 @@ def build_exposure(
             by_ip[reading.address] = _router_host(reading, finding)
             order.append(reading.address)
     for ip in order:
-        paths.extend(_cloud_paths(by_ip[ip]))
+        paths.extend(_cloud_paths(by_ip[ip], rules))
     paths.sort(
         key=lambda p: (-p.severity.rank, p.kind != ExposureKind.FORWARD, p.host, p.port or 0)
     )
