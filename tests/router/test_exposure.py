@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scanner.match.loader import load_text
 from scanner.models import (
     Confidence,
     DeviceType,
@@ -239,3 +240,30 @@ def test_paths_worst_first() -> None:
         [cam],
     )
     assert [p.severity for p in exposure.paths] == [Severity.CRITICAL, Severity.LOW]
+
+
+def test_cloud_paths_come_from_the_signature_set_given() -> None:
+    """The rules are data: a user layer's cloud service is listed, the shipped ones are not."""
+    sigs = load_text(
+        "mine.yaml",
+        "cloud:\n"
+        "  - id: acme-p2p\n"
+        "    name: ACME P2P\n"
+        "    text: '\\bACME ?P2P\\b'\n"
+        "    meaning: the camera keeps a session to ACME's relay\n"
+        "    references: [https://example.com/acme-p2p]\n"
+        "    examples: [ACME P2P]\n",
+    )
+    acme = Host(
+        ip="192.168.1.22",
+        identification=Identification(vendor="Xiongmai", device_type=DeviceType.CAMERA),
+        services=(ServiceResult(80, Protocol.HTTP, fields={"http.title": "acme p2p setup"}),),
+    )
+    mine = [c for c in sigs.cloud if c.id == "acme-p2p"]
+    _, exposure = build_exposure([], [acme], scanned=set(), in_scope=set(), cloud=mine)
+    (path,) = exposure.paths
+    assert path.service == "ACME P2P"
+    assert path.confidence is Confidence.FIRM
+    assert path.caveat == "http.title names it; the camera keeps a session to ACME's relay"
+    _, shipped = build_exposure([], [acme], scanned=set(), in_scope=set())
+    assert [p.service for p in shipped.paths] == ["XMEye P2P cloud"]  # Xiongmai: inferred
