@@ -37,12 +37,14 @@ from scanner.router.cloud import cloud_services_of, shipped_cloud_services
 __all__ = [
     "FORWARD_FINDING",
     "ROUTER_FINDING",
+    "UDP_NOT_PROBED",
     "build_exposure",
     "reach",
 ]
 
 FORWARD_FINDING = "internet-port-forward"
 ROUTER_FINDING = "upnp-igd-open"
+UDP_NOT_PROBED = "UDP forward, not probed"  # the words a UDP forward's path ends with
 
 # Weaknesses that turn "reachable from the internet" into "anyone on the internet is in".
 _CRITICAL_PREFIXES = ("default-credentials-", "listed-credentials-", "accepts-any-credentials-")
@@ -168,7 +170,10 @@ def _forward_path(
     confidence, caveat = reach(router)
     target = f"{forward.internal_client}:{forward.internal_port}"
     services = _services_at(host, forward) if host else []
-    findings = _findings_at(host, forward, services) if host else []
+    # camsweep scans forwarded TCP ports only: a UDP forward with no UDP answer on record (vendor
+    # discovery's) was not looked at, so the TCP findings on the same port number are not its.
+    unprobed_udp = forward.protocol != "TCP" and not services
+    findings = _findings_at(host, forward, services) if host and not unprobed_udp else []
     device = _device_words(host) if host else ""
     what = _service_words(services)
     weaknesses = tuple(f.title for f in sorted(findings, key=lambda f: -f.severity.rank))
@@ -185,6 +190,8 @@ def _forward_path(
         severity = Severity.LOW
         if not in_scope:
             weaknesses = (f"not scanned: {forward.internal_client} is outside the targets",)
+        elif unprobed_udp:
+            weaknesses = (f"{UDP_NOT_PROBED}: camsweep scans forwarded TCP ports only",)
         elif scanned:
             weaknesses = ("nothing answered there when camsweep tried (a stale forward?)",)
         else:
