@@ -3,13 +3,21 @@
     python -m fuzz --list                     the targets
     python -m fuzz                            every target, 60 s each (libFuzzer's own loop)
     python -m fuzz rtsp onvif --seconds 600   some targets, longer
-    python -m fuzz --runs 2000 --jobs 2       a short bounded run (what CI does)
-    python -m fuzz --corpus fuzz/corpus       keep what libFuzzer learns between runs
+    python -m fuzz --together --seconds 30    every target in one process (what CI does)
+    python -m fuzz --replay                   every saved crash and corpus input, no atheris
+    python -m fuzz --replay FILE TARGET       one input through one target
+
+The corpora live in the repository, fuzz/corpus/<target>/ (``--corpus`` for another folder):
+each run starts where the last one stopped, and a run's new inputs are written back there
+(commit them; CI's run works on a copy). ``--together`` feeds every target's corpus into one
+process and sorts what it learns back into the per-target folders. fuzz/crashes/<target>/
+holds every input that once crashed a target; ``--replay`` runs them and the corpora through
+their targets in this process, as tests/fuzz/test_replay.py does in the suite.
 
 Each target runs in its own process (libFuzzer owns the process it runs in), with camsweep's
 modules instrumented for coverage, a per-input timeout (a hang is a finding too) and an RSS
 limit (so is a memory blow-up). A crash leaves the input that caused it in ``--artifacts``
-(default ``fuzz/artifacts``); replay it with ``python -m fuzz --replay FILE TARGET``.
+(default ``fuzz/artifacts``): add it to fuzz/crashes/<target>/ once fixed.
 Exit codes: 0 every target ran clean; 1 a target crashed, hung or blew its memory limit;
 2 usage (unknown target, atheris not installed).
 """
@@ -19,17 +27,25 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import hashlib
 import importlib
 import importlib.util
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_CRASH, EXIT_USAGE = 0, 1, 2
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+CRASHES = HERE / "crashes"
+# Non-ASCII digits and the headers numbers follow: libFuzzer inserts these whole, so a two-byte
+# UTF-8 '²' in a Content-Length takes it seconds instead of hours (issue #19).
+DICTIONARY = HERE / "lookalikes.dict"
 _PER_INPUT_TIMEOUT = 10  # seconds one input may take before libFuzzer calls it a hang
 _RSS_LIMIT_MB = 2048
 _MAX_LEN = 16 * 1024
@@ -102,6 +118,42 @@ def _seeds(name: str) -> tuple[bytes, ...]:
     return TARGETS[name].seeds
 
 
+def _inputs(folder: Path) -> Iterator[Path]:
+    if folder.is_dir():
+        yield from sorted(p for p in folder.iterdir() if p.is_file())
+
+
+def _keep(folder: Path, data: bytes) -> None:
+    """Add one input to a corpus folder under its content's name (libFuzzer's own naming)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    if not path.exists():
+        path.write_bytes(data)
+
+
+def _together_corpus(corpus_root: Path, into: Path) -> None:
+    """One corpus for the ``all`` target: every target's inputs (and the inputs that once
+    crashed it) behind its index byte."""
+    from fuzz.targets import TARGETS  # noqa: PLC0415
+
+    for index, name in enumerate(TARGETS):
+        for folder in (corpus_root / name, CRASHES / name):
+            for path in _inputs(folder):
+                _keep(into, bytes((index,)) + path.read_bytes())
+
+
+def _sort_back(together: Path, corpus_root: Path) -> None:
+    """What the ``all`` run holds goes back to the corpus of the target its first byte chose
+    (what came from there is already there under the same name)."""
+    from fuzz.targets import TARGETS  # noqa: PLC0415
+
+    names = list(TARGETS)
+    for path in _inputs(together):
+        data = path.read_bytes()
+        if data:
+            _keep(corpus_root / names[data[0] % len(names)], data[1:])
+
+
 def _run_target(
     name: str,
     *,
@@ -111,18 +163,24 @@ def _run_target(
     runs: int | None,
     log_dir: Path,
 ) -> Outcome:
-    corpus = corpus_root / name
-    corpus.mkdir(parents=True, exist_ok=True)
-    for index, seed in enumerate(_seeds(name)):
-        seed_file = corpus / f"seed-{index}"
-        if not seed_file.exists():
-            seed_file.write_bytes(seed)
+    if name == _ALL:
+        corpus = log_dir / "together-corpus"
+        _together_corpus(corpus_root, corpus)
+    else:
+        corpus = corpus_root / name
+    for seed in _seeds(name):
+        _keep(corpus, seed)
     artifacts.mkdir(parents=True, exist_ok=True)
+    # The inputs that once crashed this target seed every run (read-only: libFuzzer writes new
+    # inputs to the first folder only), so a regression is found at once, not by luck.
+    crashes = [str(CRASHES / name)] if name != _ALL and (CRASHES / name).is_dir() else []
     args = [
         str(corpus),
+        *crashes,
         f"-timeout={_PER_INPUT_TIMEOUT}",
         f"-rss_limit_mb={_RSS_LIMIT_MB}",
         f"-max_len={_MAX_LEN}",
+        f"-dict={DICTIONARY}",
         f"-artifact_prefix={artifacts}/{name}-",
         "-print_final_stats=1",
     ]
@@ -143,6 +201,9 @@ def _run_target(
             kept = artifacts / f"{name}.log"
             shutil.copyfile(log, kept)
             return Outcome(name, ok=False, detail=f"did not finish within {wall:g}s (see {kept})")
+        finally:
+            if name == _ALL:
+                _sort_back(corpus, corpus_root)
     if proc.returncode == 0:
         return Outcome(name, ok=True, detail=_stats(log))
     crashes = sorted(str(p) for p in artifacts.glob(f"{name}-*") if p.suffix != ".log")
@@ -171,6 +232,43 @@ def _replay(path: Path, name: str) -> int:
     return EXIT_OK
 
 
+def saved_inputs(*roots: Path) -> Iterator[tuple[str, Path]]:
+    """(target, file) for every input kept under ``<root>/<target>/``."""
+    from fuzz.targets import TARGETS  # noqa: PLC0415
+
+    for root in roots:
+        for name in TARGETS:
+            for path in _inputs(root / name):
+                yield name, path
+
+
+def _replay_all(roots: Sequence[Path]) -> int:
+    """Every saved crash and corpus input through its target; a failure is printed, not raised."""
+    from fuzz.targets import TARGETS, run_one  # noqa: PLC0415
+
+    unknown = sorted(
+        folder.name
+        for root in roots
+        if root.is_dir()
+        for folder in root.iterdir()
+        if folder.is_dir() and folder.name not in TARGETS
+    )
+    if unknown:
+        print(f"fuzz: inputs kept for unknown target(s): {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    count, failed = 0, 0
+    for name, path in saved_inputs(*roots):
+        count += 1
+        try:
+            run_one(TARGETS[name], path.read_bytes())
+        except Exception as exc:  # noqa: BLE001 - every failure is listed, then exit 1
+            failed += 1
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            print(f"FAIL  {name:<18} {path}: {exc!r} at {where.filename}:{where.lineno}")
+    print(f"fuzz: replayed {count} saved inputs, {failed} failed")
+    return EXIT_CRASH if failed else EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n")[0])
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="default: every target")
@@ -179,9 +277,18 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument("--seconds", type=float, help="time per target (default 60)")
     budget.add_argument("--runs", type=int, help="inputs per target (a bounded, CI-sized run)")
     parser.add_argument("--jobs", type=int, default=1, help="targets fuzzed at once")
-    parser.add_argument("--corpus", type=Path, help="corpus folder kept between runs")
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="corpus root kept between runs (fuzz/corpus)"
+    )
     parser.add_argument("--artifacts", type=Path, default=Path("fuzz/artifacts"))
-    parser.add_argument("--replay", type=Path, metavar="FILE", help="run FILE through TARGET")
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        nargs="?",
+        const=Path(),
+        metavar="FILE",
+        help="run FILE through TARGET; alone: every saved crash and corpus input",
+    )
     parser.add_argument("--selftest", action="store_true", help="check that crashes are caught")
     parser.add_argument(
         "--together",
@@ -204,8 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for target in TARGETS.values():
             print(f"{target.name:<18} {target.description}")
         return EXIT_OK
+    if args.replay == Path() and not args.targets:
+        return _replay_all([CRASHES, args.corpus])
     if args.replay is not None:
-        if len(args.targets) != 1:
+        if len(args.targets) != 1 or args.replay == Path():
             print("fuzz: --replay FILE takes exactly one TARGET", file=sys.stderr)
             return EXIT_USAGE
         return _replay(args.replay, args.targets[0])
@@ -225,7 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = None if args.runs is not None else (args.seconds or 60.0)
     work = Path(tempfile.mkdtemp(prefix="camsweep-fuzz-"))
     try:
-        corpus_root = args.corpus or work / "corpus"
+        # The selftest's crash seed must not land in the kept corpora.
+        corpus_root = work / "corpus" if args.selftest else args.corpus
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = [
                 pool.submit(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from scanner.credentials.custom import CredentialFileError, parse_creds
 from scanner.discover.mdns import parse_txt, services_from_records
 from scanner.discover.neighbours import parse_proc_net_arp
+from scanner.discover.nmap_xml import NmapReportError, parse_nmap_xml
 from scanner.discover.oui import normalize_mac
 from scanner.discover.ssdp import description_url, parse_description, parse_ssdp, ssdp_fields
 from scanner.discover.vendor.catalog import load_catalog
@@ -28,7 +29,6 @@ from scanner.discover.vendor.frames import FRAMINGS, FrameError
 from scanner.discover.wsdiscovery import onvif_fields, parse_scopes, parse_wsd
 from scanner.lab.wire import LabProtocolError, content_length, parse_request_head
 from scanner.match.versions import VersionError, parse_version
-from scanner.nmap import NmapReportError, parse_nmap_xml
 from scanner.probe.auth import parse_www_authenticate, strongest
 from scanner.probe.banner import printable, sniff_protocol
 from scanner.probe.http import decode_html, extract_title
@@ -364,7 +364,20 @@ TARGETS: dict[str, Target] = {
             "nmap_xml",
             _nmap_xml,
             (NmapReportError,),
-            (b'<?xml version="1.0"?><nmaprun scanner="nmap"><runstats/></nmaprun>', _BOMB_SEED),
+            (
+                b'<?xml version="1.0"?><nmaprun scanner="nmap"><runstats/></nmaprun>',
+                _BOMB_SEED,
+                # Numbers where nmap writes them: port ids, confidence, OS accuracy, times
+                # (issue #19's strategies swap these digits for look-alikes).
+                b'<?xml version="1.0"?><nmaprun scanner="nmap" start="1795800617" '
+                b'version="7.93"><scaninfo type="syn" protocol="tcp" numservices="1" '
+                b'services="554"/><host><status state="up"/><address addr="198.18.0.7" '
+                b'addrtype="ipv4"/><ports><port protocol="tcp" portid="554"><state '
+                b'state="open"/><service name="rtsp" conf="10"/></port></ports><os><osmatch '
+                b'name="Linux" accuracy="96"/></os></host><runstats><finished '
+                b'time="1795800700" elapsed="83.1"/><hosts up="1" down="0" total="1"/>'
+                b"</runstats></nmaprun>",
+            ),
             "nmap XML reports (--from-nmap)",
         ),
         Target(
@@ -386,7 +399,12 @@ TARGETS: dict[str, Target] = {
             "inventory",
             _inventory,
             (InventoryError,),
-            (b"version: 1\ndevices:\n  - ip: 192.0.2.1\n",),
+            (
+                b"version: 1\ndevices:\n  - ip: 192.0.2.1\n",
+                b"devices:\n  - name: door\n    ip: 198.18.0.11\n    mac: '00:11:22:33:44:55'\n"
+                b"accepted:\n  - finding: telnet-open\n    device: door\n    port: 23\n"
+                b"    reason: rig\n    expires: 2027-03-31\n",
+            ),
             "--inventory files (YAML)",
         ),
         Target(

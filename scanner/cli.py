@@ -29,7 +29,9 @@ from scanner.config import (
     VendorOptions,
 )
 from scanner.credentials.custom import CredentialFileError, read_creds
+from scanner.digits import ascii_decimal
 from scanner.discover.mdns import signature_service_types
+from scanner.discover.nmap_xml import NmapScan, plan_targets, read_nmap_report
 from scanner.discover.vendor.catalog import CatalogError, load_catalog
 from scanner.lab import RunningLab, default_devices, describe, start_lab
 from scanner.lab.hostile import describe_personas, start_hostile
@@ -38,14 +40,8 @@ from scanner.lab.netns import NetnsError, run_netns_lab
 from scanner.match import SignatureError, SignatureSet, lint_paths, load_signatures, run_examples
 from scanner.match.oui import camera_oui_class
 from scanner.models import Host, Report, Severity
-from scanner.nmap import (
-    NmapOptions,
-    NmapScan,
-    find_nmap,
-    plan_targets,
-    read_nmap_report,
-)
 from scanner.pipeline import ScanObserver, ScanProgress, scan, with_profile_defaults
+from scanner.probe.nmap import NmapOptions, find_nmap
 from scanner.report.formats import FORMATS as REPORT_FORMATS
 from scanner.report.formats import (
     RenderOptions,
@@ -629,10 +625,9 @@ def _scan_seconds(text: str) -> float | None:
 
 def _whole(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        value = ascii_decimal(text.strip())  # int() would read '٣' as 3 (issue #19)
+        if value is None:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be {low}-{high}: {text!r}")
         return value

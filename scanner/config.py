@@ -9,11 +9,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.credentials.custom import CustomPair
-from scanner.models import Protocol
+from scanner.models import CustomPair, Protocol
 
 if TYPE_CHECKING:
-    from scanner.nmap import NmapOptions
+    from scanner.probe.nmap import NmapOptions
     from scanner.router.config import RouterOptions
     from scanner.targets import TargetRange
 

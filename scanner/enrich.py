@@ -29,8 +29,8 @@ from scanner.models import (
     Protocol,
     ServiceResult,
 )
-from scanner.nmap import NmapSupport
 from scanner.probe.context import ProbeContext
+from scanner.probe.nmap import NmapSupport
 from scanner.registry import HostJob, HostProbe, LanSearch, PortProbe
 from scanner.router.stage import router_enricher
 from scanner.transport import UdpSeam

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scanner.checks import credential_findings
 from scanner.config import ScanConfig
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
+from scanner.credentials.findings import credential_findings
 from scanner.credentials.order import (
     candidate_pairs,
     credential_note,

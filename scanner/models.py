@@ -176,6 +176,18 @@ class DiscoveryRun:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomPair:
+    """A username/password pair from the user's --creds list (scanner/credentials/custom.py)."""
+
+    username: str
+    password: str
+    protocols: frozenset[str]  # empty: every protocol
+
+    def applies_to(self, protocol: str) -> bool:
+        return not self.protocols or protocol in self.protocols
+
+
+@dataclass(frozen=True, slots=True)
 class Host:
     ip: str
     mac: str | None = None

@@ -24,13 +24,12 @@ from datetime import UTC, datetime
 from typing import Protocol as TypingProtocol
 
 from scanner import __version__
-from scanner.active import run_active_checks
-from scanner.checks import exposure_findings, vendor_port_findings
 from scanner.config import ScanConfig
 from scanner.discover.tcp import sweep_host
 from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.logins import check_host_credentials
 from scanner.match.engine import SignatureSet
+from scanner.match.exposure import exposure_findings, vendor_port_findings
 from scanner.match.generic import warm_up
 from scanner.models import (
     DiscoveryRun,
@@ -41,6 +40,7 @@ from scanner.models import (
     Report,
     ServiceResult,
 )
+from scanner.probe.active import run_active_checks
 from scanner.probe.context import ProbeContext
 from scanner.probing import HostProber
 from scanner.registry import ProbeRegistry, default_registry

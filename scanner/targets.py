@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.digits import ascii_decimal
 from scanner.models import PORT_PROTOCOLS, Protocol
 
 LARGE_SCAN = 4096  # addresses; more needs --allow-large
@@ -91,9 +92,10 @@ def parse_target(spec: str) -> TargetRange:
             if "." in end_text:
                 last = IPv4(end_text)
             else:
-                if not end_text.isdigit() or int(end_text) > 255:
+                end = ascii_decimal(end_text, max_digits=3, high=255)
+                if end is None:
                     raise TargetError(f"bad range end {end_text!r} in target {spec!r}")
-                last = IPv4(int(first) & 0xFFFFFF00 | int(end_text))
+                last = IPv4(int(first) & 0xFFFFFF00 | end)
             if int(last) < int(first):
                 raise TargetError(f"range {spec!r} ends before it starts")
             return TargetRange(first, last, text)
@@ -212,12 +214,11 @@ def parse_ports(spec: str) -> tuple[tuple[int, ...], dict[int, Protocol]]:
             if protocol is None:
                 names = ", ".join(_PORT_PROTOCOLS)
                 raise TargetError(f"unknown protocol {proto_text!r} in --ports (one of {names})")
-        low_text, _, high_text = item.partition("-")
-        try:
-            low = int(low_text)
-            high = int(high_text) if high_text else low
-        except ValueError:
-            raise TargetError(f"bad port {item!r} in --ports") from None
+        low_text, _, high_text = (part.strip() for part in item.partition("-"))
+        low = ascii_decimal(low_text)
+        high = ascii_decimal(high_text) if high_text else low
+        if low is None or high is None:
+            raise TargetError(f"bad port {item!r} in --ports")
         if not (1 <= low <= high <= 65535):
             raise TargetError(f"port {item!r} is outside 1-65535")
         if high - low + 1 + len(ports) > MAX_PORTS:
@@ -243,9 +244,8 @@ def default_interface(proc_net_route: str) -> str | None:
         if len(cols) < 8:
             continue
         iface, destination, mask = cols[0], cols[1], cols[7]
-        try:
-            metric = int(cols[6])
-        except ValueError:
+        metric = ascii_decimal(cols[6])
+        if metric is None:
             continue
         if destination == "00000000" and mask == "00000000" and (best is None or metric < best[0]):
             best = (metric, iface)

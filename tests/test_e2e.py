@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from scanner.config import ScanConfig, Timeouts, VendorOptions
 from scanner.lab import RunningLab, default_devices, start_lab
-from scanner.match import SignatureSet, load_signatures
+from scanner.match import SignatureSet
 from scanner.models import DeviceType, Host, Protocol, Report, Severity
 from scanner.pipeline import scan
 from scanner.report.json_report import render_json
@@ -23,11 +23,6 @@ from scanner.targets import resolve_targets
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report-schema.json").read_text())
 PREFIX = "127.77.9"
-
-
-@pytest.fixture(scope="module")
-def signatures() -> SignatureSet:
-    return load_signatures()
 
 
 @pytest_asyncio.fixture

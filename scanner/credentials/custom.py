@@ -7,8 +7,13 @@ One pair a line, ``username:password`` (the password may be empty, and may itsel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+# The pair is shared data (config.py carries the list), so it lives in models; it is re-exported
+# here for the code that reads --creds files.
+from scanner.models import CustomPair
+
+__all__ = ["CredentialFileError", "CustomPair", "parse_creds", "read_creds"]
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_PAIRS = 10_000
@@ -17,16 +22,6 @@ PROTOCOLS = frozenset({"rtsp", "http", "telnet", "onvif"})
 
 class CredentialFileError(ValueError):
     """A problem with a --creds file, worded as ``file:line: what``."""
-
-
-@dataclass(frozen=True, slots=True)
-class CustomPair:
-    username: str
-    password: str
-    protocols: frozenset[str]  # empty: every protocol
-
-    def applies_to(self, protocol: str) -> bool:
-        return not self.protocols or protocol in self.protocols
 
 
 def parse_creds(text: str, source: str = "<creds>") -> tuple[CustomPair, ...]:

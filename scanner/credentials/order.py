@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from scanner.credentials.checker import CredentialCheck
-from scanner.discover.identity import known_vendor
 from scanner.match.engine import SignatureSet
+from scanner.match.identity import known_vendor
 from scanner.match.schema import GENERIC
 from scanner.models import DeviceType, Identification, Protocol
 

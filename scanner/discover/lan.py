@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 from scanner.config import DiscoveryOptions
 from scanner.discover.arp import INTER, MAX_ARP_TARGETS, MAX_WAIT, ArpUnavailable, arp_sweep
 from scanner.discover.base import Sighting
-from scanner.discover.identity import enrich_identification
 from scanner.discover.mdns import mdns_browse
 from scanner.discover.neighbours import Neighbour, read_neighbours
 from scanner.discover.oui import mac_vendor, oui
@@ -33,6 +32,7 @@ from scanner.discover.passive import PassiveUnavailable, listen
 from scanner.discover.ssdp import ssdp_search
 from scanner.discover.wsdiscovery import wsd_probe
 from scanner.match.engine import SignatureSet
+from scanner.match.identity import enrich_identification
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
 from scanner.probe.context import ProbeContext
 from scanner.targets import TargetRange

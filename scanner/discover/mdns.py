@@ -39,11 +39,11 @@ __all__ = [
 
 MDNS_PORT = 5353
 META_QUERY = "_services._dns-sd._udp.local."
-# Types cameras announce (the issue's list): RTSP streams, Axis' own, web UIs, HomeKit
-# accessories (HomeKit cameras are category 17) and ONVIF.
+# Protocol-level types any camera may announce: RTSP streams, web UIs, HomeKit accessories
+# (HomeKit cameras are category 17) and ONVIF. A vendor's own type (Axis' _axis-video._tcp) is
+# vendor knowledge: it comes from the signatures that match on it (signature_service_types).
 CAMERA_SERVICE_TYPES = (
     "_rtsp._tcp.local.",
-    "_axis-video._tcp.local.",
     "_http._tcp.local.",
     "_hap._tcp.local.",
     "_onvif._tcp.local.",

@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.digits import ascii_hex
 from scanner.discover.oui import normalize_mac
 
 __all__ = ["Neighbour", "parse_proc_net_arp", "read_neighbours"]
@@ -43,9 +44,13 @@ def parse_proc_net_arp(text: str) -> dict[str, Neighbour]:
         ip, flags, hw, device = cols[0], cols[2], cols[3], cols[5]
         try:
             address = ipaddress.IPv4Address(ip)
-            complete = int(flags, 16) & _ATF_COM
         except ValueError:
             continue
+        # The kernel writes flags as "0x%x" (net/ipv4/arp.c, arp_format_neigh_entry).
+        flag_bits = ascii_hex(flags.removeprefix("0x"), max_digits=8)
+        if flag_bits is None:
+            continue
+        complete = flag_bits & _ATF_COM
         mac = normalize_mac(hw)
         if not complete or mac is None:
             continue

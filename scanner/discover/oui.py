@@ -30,8 +30,9 @@ _DOTTED = re.compile(r"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")  # Cis
 _MAX_VENDOR_CHARS = 128
 
 
-def normalize_mac(text: str) -> str | None:
-    """``AA:BB:CC:DD:EE:FF`` (upper case) from the usual spellings, or None when it is not one.
+def normalize_mac(text: str | None) -> str | None:
+    """``AA:BB:CC:DD:EE:FF`` (upper case) from the usual spellings, or None when it is not one:
+    the one MAC normaliser (discovery, nmap reports, baselines and inventories all use it).
 
     The all-zero and broadcast addresses are not host addresses (the kernel writes zeros for an
     unresolved neighbour) and give None too.

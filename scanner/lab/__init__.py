@@ -9,6 +9,7 @@ from scanner.lab.auth import AuthKind, AuthPolicy, DigestOptions, Lockout
 from scanner.lab.devices import (
     KINDS,
     DeviceSpec,
+    RunningDevice,
     ServiceSpec,
     default_devices,
     describe,
@@ -16,7 +17,7 @@ from scanner.lab.devices import (
 )
 from scanner.lab.httpd import HttpConfig, HttpRoute, redirect
 from scanner.lab.rtspd import RtspConfig, RtspRoute
-from scanner.lab.runner import RunningDevice, RunningLab, serve_forever, start_lab
+from scanner.lab.runner import RunningLab, serve_forever, start_lab
 from scanner.lab.silent import SilentConfig
 from scanner.lab.telnetd import TelnetConfig
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from scanner.digits import ascii_hex
 from scanner.lab.wire import LabProtocolError
 
 _HASHES: dict[str, Callable[[bytes], str]] = {
@@ -297,10 +298,10 @@ class Authenticator:
         if len(nonce) != _NONCE_TS_HEX + _NONCE_MAC_HEX:
             return None
         stamp, mac = nonce[:_NONCE_TS_HEX], nonce[_NONCE_TS_HEX:]
-        try:
-            issued = int(stamp, 16) / 1000
-        except ValueError:
+        issued_ms = ascii_hex(stamp, max_digits=_NONCE_TS_HEX)
+        if issued_ms is None:
             return None
+        issued = issued_ms / 1000
         if not secrets.compare_digest(mac.encode("ascii", "replace"), self._mac(stamp).encode()):
             return None
         age = (self._clock() - self._epoch) - issued

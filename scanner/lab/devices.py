@@ -12,7 +12,6 @@ import itertools
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from scanner.lab.auth import AuthKind, AuthPolicy, DigestOptions, Lockout
 from scanner.lab.httpd import HttpConfig, HttpRoute, redirect
@@ -22,9 +21,6 @@ from scanner.lab.silent import SilentConfig
 from scanner.lab.telnetd import TelnetConfig
 from scanner.lab.vendord import Cs2Answer, DhipAnswer, SadpAnswer, SofiaAnswer, VendorAnswer
 from scanner.models import DeviceType, Protocol
-
-if TYPE_CHECKING:
-    from scanner.lab.runner import RunningDevice
 
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 
@@ -145,6 +141,23 @@ class DeviceSpec:
 
     def service(self, protocol: Protocol) -> ServiceSpec | None:
         return next((s for s in self.services if s.protocol is protocol), None)
+
+
+@dataclass
+class RunningDevice:
+    """A device of a running lab: its spec and the port each standard port is served on."""
+
+    spec: DeviceSpec
+    ports: dict[int, int] = field(default_factory=dict)  # standard port -> bound port
+    udp_ports: dict[int, int] = field(default_factory=dict)  # vendor discovery: standard -> bound
+
+    @property
+    def ip(self) -> str:
+        return self.spec.ip
+
+    def port(self, standard: int) -> int:
+        """The bound port serving what the device offers on ``standard``."""
+        return self.ports[standard]
 
 
 def favicon(rgb: tuple[int, int, int]) -> bytes:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from scanner.digits import ascii_decimal
 from scanner.lab.runner import RunningLab
 from scanner.lab.wire import (
     LabProtocolError,
@@ -43,7 +44,7 @@ __all__ = [
 _IDLE = 5.0
 _MAX_REQUESTS_PER_CONNECTION = 2000
 _LOOP_LIMIT = 100_000  # "endless" stops somewhere, so the lab itself stays bounded
-_SOAP_ACTION = re.compile(r'"?urn:schemas-upnp-org:service:(WAN(?:IP|PPP)Connection):\d#(\w+)"?')
+_SOAP_ACTION = re.compile(r'"?urn:schemas-upnp-org:service:(WAN(?:IP|PPP)Connection):[0-9]#(\w+)"?')
 _READS = {
     "GetGenericPortMappingEntry",
     "GetListOfPortMappings",
@@ -260,8 +261,8 @@ class IgdRouter:
             return self._respond(service, action, {"NewExternalIPAddress": self.external_ip})
         if action == "GetGenericPortMappingEntry":
             index_text = _arg(body, "NewPortMappingIndex")
-            index_ok = index_text.isascii() and index_text.isdigit()
-            entry = self._entry(int(index_text)) if index_ok else None
+            index = ascii_decimal(index_text)
+            entry = self._entry(index) if index is not None else None
             if entry is None:
                 return 500, _fault(713, "SpecifiedArrayIndexInvalid")
             return self._respond(service, action, _entry_fields(entry))

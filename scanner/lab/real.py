@@ -356,7 +356,7 @@ def real_hosts() -> tuple[RealHost, ...]:
     )  # fmt: skip
 
 
-_REFUSAL_WAIT = re.compile(r"refused \('[^']*'\)(?:, [a-z ]+)? after (\d+\.\d+)s")
+_REFUSAL_WAIT = re.compile(r"refused \('[^']*'\)(?:, [a-z ]+)? after ([0-9]+\.[0-9]+)s")
 
 
 def refusal_waits(report: Mapping[str, Any]) -> dict[str, list[float]]:

@@ -13,6 +13,7 @@ import secrets
 import struct
 from dataclasses import dataclass
 
+from scanner.digits import ascii_decimal
 from scanner.lab.auth import Authenticator, AuthPolicy, AuthResult, request_path
 from scanner.lab.sdp import build_sdp
 from scanner.lab.wire import (
@@ -119,7 +120,7 @@ def _strip_track(path: str) -> str:
 
 RTP_PACKETS_AFTER_PLAY = 3
 _SESSION = re.compile(rb"\r\nSession: *([A-Za-z0-9$\-_.+]+)")
-_INTERLEAVED = re.compile(r"interleaved=(\d{1,3})", re.IGNORECASE)
+_INTERLEAVED = re.compile(r"interleaved=([0-9]{1,3})", re.IGNORECASE)
 
 
 def _session_of(reply: bytes) -> str | None:
@@ -213,10 +214,11 @@ class RtspServer:
     def respond(self, request: Request, sessions: dict[str, str]) -> tuple[bytes, bool]:
         """The answer to one parsed request, and whether to keep reading this connection."""
         cseq = request.header("cseq")
+        valid_cseq = cseq is not None and ascii_decimal(cseq, max_digits=10) is not None
         if request.version != "RTSP/1.0":
             # Section 7.1.1 code 505; an HTTP client on the RTSP port lands here too.
-            return self._response(505, cseq if cseq and cseq.isdigit() else None), False
-        if cseq is None or not cseq.isdigit() or len(cseq) > 10:
+            return self._response(505, cseq if valid_cseq else None), False
+        if cseq is None or not valid_cseq:
             # Section 12.17: CSeq MUST be present in every request.
             return self._response(400, None), True
         method = request.method

@@ -16,10 +16,9 @@ import logging
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 
 from scanner.lab.auth import Authenticator, AuthPolicy, LoginGuard
-from scanner.lab.devices import LOOPBACK, DeviceSpec, ServiceSpec, default_devices
+from scanner.lab.devices import LOOPBACK, DeviceSpec, RunningDevice, ServiceSpec, default_devices
 from scanner.lab.httpd import HttpConfig, HttpServer
 from scanner.lab.onvifd import OnvifResponder
 from scanner.lab.rtspd import RtspConfig, RtspServer
@@ -43,21 +42,6 @@ _EPHEMERAL_TRIES = 32
 _BIG_LAB_SERVICES = 256  # above this many sockets, lift the open-files soft limit
 
 Handler = Callable[[LabStream], Awaitable[None]]
-
-
-@dataclass
-class RunningDevice:
-    spec: DeviceSpec
-    ports: dict[int, int] = field(default_factory=dict)  # standard port -> bound port
-    udp_ports: dict[int, int] = field(default_factory=dict)  # vendor discovery: standard -> bound
-
-    @property
-    def ip(self) -> str:
-        return self.spec.ip
-
-    def port(self, standard: int) -> int:
-        """The bound port serving what the device offers on ``standard``."""
-        return self.ports[standard]
 
 
 async def shut_down(servers: Sequence[asyncio.Server], tasks: set[asyncio.Task[None]]) -> None:

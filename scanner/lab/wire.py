@@ -12,6 +12,8 @@ import contextlib
 from dataclasses import dataclass
 from email.utils import formatdate
 
+from scanner.digits import ascii_decimal
+
 MAX_HEADERS = 64
 MAX_HEAD_BYTES = 8 * 1024
 MAX_BODY_BYTES = 64 * 1024
@@ -95,9 +97,10 @@ def content_length(request: Request) -> int:
     values = request.header_all("content-length")
     if not values:
         return 0
-    if len(set(values)) != 1 or not values[0].isdigit() or len(values[0]) > 9:
+    length = ascii_decimal(values[0]) if len(set(values)) == 1 else None
+    if length is None:
         raise LabProtocolError("invalid Content-Length")
-    return int(values[0])
+    return length
 
 
 def http_date() -> str:

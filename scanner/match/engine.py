@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from scanner.match.matchers import MAX_VALUE_CHARS, Matcher
+from scanner.match.matchers import MAX_VALUE_CHARS, Matcher, combine
 from scanner.match.schema import (
     GENERIC,
     CloudService,
@@ -130,25 +130,21 @@ def evaluate(fp: Fingerprint, ev: Evidence) -> FingerprintHit | None:
     if any(port not in ev.open_ports for port in fp.ports):
         return None
     lines: list[str] = []
-    passed: list[bool] = []
     model: str | None = None
     firmware: str | None = None
-    for matcher in fp.matchers:
-        hit = _first_hit(matcher, ev)
-        if matcher.negative:
-            passed.append(hit is None)
-            continue
-        passed.append(hit is not None)
-        if hit is None:
-            continue
-        port, value, text, groups = hit
+    hits = combine(
+        fp.matchers,
+        require_all=fp.condition is Condition.AND,
+        find=lambda matcher: _first_hit(matcher, ev),
+    )
+    if hits is None:
+        return None
+    for matcher, (port, value, text, groups) in hits:
         shown = f"= {_quote(value)}" if text == value else f"contains {_quote(text)}"
         lines.append(f"{_where(matcher.field, port)} {shown}")
         got_model, got_firmware = _extracted(groups)
         model = model or got_model
         firmware = firmware or got_firmware
-    if fp.matchers and not (all(passed) if fp.condition is Condition.AND else any(passed)):
-        return None
     lines.extend(f"port {port} open" for port in fp.ports)
     for extractor in fp.extract:
         if model is not None and firmware is not None:

@@ -204,7 +204,7 @@ def _model_token(text: str, start: int, end: int) -> str:
     ("AXIS M1031-W ..." -> "M1031-W"), read to its end."""
     pos = start
     for token in text[start:end].split():
-        if any(ch.isdigit() for ch in token):
+        if any("0" <= ch <= "9" for ch in token):  # ASCII digits only (issue #19)
             pos = text.index(token, pos)
             break
         pos = text.index(token, pos) + len(token)

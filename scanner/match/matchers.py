@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "EXTRACT_GROUPS",
@@ -20,6 +22,7 @@ __all__ = [
     "Found",
     "MatchKind",
     "Matcher",
+    "combine",
     "compile_regex",
     "is_known_field",
     "nested_quantifier",
@@ -137,8 +140,9 @@ class MatchKind(StrEnum):
 
 # --- the static regex check ----------------------------------------------------------------------
 
-_UNBOUNDED_BRACE = re.compile(r"\{\s*\d*\s*,\s*\}")
-_BRACE = re.compile(r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
+# [0-9], not \d: re reads only ASCII digits as a repeat count.
+_UNBOUNDED_BRACE = re.compile(r"\{\s*[0-9]*\s*,\s*\}")
+_BRACE = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
 
 
 def _skip_class(pattern: str, i: int) -> int:
@@ -360,3 +364,29 @@ class Matcher:
     def describe(self) -> str:
         neg = "not " if self.negative else ""
         return f"{self.field} {neg}{self.kind.value} {self.value!r}"
+
+
+_Hit = TypeVar("_Hit")
+
+
+def combine(
+    matchers: Sequence[Matcher], *, require_all: bool, find: Callable[[Matcher], _Hit | None]
+) -> list[tuple[Matcher, _Hit]] | None:
+    """The one way a signature's matchers combine (its ``condition``), for fingerprints, OUI
+    names and active checks alike: every matcher is asked through ``find``; a ``negative`` one
+    passes when it finds nothing; ``require_all`` (``and``) needs every one to pass, otherwise
+    (``or``) one is enough, and no matchers at all pass. Returns what the positive matchers
+    found, in order, when the condition holds; None when it does not."""
+    passed: list[bool] = []
+    hits: list[tuple[Matcher, _Hit]] = []
+    for matcher in matchers:
+        hit = find(matcher)
+        if matcher.negative:
+            passed.append(hit is None)
+            continue
+        passed.append(hit is not None)
+        if hit is not None:
+            hits.append((matcher, hit))
+    if matchers and not (all(passed) if require_all else any(passed)):
+        return None
+    return hits

@@ -250,7 +250,7 @@ def _substitute(template: str, found: re.Match[str]) -> str:
         except (IndexError, ValueError):
             return ""
 
-    text = re.sub(r"\$(\d)", group, template)
+    text = re.sub(r"\$([0-9])", group, template)
     text = re.sub(r"\$[A-Za-z]+\([^)]*\)", "", text)  # $P(), $SUBST(): helpers we do not run
     return " ".join(text.split())
 

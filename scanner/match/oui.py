@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 
 from scanner.match.engine import SignatureSet
-from scanner.match.matchers import Matcher, MatchKind
+from scanner.match.matchers import Matcher, MatchKind, combine
 from scanner.match.schema import GENERIC, Condition, Fingerprint
 from scanner.models import DeviceType
 
@@ -130,5 +130,9 @@ def _hit(matcher: Matcher, text: str) -> bool:
 def _names(fp: Fingerprint, organisation: str) -> bool:
     """``evaluate`` for a fingerprint whose matchers all read ``mac.vendor``, without building
     evidence for each of the registry's tens of thousands of organisations."""
-    passed = [_hit(m, organisation) != m.negative for m in fp.matchers]
-    return all(passed) if fp.condition is Condition.AND else any(passed)
+    found = combine(
+        fp.matchers,
+        require_all=fp.condition is Condition.AND,
+        find=lambda m: True if _hit(m, organisation) else None,
+    )
+    return found is not None

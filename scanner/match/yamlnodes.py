@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from scanner.digits import ascii_decimal
 from scanner.match.errors import LintError
 from scanner.match.schema import Source
 
@@ -153,10 +154,10 @@ class NodeReader:
             self.error(node, f"{what} must be an integer", show_node(node))
             return None
         text = str(node.value)
-        if not re.fullmatch(r"[0-9]{1,9}", text):
+        number = ascii_decimal(text)
+        if number is None:
             self.error(node, f"{what} must be a plain decimal integer", text)
             return None
-        number = int(text)
         if not low <= number <= high:
             self.error(node, f"{what} must be between {low} and {high}", text)
             return None

@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from scanner.digits import ascii_decimal
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import (
     Challenge,
@@ -59,7 +60,8 @@ _UNRECORDED = frozenset(
     {"cseq", "content-length", "date", "expires", "last-modified", "server", "public"}
 )
 
-_STATUS_LINE = re.compile(r"RTSP/(\d)\.(\d)[ \t]+(\d{3})(?:[ \t]+(.*))?")
+# [0-9], not \d: in a str pattern \d also matches '٢' and other scripts' digits.
+_STATUS_LINE = re.compile(r"RTSP/([0-9])\.([0-9])[ \t]+([0-9]{3})(?:[ \t]+(.*))?")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
@@ -146,10 +148,9 @@ def _content_length(header_block: bytes) -> int | None:
     for line in header_block.split(b"\n")[1:]:
         name, sep, raw = line.partition(b":")
         if sep and name.strip().lower() == b"content-length":
-            text = raw.strip()
-            if not text.isdigit() or len(text) > _MAX_CL_DIGITS:
+            value = ascii_decimal(raw.strip(), max_digits=_MAX_CL_DIGITS)
+            if value is None:
                 return None
-            value = int(text)
     return value
 
 
@@ -221,9 +222,10 @@ def parse_response(
     length = 0
     if lengths:
         raw_len = lengths.pop()
-        if not raw_len.isdigit() or len(raw_len) > _MAX_CL_DIGITS:
+        declared = ascii_decimal(raw_len, max_digits=_MAX_CL_DIGITS)
+        if declared is None:
             raise RtspParseError(f"invalid Content-Length {raw_len[:40]!r}")
-        length = int(raw_len)
+        length = declared
     available = data[body_start:]
     keep = min(length, max_body_bytes)
     body = available[:keep]

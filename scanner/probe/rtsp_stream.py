@@ -16,6 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 
+from scanner.digits import ascii_decimal
 from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp import (
     USER_AGENT,
@@ -54,8 +55,9 @@ def split_response(buf: bytes) -> tuple[bytes, bytes] | None:
         length = 0
         for line in head.split(b"\n")[1:]:
             name, sep, value = line.partition(b":")
-            if sep and name.strip().lower() == b"content-length" and value.strip().isdigit():
-                length = int(value.strip()[:9])
+            declared = ascii_decimal(value.strip(), max_digits=18)
+            if sep and name.strip().lower() == b"content-length" and declared is not None:
+                length = declared
         body_end = end + len(terminator) + length
         if len(buf) < body_end:
             return None

@@ -31,7 +31,7 @@ def _clean(text: str, limit: int = _VALUE_CHARS) -> str:
 
 
 _FTP = re.compile(r"^(?:120|220)[ -]")
-_SSH = re.compile(r"^SSH-\d+\.\d+-")
+_SSH = re.compile(r"^SSH-[0-9]+\.[0-9]+-")
 
 
 def greeting_fields(text: str) -> dict[str, str]:

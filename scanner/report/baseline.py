@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from scanner.discover.oui import normalize_mac
 from scanner.models import Finding, Host, Report, Severity
 from scanner.report.order import ip_sort_key, sorted_findings, sorted_hosts
 
@@ -112,13 +113,6 @@ class BaselineDiff:
             "services": sum(s.state is state for s in self.services),
             "findings": sum(f.state is state for f in self.findings),
         }
-
-
-def normalize_mac(mac: str | None) -> str | None:
-    """``aa-bb-cc-dd-ee-ff`` and ``AA:BB:CC:DD:EE:FF`` are one MAC (IEEE 802 writes both)."""
-    if mac is None:
-        return None
-    return mac.strip().upper().replace("-", ":") or None
 
 
 def device_label(host: Host) -> str:

@@ -34,10 +34,12 @@ from pathlib import Path
 
 import yaml
 
+from scanner.digits import ascii_decimal
+from scanner.discover.oui import normalize_mac
 from scanner.match.errors import LintError
 from scanner.match.yamlnodes import NULL_TAG, NodeReader, compose_yaml, line_of
 from scanner.models import Finding, Host, Report, Severity
-from scanner.report.baseline import device_label, normalize_mac
+from scanner.report.baseline import device_label
 from scanner.report.order import sorted_findings, sorted_hosts
 from scanner.report.sanitize import clean_text
 
@@ -62,7 +64,7 @@ MAX_INVENTORY_BYTES = 1024 * 1024
 _MAX_NODES = 100_000
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
 _FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TOP_KEYS = ("version", "devices", "accepted")
 _DEVICE_KEYS = ("name", "ip", "mac")
 _ACCEPT_KEYS = ("finding", "device", "port", "reason", "expires")
@@ -152,9 +154,10 @@ class _Reader:
 
     def port(self, node: yaml.Node) -> int:
         value = self.text(node, "port")
-        if not value.isdigit() or not 1 <= int(value) <= 65535:
+        port = ascii_decimal(value, max_digits=5, low=1, high=65535)
+        if port is None:
             raise self.fail(node, f"port {_show(value)} is not a port number 1-65535")
-        return int(value)
+        return port
 
     def day(self, node: yaml.Node) -> date:
         value = self.text(node, "expires")

@@ -94,7 +94,7 @@ def discovery_words(run: DiscoveryRun) -> str:
 _PROBABLE = re.compile(
     r"^(probable (?:camera|recorder|other)): (.*?)(?: \[generic classifier[^\]]*\])?$"
 )
-_WEIGHT = re.compile(r" \([+-]\d+\)")
+_WEIGHT = re.compile(r" \([+-][0-9]+\)")
 
 
 def probable_words(identified_by: tuple[str, ...]) -> tuple[str, str] | None:

@@ -33,6 +33,7 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from scanner.digits import ascii_decimal
 from scanner.discover.base import device_text
 from scanner.models import PortForward
 
@@ -325,14 +326,9 @@ def parse_soap_response(xml: bytes, action: ReadAction) -> dict[str, str]:
 
 
 def _decimal(text: str, digits: int) -> int | None:
-    """A plain ASCII decimal of at most ``digits`` digits; None for anything else.
-
-    (``str.isdigit`` accepts superscripts such as "²" that ``int`` refuses: found by the
-    property test.)"""
-    text = text.strip()
-    if not text or len(text) > digits or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
+    """A plain ASCII decimal of at most ``digits`` digits; None for anything else (the one
+    reader of numbers, scanner/digits.py: ``str.isdigit`` accepts superscripts such as "²")."""
+    return ascii_decimal(text.strip(), max_digits=digits)
 
 
 def _port(text: str) -> int | None:

@@ -23,7 +23,7 @@ from scanner.discover.lan import (
 )
 from scanner.discover.neighbours import Neighbour
 from scanner.enrich import LanEnricher
-from scanner.match import SignatureSet, load_signatures
+from scanner.match import SignatureSet
 from scanner.models import DiscoveryStatus, Protocol, ServiceResult
 from scanner.pipeline import scan
 from scanner.targets import TargetRange, expand_specs
@@ -277,11 +277,6 @@ async def test_passive_mode_only_listens() -> None:
 
 
 # --- in the scan -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def signatures() -> SignatureSet:
-    return load_signatures()
 
 
 class CountingConnector(ScriptedConnector):

@@ -13,6 +13,7 @@ from zeroconf._protocol.incoming import DNSIncoming
 from zeroconf._protocol.outgoing import DNSOutgoing
 
 from scanner.discover.mdns import (
+    CAMERA_SERVICE_TYPES,
     MdnsInstance,
     mdns_fields,
     mdns_service,
@@ -156,3 +157,6 @@ def test_signatures_name_the_service_types_to_browse() -> None:
     assert signature_service_types(fps) == ("_axis-video._tcp", "_hap._tcp")
     shipped = signature_service_types(load_signatures().fingerprints)
     assert all(t.startswith("_") for t in shipped)
+    # Vendor types are browsed because a signature names them, not because code does.
+    assert "_axis-video._tcp" in shipped
+    assert not any("axis" in t for t in CAMERA_SERVICE_TYPES)

@@ -1,7 +1,10 @@
 """Property tests of every pure parser (fuzz/targets.py): arbitrary bytes raise nothing but the
 parser's own error, and the hostile inputs of the issue (entity bombs, external entities,
 compression loops, negative and huge lengths, invalid UTF-8) each end in that error or a
-harmless result, quickly."""
+harmless result, quickly. Numbers are attacked on purpose (issue #19): every ASCII digit of a
+target's seeds may become a digit of another script, a full-width or superscript digit, a
+fraction or a Roman numeral, as UTF-8 or as one Latin-1 byte, and a sign, space or '_' may
+join it; ``str.isdigit()`` accepts most of these and ``int()`` refuses or misreads them."""
 
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ from hypothesis import strategies as st
 
 from fuzz.targets import TARGETS, Target, run_one
 from scanner.discover.mdns import services_from_records
+from scanner.discover.nmap_xml import NmapReportError, parse_nmap_xml
 from scanner.discover.ssdp import parse_description
 from scanner.discover.wsdiscovery import parse_wsd
 from scanner.lab.hostile import billion_laughs, external_entity
-from scanner.nmap import NmapReportError, parse_nmap_xml
 from scanner.probe.onvif import OnvifError, parse_answer
 from scanner.probe.rtsp import RtspParseError, parse_response
 
@@ -39,9 +42,58 @@ _FRAGMENTS = [
     b"\xc0\x0c",
     b'WWW-Authenticate: Digest realm="',
 ]
+# Characters that look like, or are to Python, decimal digits but are not ASCII 0-9.
+LOOKALIKE_DIGITS = (
+    "\u00b2",  # '²' superscript two: isdigit() True, int() refuses it (the issue's crash)
+    "\u00b9",  # '¹'
+    "\u2079",  # superscript nine
+    "\u2083",  # subscript three
+    "\u0663",  # Arabic-Indic three: int() reads it as 3
+    "\u06f3",  # extended Arabic-Indic three
+    "\u0967",  # Devanagari one
+    "\uff11",  # full-width one
+    "\U0001d7d7",  # mathematical bold nine
+    "\u00bd",  # '½': isnumeric() True
+    "\u2163",  # Roman numeral four
+    "\u3007",  # ideographic zero
+    "\u066b",  # Arabic decimal separator: not a digit, looks like one's neighbour
+    "\u07c1",  # NKo one
+)
+_LOOKALIKE_BYTES = (
+    *(c.encode("utf-8") for c in LOOKALIKE_DIGITS),
+    b"\xb2",  # '²' in Latin-1, as the issue's lab request carried it
+    b"\xb9",
+    b"\xbd",
+    b"+",
+    b" ",
+    b"_",
+    b"-",
+    b"0x",
+)
+
+
+@st.composite
+def _with_lookalike_digits(draw: st.DrawFn, seeds: tuple[bytes, ...]) -> bytes:
+    """A seed with some of its ASCII digits replaced by (or followed by) look-alikes."""
+    seed = bytearray(draw(st.sampled_from(seeds)))
+    digits = [i for i, b in enumerate(seed) if 0x30 <= b <= 0x39]
+    if not digits:
+        return bytes(seed) + draw(st.sampled_from(_LOOKALIKE_BYTES))
+    chosen = draw(st.lists(st.sampled_from(digits), min_size=1, max_size=4, unique=True))
+    keep = draw(st.booleans())  # insert beside the digit, or replace it
+    for i in sorted(chosen, reverse=True):
+        seed[i : i + 1] = (seed[i : i + 1] if keep else b"") + draw(
+            st.sampled_from(_LOOKALIKE_BYTES)
+        )
+    return bytes(seed)
+
+
 _INPUTS = st.one_of(
     st.binary(max_size=2048),
-    st.lists(st.sampled_from(_FRAGMENTS) | st.binary(max_size=16), max_size=24).map(b"".join),
+    st.lists(
+        st.sampled_from(_FRAGMENTS) | st.sampled_from(_LOOKALIKE_BYTES) | st.binary(max_size=16),
+        max_size=24,
+    ).map(b"".join),
 )
 
 
@@ -54,6 +106,27 @@ _INPUTS = st.one_of(
 @given(data=_INPUTS)
 def test_arbitrary_bytes_raise_only_the_parsers_own_error(target: Target, data: bytes) -> None:
     run_one(target, data)
+
+
+@pytest.mark.parametrize("target", list(TARGETS.values()), ids=list(TARGETS))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_lookalike_digits_raise_only_the_parsers_own_error(
+    target: Target, data: st.DataObject
+) -> None:
+    run_one(target, data.draw(_with_lookalike_digits(target.seeds)))
+
+
+def test_lookalike_digits_are_digits_to_python_but_not_ascii() -> None:
+    # The strategy attacks what it claims to: none is ASCII, nearly all pass isnumeric() (the
+    # Arabic decimal separator only looks like punctuation in a number), most pass isdigit().
+    assert not any(c.isascii() for c in LOOKALIKE_DIGITS)
+    assert sum(c.isnumeric() for c in LOOKALIKE_DIGITS) == len(LOOKALIKE_DIGITS) - 1
+    assert sum(c.isdigit() for c in LOOKALIKE_DIGITS) >= 10
 
 
 @pytest.mark.parametrize("target", list(TARGETS.values()), ids=list(TARGETS))
@@ -131,11 +204,26 @@ def test_an_mdns_compression_loop_is_dropped() -> None:
     "answer",
     [
         b"RTSP/1.0 200 OK\r\nContent-Length: -5\r\n\r\n",
+        b"RTSP/1.0 200 OK\r\nCSeq: \xc2\xb2\r\nContent-Length: \xc2\xb2\r\n\r\n",  # issue 19
+        b"RTSP/1.0 200 OK\r\nContent-Length: \xd9\xa3\r\n\r\nabc",  # Arabic-Indic 3
+        b"RTSP/1.0 200 OK\r\nContent-Length: \xef\xbc\x91\r\n\r\nx",  # full-width 1
+        b"RTSP/1.0 200 OK\r\nContent-Length: +1\r\n\r\nx",
+        b"RTSP/1.0 200 OK\r\nContent-Length: 1_0\r\n\r\n0123456789",
         b"RTSP/1.0 200 OK\r\nContent-Length: " + b"9" * 100_000 + b"\r\n\r\n",
         b"RTSP/1.0 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
         b"\xff\xfe\xfd" * 1000,
     ],
-    ids=["negative", "huge", "conflicting", "binary"],
+    ids=[
+        "negative",
+        "superscript",
+        "arabic-indic",
+        "full-width",
+        "signed",
+        "underscore",
+        "huge",
+        "conflicting",
+        "binary",
+    ],
 )
 def test_bad_rtsp_lengths_and_garbage_are_parse_errors(answer: bytes) -> None:
     with pytest.raises(RtspParseError):
