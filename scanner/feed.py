@@ -31,7 +31,7 @@ class HostFeed:
         targets: Iterable[str],
         enrichers: Sequence[Enricher],
         workers: int,
-        deadline: float | None,
+        deadline: Callable[[], float | None],  # the scan's; Ctrl-C brings it forward
     ) -> None:
         self._targets = iter(targets)
         self._enrichers = tuple(e for e in enrichers if isinstance(e, Claimer))
@@ -62,7 +62,7 @@ class HostFeed:
     async def _listen(self, enricher: Enricher) -> None:
         try:
             # Discovery stops at the scan deadline too (a slow ARP sweep of a large network).
-            async with asyncio.timeout_at(self._deadline):
+            async with asyncio.timeout_at(self._deadline()):
                 await enricher.listen()
         except TimeoutError:
             pass
@@ -86,7 +86,8 @@ class HostFeed:
 
     def past_deadline(self) -> bool:
         loop = asyncio.get_running_loop()
-        return self._deadline is not None and loop.time() >= self._deadline
+        deadline = self._deadline()
+        return deadline is not None and loop.time() >= deadline
 
     async def next(self) -> tuple[str, bool] | None:
         """The next address and whether an enricher handed it over; None when all is done or
@@ -101,7 +102,7 @@ class HostFeed:
                 continue
             return ip, False
         try:
-            async with asyncio.timeout_at(self._deadline):
+            async with asyncio.timeout_at(self._deadline()):
                 found = await self._handed.get()
         except TimeoutError:
             return None

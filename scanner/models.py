@@ -38,6 +38,16 @@ class Confidence(StrEnum):
     INFERRED = "inferred"  # from a version string
 
 
+class Basis(StrEnum):
+    """What a finding rests on, for the report's "How sure" (docs/report.md)."""
+
+    OBSERVED = "observed"  # seen on the wire: a login worked, a stream played
+    FIRMWARE = "firmware"  # a firmware version the device reported is in an affected range
+    MODEL = "model"  # the model name the device reported is listed
+    BANNER = "banner"  # a product banner or page matched a fingerprint; no version read
+    PORT = "port"  # an open port number alone
+
+
 class DeviceType(StrEnum):
     CAMERA = "camera"
     RECORDER = "recorder"  # NVR / DVR
@@ -149,6 +159,10 @@ class Finding:
     port: int | None = None
     # A secret the finding proves (a working password); masked in reports unless --show-secrets.
     secret: str | None = None
+    # What the finding rests on (None: not said; the confidence speaks alone).
+    basis: Basis | None = None
+    # The signature behind it has not been checked against the vendor's advisory.
+    unverified: bool = False
     # Date CISA added the flaw to its Known Exploited Vulnerabilities list (None: not listed).
     known_exploited: str | None = None
 
@@ -225,6 +239,8 @@ class Report:
     notes: tuple[str, ...] = ()
     show_secrets: bool = False
     discovery: tuple[DiscoveryRun, ...] = ()
+    # Stopped by the user (Ctrl-C) before it finished: the report holds what was found.
+    interrupted: bool = False
     exposure: InternetExposure | None = None  # None: the router stage did not run (older reports)
 
 

@@ -46,12 +46,13 @@ from scanner.probe.context import ProbeContext
 from scanner.probing import HostProber
 from scanner.registry import ProbeRegistry, default_registry
 from scanner.report.risk import summarize
+from scanner.stopping import Stopper
 from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
 from scanner.work import HostWork
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 # Seconds past the scan deadline before the scan is cut hard: every host already ends at the
 # deadline by itself, so this is only for a stage that overran it.
@@ -109,6 +110,7 @@ class Scanner:
         observer: ScanObserver | None = None,
         registry: ProbeRegistry | None = None,
         enrichers: Sequence[Enricher] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.config = config
         self.signatures = signatures
@@ -143,6 +145,7 @@ class Scanner:
         )
         self._deadline: float | None = None  # the scan's (loop time), set when run() starts
         self._started_hosts = 0
+        self.stopper = Stopper(stop, grace=_SCAN_GRACE)  # Ctrl-C: scanner/stopping.py
         self._total = 0
         self._swept = self._found = self._probed = 0
         self._feed: HostFeed | None = None  # set when run() starts
@@ -159,28 +162,25 @@ class Scanner:
         workers = max(1, min(cfg.limits.hosts, total))
         if cfg.timeouts.scan is not None:
             self._deadline = asyncio.get_running_loop().time() + cfg.timeouts.scan
-        feed = self._feed = HostFeed(targets, self.enrichers, workers, self._deadline)
+        feed = self._feed = HostFeed(targets, self.enrichers, workers, lambda: self._deadline)
         stop_notes: list[str] = []
         try:
             # The hosts end at the deadline by themselves (scan_host); this outer stop, a little
             # later, only catches a stage that ignored it, so the report still gets written.
             hard_stop = None if self._deadline is None else self._deadline + _SCAN_GRACE
             with self.liveness:
-                async with asyncio.timeout_at(hard_stop), asyncio.TaskGroup() as group:
+                async with asyncio.timeout_at(hard_stop) as outer, asyncio.TaskGroup() as group:
+                    self.stopper.begin(outer, lambda now: setattr(self, "_deadline", now))
                     feed.start(group, self.enrichers, self._tell)
                     for _ in range(workers):
                         group.create_task(self._worker(feed, hosts))
         except TimeoutError:
-            stop_notes.append(
-                f"the scan was stopped {_SCAN_GRACE:g}s after its {cfg.timeouts.scan:g}s "
-                "deadline; hosts still in progress then are missing from this report"
-            )
+            stop_notes.append(self.stopper.hard_stop_note(cfg.timeouts.scan))
+        finally:
+            self.stopper.end()
         left = total - (self._started_hosts - feed.handed + feed.covered())
         if feed.past_deadline() and left > 0:
-            stop_notes.append(
-                f"the scan reached its {cfg.timeouts.scan:g}s deadline: "
-                f"{left} of {total} addresses were not scanned"
-            )
+            stop_notes.append(self.stopper.unscanned_note(cfg.timeouts.scan, left, total))
         stop_notes.extend(filter(None, [self.liveness.note()]))
         exposure = None
         for finisher in [e for e in self.enrichers if isinstance(e, ScanFinisher)]:
@@ -214,6 +214,7 @@ class Scanner:
             notes=(*notes, *(n for e in self.enrichers for n in e.notes()), *stop_notes),
             show_secrets=cfg.show_secrets,
             discovery=(tcp, *(r for e in self.enrichers for r in e.runs())),
+            interrupted=self.stopper.interrupted,
             exposure=exposure,
         )
 
@@ -260,16 +261,11 @@ class Scanner:
         # The scan deadline shortens the host's own: what it found until then is kept.
         cut_by_scan = self._deadline is not None and self._deadline < host_deadline
         try:
-            async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline):
-                await self._scan_host(work, handed=handed)
+            async with asyncio.timeout_at(self._deadline if cut_by_scan else host_deadline) as cut:
+                with self.stopper.track(cut):
+                    await self._scan_host(work, handed=handed)
         except TimeoutError:
-            work.notes.append(
-                f"the scan reached its {cfg.timeouts.scan:g}s deadline while this host was "
-                "being scanned; results are what it answered before that"
-                if cut_by_scan
-                else f"the host did not finish within {cfg.timeouts.host:g}s; "
-                "results are what it answered before that"
-            )
+            work.notes.append(self.stopper.host_note(cfg.timeouts, by_scan=cut_by_scan))
             # An open port whose probe the deadline cut still belongs in the report.
             probed = {s.port for s in work.services if s.transport == "tcp"}
             work.services.extend(
@@ -374,10 +370,11 @@ async def scan(
     observer: ScanObserver | None = None,
     registry: ProbeRegistry | None = None,
     enrichers: Sequence[Enricher] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> Report:
     """Scan ``targets`` (``total`` of them, for progress) with ``config``. ``connector`` and
     ``datagrams`` replace the network (tests), ``registry`` the probes, ``enrichers`` the ones
-    ``config`` asks for."""
+    ``config`` asks for; ``stop`` (Ctrl-C) ends it early with what it found."""
     warm_up(signatures)  # nmap's database loads while the sweep runs, not in a host's deadline
     scanner = Scanner(
         config,
@@ -387,6 +384,7 @@ async def scan(
         observer=observer,
         registry=registry,
         enrichers=enrichers,
+        stop=stop,
     )
     return await scanner.run(targets, total)
 

@@ -118,7 +118,9 @@ def parse_target(spec: str) -> TargetRange:
 
 
 def read_target_file(path: str) -> list[str]:
-    """Targets from a file: one per line (or separated by spaces/commas); ``#`` starts a comment."""
+    """Targets from a file: one per line (or separated by spaces/commas); ``#`` starts a comment.
+
+    Each entry is ``"<target>\\0<line number>"`` so that an error can name the line."""
     try:
         file = Path(path)
         if file.stat().st_size > MAX_TARGET_FILE_BYTES:
@@ -129,9 +131,9 @@ def read_target_file(path: str) -> list[str]:
     except OSError as exc:
         raise TargetError(f"cannot read target file {path}: {exc.strerror or exc}") from exc
     specs: list[str] = []
-    for raw_line in content.splitlines():
+    for number, raw_line in enumerate(content.splitlines(), start=1):
         line = raw_line.split("#", 1)[0]
-        specs.extend(part for part in line.replace(",", " ").split() if part)
+        specs.extend(f"{part}\0{number}" for part in line.replace(",", " ").split() if part)
     if not specs:
         raise TargetError(f"target file {path} names no targets")
     return specs
@@ -142,10 +144,15 @@ def expand_specs(specs: Sequence[str]) -> list[TargetRange]:
     ranges: list[TargetRange] = []
     for spec in specs:
         if spec.startswith("@"):
-            for inner in read_target_file(spec[1:]):
+            path = spec[1:]
+            for entry in read_target_file(path):
+                inner, _, number = entry.partition("\0")
                 if inner.startswith("@"):
-                    raise TargetError(f"target file {spec[1:]} includes another file: {inner!r}")
-                ranges.append(parse_target(inner))
+                    raise TargetError(f"{path}:{number}: includes another file: {inner!r}")
+                try:
+                    ranges.append(parse_target(inner))
+                except TargetError as exc:  # say where: the file and the line
+                    raise TargetError(f"{path}:{number}: {exc}") from None
         else:
             ranges.append(parse_target(spec))
     return ranges

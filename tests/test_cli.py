@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from scanner import cli
+from scanner.cli import scan_cmd
 from scanner.config import ScanConfig
 from scanner.match import SignatureSet
 from scanner.models import Report
@@ -73,7 +74,7 @@ def test_fail_on_sets_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["scan", "10.0.0.0/16"], "--allow-large"),
         (["scan", "--ports", "99999", "127.0.0.1"], "outside 1-65535"),
         (["scan", "--ports", "554:rtmp", "127.0.0.1"], "unknown protocol 'rtmp'"),
-        (["scan", "--fail-on", "bogus", "127.0.0.1"], "invalid Severity value"),
+        (["scan", "--fail-on", "bogus", "127.0.0.1"], "unknown severity 'bogus'"),
         (["scan", "--connect-timeout", "-1", "127.0.0.1"], "seconds must be in"),
         (["scan", "--concurrency", "0", "127.0.0.1"], "must be 1-4096"),
         (["scan", "127.0.0.1", "-o", "/nonexistent-dir/r.json"], "does not exist"),
@@ -124,7 +125,7 @@ def test_scan_failure_exits_3_without_traceback(
     async def broken(*args: object, **kwargs: object) -> Report:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(cli, "scan", broken)
+    monkeypatch.setattr(scan_cmd, "scan", broken)
     code, _, err = run(["scan", "127.0.0.1"], capsys)
     assert code == cli.EXIT_FAILED
     assert "scan failed: RuntimeError: disk on fire" in one_line_error(err)
@@ -138,8 +139,8 @@ def test_no_target_scans_the_attached_subnet_with_the_guest_profile(
 ) -> None:
     # The real default-route path must never run here: inject the interface table and capture
     # the scan instead of sending anything.
-    monkeypatch.setattr(cli, "read_default_interface", lambda: "eth9")
-    monkeypatch.setattr(cli, "read_interfaces", lambda: {"eth9": ["192.0.2.10/28"]})
+    monkeypatch.setattr(scan_cmd, "read_default_interface", lambda: "eth9")
+    monkeypatch.setattr(scan_cmd, "read_interfaces", lambda: {"eth9": ["192.0.2.10/28"]})
     seen: dict[str, object] = {}
 
     async def fake_scan(
@@ -165,9 +166,9 @@ def test_no_target_scans_the_attached_subnet_with_the_guest_profile(
             summary=summarize([], total),
         )
 
-    monkeypatch.setattr(cli, "scan", fake_scan)
+    monkeypatch.setattr(scan_cmd, "scan", fake_scan)
     code, out, err = run(["scan"], capsys)
-    assert code == cli.EXIT_OK
+    assert code == cli.EXIT_NOTHING_FOUND  # nothing answered: never a silent success
     config = seen["config"]
     assert isinstance(config, ScanConfig)
     assert config.profile == "guest"
@@ -180,8 +181,8 @@ def test_no_target_scans_the_attached_subnet_with_the_guest_profile(
 def test_no_target_without_default_route_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "read_default_interface", lambda: None)
-    monkeypatch.setattr(cli, "read_interfaces", dict)
+    monkeypatch.setattr(scan_cmd, "read_default_interface", lambda: None)
+    monkeypatch.setattr(scan_cmd, "read_interfaces", dict)
     code, _, err = run(["scan"], capsys)
     assert code == cli.EXIT_USAGE
     assert "no default route" in one_line_error(err)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scanner.cli import _whole
+from scanner.cli.parser import _positive, _scan_seconds, _whole
 from scanner.digits import ascii_decimal, ascii_hex
 from scanner.discover.neighbours import parse_proc_net_arp
 from scanner.lab.wire import LabProtocolError, content_length, parse_request_head
@@ -107,6 +107,19 @@ def test_readers_refuse_lookalike_digits(digit: str) -> None:
     assert parse_proc_net_arp(table) == {}
     with pytest.raises(argparse.ArgumentTypeError):
         _whole(1, 65535)(f"8{digit}")  # --concurrency and the other whole-number flags
+    with pytest.raises(argparse.ArgumentTypeError):
+        _positive(f"1{digit}")  # the per-phase timeouts: float() would read '٣' as 3
+    with pytest.raises(argparse.ArgumentTypeError):
+        _scan_seconds(f"{digit}0")
+
+
+def test_seconds_flags_take_ascii_decimals_only() -> None:
+    assert _positive(" 2.5 ") == 2.5
+    assert _scan_seconds("0") is None
+    assert _scan_seconds("90") == 90.0
+    for text in ("inf", "nan", "1_0", "-1", "1e3", "", ".", "+1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _positive(text)
 
 
 def test_ports_still_take_spaces_around_a_range() -> None:

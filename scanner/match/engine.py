@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol as TypingProtocol
 
 from scanner.match.matchers import MAX_VALUE_CHARS, Matcher, combine
 from scanner.match.schema import (
     GENERIC,
+    CloudService,
     Condition,
     CounterExample,
     CredentialEntry,
@@ -30,6 +32,7 @@ from scanner.match.schema import (
 )
 from scanner.match.versions import Version, VersionError, parse_version
 from scanner.models import (
+    Basis,
     Confidence,
     DeviceType,
     Finding,
@@ -180,6 +183,20 @@ class _Outcome:
     hits: tuple[FingerprintHit, ...]
 
 
+class Refiner(TypingProtocol):
+    """Completes an identification from the same evidence (scanner.match.generic.refine)."""
+
+    def __call__(
+        self,
+        sigs: SignatureSet,
+        ev: Evidence,
+        ident: Identification,
+        vendor_id: str | None,
+        *,
+        use_nmap: bool = True,
+    ) -> Identification: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureSet:
     """Every signature, compiled. Built by ``scanner.match.loader.load_signatures``."""
@@ -190,6 +207,11 @@ class SignatureSet:
     credentials: tuple[CredentialEntry, ...]
     ports: tuple[PortInfo, ...]
     routes: RouteTable
+    cloud: tuple[CloudService, ...] = ()
+    # What completes the fingerprints' answer for devices they leave undecided (the generic
+    # classifier, scanner/match/generic.py). The loader hands it in, so this module needs no
+    # import of the classifier, which reads this module's Evidence and SignatureSet.
+    refine: Refiner | None = dataclasses.field(default=None, repr=False, compare=False)
     _spellings: dict[str, VendorInfo] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -227,11 +249,11 @@ class SignatureSet:
         """
         ev = Evidence.from_services(services, open_ports, host_fields)
         outcome = self._identify(ev)
+        if self.refine is None:
+            return outcome.ident
         # Then what no fingerprint describes: the generic classifier, vendor from text and
-        # nmap's database as a second opinion (scanner/match/generic.py).
-        from scanner.match.generic import refine  # noqa: PLC0415  (generic imports engine)
-
-        return refine(self, ev, outcome.ident, outcome.vendor_id, use_nmap=nmap_db)
+        # nmap's database as a second opinion.
+        return self.refine(self, ev, outcome.ident, outcome.vendor_id, use_nmap=nmap_db)
 
     def _identify(self, ev: Evidence) -> _Outcome:
         hits = [hit for fp in self.fingerprints if (hit := evaluate(fp, ev)) is not None]
@@ -355,6 +377,8 @@ class SignatureSet:
                     remediation=vuln.remediation,
                     references=vuln.references,
                     cves=vuln.cves,
+                    basis=_vuln_basis(vuln),
+                    unverified=vuln.unverified,
                     known_exploited=vuln.known_exploited,
                 )
             )
@@ -602,3 +626,12 @@ def _check_vuln_example(
 def run_examples(sigset: SignatureSet) -> list[str]:
     """Failures of every embedded example and counter-example (``camsweep signatures test``)."""
     return [msg for case in example_cases(sigset) if (msg := check_example(sigset, case))]
+
+
+def _vuln_basis(vuln: Vulnerability) -> Basis:
+    """What a signature-matched flaw rests on: the firmware range, the model, or the banner."""
+    if vuln.affected:
+        return Basis.FIRMWARE
+    if vuln.models:
+        return Basis.MODEL
+    return Basis.BANNER

@@ -19,6 +19,7 @@ import yaml
 from scanner.match.errors import LintError, SignatureError
 from scanner.models import (
     AuthScheme,
+    Basis,
     Confidence,
     DeviceType,
     Finding,
@@ -175,6 +176,7 @@ def vendor_port_findings(ident: Identification, open_ports: Sequence[int]) -> li
                 evidence=f"port {port} accepted a connection. {meaning}",
                 remediation=_VENDOR_PORT_FIX,
                 port=port,
+                basis=Basis.PORT,
             )
         )
     return findings

@@ -120,7 +120,7 @@ async def run_active_checks(
                 outcome.refuted.add(vuln.id)
     if held_back:
         outcome.notes.append(
-            f"{held_back} active check(s) for this device were not run: the {profile} profile "
+            f"active checks for this device were not run ({held_back}): the {profile} profile "
             "does not allow them (safe checks need owner or lab, intrusive ones --profile lab)"
         )
     return outcome

@@ -124,8 +124,12 @@ _TEXT_STYLE = {
 }
 
 
-def print_exposure(console: Console, exposure: InternetExposure) -> None:
-    """The section on the terminal, as rich Text (never markup: device text stays literal)."""
+_SHORT_SURE = 20  # "firm", "inferred": the first word of a path's "how sure"
+
+
+def print_exposure(console: Console, exposure: InternetExposure, *, verbose: bool = True) -> None:
+    """The section on the terminal, as rich Text (never markup: device text stays literal).
+    Without ``verbose`` each path's "how sure" is its first word (the text report's default)."""
     view = exposure_view(exposure)
     console.print(Text(TITLE, style="bold"))
     console.print(Text(clean_text(view.headline, _LINE)))
@@ -135,12 +139,17 @@ def print_exposure(console: Console, exposure: InternetExposure) -> None:
         grid.add_column(overflow="fold")
         for item in view.paths:
             body = Text(clean_text(item.path, _LINE))
-            body.append("\n" + clean_text(item.how_sure, _LINE), style="dim")
+            if verbose:
+                body.append("\n" + clean_text(item.how_sure, _LINE), style="dim")
+            else:
+                body.append(", " + clean_text(item.how_sure.split(":", 1)[0], _SHORT_SURE))
             grid.add_row(
                 Text(item.severity.value.upper(), style=_TEXT_STYLE[item.severity.value]), body
             )
         console.print(grid)
-    for line in view.routers:
+    # Which routers were read is detail; a router that could not be read is a blind spot.
+    unread = any(r.status is not RouterStatus.READ for r in exposure.routers)
+    for line in view.routers if verbose or exposure.blind or unread else ():
         console.print(Text(clean_text(line, _LINE)))
     for note in view.notes:
         console.print(Text(f"Note: {clean_text(note, _LINE)}", style="dim"))

@@ -10,17 +10,12 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from scanner.models import Report, Severity
-from scanner.report.csv_report import render_csv
-from scanner.report.html import render_html
-from scanner.report.json_report import render_json
-from scanner.report.junit import render_junit
-from scanner.report.markdown import render_markdown
-from scanner.report.review import Review
-from scanner.report.sarif import render_sarif
-from scanner.report.text import render_text
+
+if TYPE_CHECKING:
+    from scanner.report.review import Review
 
 __all__ = [
     "FORMATS",
@@ -40,6 +35,8 @@ class RenderOptions:
     color: bool = False  # text only
     show_debug: bool = False  # text only
     width: int = 100  # text only
+    verbose: bool = False  # text only: evidence, CVEs, links, ids
+    check_address: str | None = None  # `camsweep check`: the verdict for this one device
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,50 +47,71 @@ class Format:
     renderer: Callable[[Report, TextIO, RenderOptions], None]
 
 
+# Each renderer is imported when its format is asked for: `camsweep --help` and `--version`
+# must not load seven renderers (and jsonschema) to print a few lines.
+
+
 def _text(report: Report, out: TextIO, o: RenderOptions) -> None:
-    render_text(report, out, color=o.color, width=o.width, show_debug=o.show_debug, review=o.review)
+    from scanner.report.text import render_text  # noqa: PLC0415
+
+    render_text(
+        report,
+        out,
+        color=o.color,
+        width=o.width,
+        show_debug=o.show_debug,
+        review=o.review,
+        verbose=o.verbose,
+        check_address=o.check_address,
+    )
+
+
+def _json(report: Report, out: TextIO, o: RenderOptions) -> None:
+    from scanner.report.json_report import render_json  # noqa: PLC0415
+
+    render_json(report, out, review=o.review)
+
+
+def _sarif(report: Report, out: TextIO, o: RenderOptions) -> None:
+    from scanner.report.sarif import render_sarif  # noqa: PLC0415
+
+    render_sarif(report, out, review=o.review)
+
+
+def _junit(report: Report, out: TextIO, o: RenderOptions) -> None:
+    from scanner.report.junit import render_junit  # noqa: PLC0415
+
+    render_junit(report, out, fail_on=o.fail_on, review=o.review)
+
+
+def _html(report: Report, out: TextIO, o: RenderOptions) -> None:
+    from scanner.report.html import render_html  # noqa: PLC0415
+
+    render_html(report, out, review=o.review, check_address=o.check_address)
+
+
+def _markdown(report: Report, out: TextIO, o: RenderOptions) -> None:
+    from scanner.report.markdown import render_markdown  # noqa: PLC0415
+
+    render_markdown(report, out, review=o.review)
+
+
+def _csv(report: Report, out: TextIO, o: RenderOptions) -> None:
+    from scanner.report.csv_report import render_csv  # noqa: PLC0415
+
+    render_csv(report, out, review=o.review)
 
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("text", ".txt", "the terminal report", _text),
-        Format(
-            "json",
-            ".json",
-            "the JSON report (docs/report-schema.json)",
-            lambda r, out, o: render_json(r, out, review=o.review),
-        ),
-        Format(
-            "sarif",
-            ".sarif",
-            "SARIF 2.1.0 for code scanning",
-            lambda r, out, o: render_sarif(r, out, review=o.review),
-        ),
-        Format(
-            "junit",
-            ".xml",
-            "JUnit XML for CI test views",
-            lambda r, out, o: render_junit(r, out, fail_on=o.fail_on, review=o.review),
-        ),
-        Format(
-            "html",
-            ".html",
-            "one self-contained web page",
-            lambda r, out, o: render_html(r, out, review=o.review),
-        ),
-        Format(
-            "markdown",
-            ".md",
-            "markdown for a ticket or a chat",
-            lambda r, out, o: render_markdown(r, out, review=o.review),
-        ),
-        Format(
-            "csv",
-            ".csv",
-            "CSV: devices and findings, one row each",
-            lambda r, out, o: render_csv(r, out, review=o.review),
-        ),
+        Format("json", ".json", "the JSON report (docs/report-schema.json)", _json),
+        Format("sarif", ".sarif", "SARIF 2.1.0 for code scanning", _sarif),
+        Format("junit", ".xml", "JUnit XML for CI test views", _junit),
+        Format("html", ".html", "one self-contained web page", _html),
+        Format("markdown", ".md", "markdown for a ticket or a chat", _markdown),
+        Format("csv", ".csv", "CSV: devices and findings, one row each", _csv),
     )
 }
 # Extensions people use besides the canonical one, for guessing -o FILE's format.

@@ -22,6 +22,13 @@ import re
 from typing import TextIO
 
 from scanner.models import Finding, Host, Report, RiskLevel, Severity
+from scanner.report.actions import (
+    check_verdict,
+    do_this_first,
+    how_sure,
+    nothing_found_line,
+    verdict,
+)
 from scanner.report.baseline import Change
 from scanner.report.exposure import exposure_html
 from scanner.report.inventory import DeviceStatus, FindingStatus
@@ -31,13 +38,13 @@ from scanner.report.review import Review
 from scanner.report.sanitize import clean_text
 from scanner.report.words import (
     BLIND_SPOTS,
-    CONFIDENCE_WORDS,
     DEVICE_WORDS,
     acceptance_words,
     change_words,
     device_status_words,
     discovery_words,
     host_facts,
+    local_time,
     plural,
 )
 
@@ -50,33 +57,42 @@ _SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$")
 
 STYLE = """
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a;
-  --card: #f6f8fa; --line: #d0d7de; --critical: #a40e26; --high: #cf222e; --medium: #9a6700;
-  --low: #0969da; --info: #57606a; --none: #1a7f37; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0;
-  --card: #161b22; --line: #30363d; --critical: #ff7b72; --high: #ffa198; --medium: #d29922;
-  --low: #58a6ff; --info: #8d96a0; --none: #3fb950; } }
+  --card: #f6f8fa; --line: #d0d7de; --on-badge: #ffffff; --critical: #a0002a;
+  --high: #b93c06; --medium: #7d5800; --low: #0550ae; --info: #57606a; --none: #1a7f37; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1;
+  --card: #161b22; --line: #30363d; --on-badge: #0d1117; --critical: #ff9bbd;
+  --high: #ffa657; --medium: #e3b341; --low: #79c0ff; --info: #9198a1; --none: #56d364; } }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg);
-  background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 1.5rem; }
+  background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 1.5rem;
+  overflow-wrap: break-word; }
 h1 { font-size: 1.6rem; margin: 0 0 .5rem; } h2 { margin-top: 2rem; }
 .meta { color: var(--muted); margin: 0; }
+.verdict { font-size: 1.15rem; font-weight: 700; margin: 1rem 0 .5rem; }
+.verdict.act { color: var(--critical); } .verdict.fix { color: var(--medium); }
+.verdict.clear { color: var(--none); }
+.steps li { margin: .2rem 0; }
 .counts { display: flex; flex-wrap: wrap; gap: .5rem; margin: 1rem 0; padding: 0; }
 .counts li { list-style: none; border: 1px solid var(--line); border-radius: 6px;
   padding: .3rem .7rem; background: var(--card); }
+.table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line);
-  vertical-align: top; overflow-wrap: anywhere; }
+  vertical-align: top; }
 .device { border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem;
   margin: 1.2rem 0; background: var(--card); break-inside: avoid; }
-.device h3 { margin: 0 0 .3rem; overflow-wrap: anywhere; }
-.facts { color: var(--muted); margin: 0 0 .6rem; overflow-wrap: anywhere; }
+.device h3 { margin: 0 0 .3rem; }
+.facts { color: var(--muted); margin: 0 0 .6rem; }
 .finding { border-left: 4px solid var(--info); padding: .4rem .8rem; margin: .7rem 0;
   background: var(--bg); border-radius: 0 6px 6px 0; }
-.finding h4 { margin: 0; overflow-wrap: anywhere; }
+.finding h4 { margin: 0; }
 .sev { font-weight: 700; text-transform: uppercase; font-size: .8rem; padding: .1rem .4rem;
-  border-radius: 4px; color: var(--bg); background: var(--info); }
-.critical { border-color: var(--critical); } .sev.critical { background: var(--critical); }
-.high { border-color: var(--high); } .sev.high { background: var(--high); }
+  border-radius: 4px; color: var(--on-badge); background: var(--info); white-space: nowrap;
+  display: inline-block; }
+.sev.critical { background: var(--critical); outline: 2px solid var(--critical);
+  outline-offset: 1px; }
+.critical { border-color: var(--critical); } .high { border-color: var(--high); }
+.sev.high { background: var(--high); }
 .medium { border-color: var(--medium); } .sev.medium { background: var(--medium); }
 .low { border-color: var(--low); } .sev.low { background: var(--low); }
 .sev.none { background: var(--none); }
@@ -84,12 +100,26 @@ th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(-
   border-radius: 4px; padding: 0 .35rem; margin-left: .3rem; }
 .mark.new { color: var(--high); } .mark.accepted { color: var(--none); }
 .mark.expired, .mark.unexpected { color: var(--medium); } .mark.fixed { color: var(--none); }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: .4rem 0; }
-dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .2rem .8rem;
+  margin: .4rem 0; }
+dt { font-weight: 600; } dd { margin: 0; min-width: 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: .9rem; }
-.prose { white-space: pre-wrap; overflow-wrap: anywhere; }
+.prose { white-space: pre-wrap; }
+code, a { overflow-wrap: break-word; }
 .ok { color: var(--none); font-weight: 600; }
 footer { color: var(--muted); margin-top: 2rem; font-size: .9rem; }
+@media (max-width: 640px) {
+  body { padding: .8rem; }
+  table.devices thead { display: none; }
+  table.devices, table.devices tbody, table.devices tr, table.devices td { display: block;
+    width: 100%; }
+  table.devices tr { border: 1px solid var(--line); border-radius: 8px; margin: .6rem 0;
+    padding: .4rem .6rem; background: var(--card); }
+  table.devices td { border: 0; padding: .15rem 0; display: flex; gap: .6rem; }
+  table.devices td::before { content: attr(data-label); color: var(--muted);
+    flex: 0 0 6.5rem; }
+  dl { grid-template-columns: minmax(0, 1fr); gap: 0; } dd { margin-bottom: .3rem; }
+}
 @media print { body { max-width: none; } .device { break-inside: avoid; } }
 """.strip()
 
@@ -148,11 +178,13 @@ def _finding(host: Host, finding: Finding, report: Report, review: Review | None
         elif check is not None and finding.severity is not Severity.INFO:
             marks += _mark("unexpected", "not accepted")
     port = "" if finding.port is None else f" (port {finding.port})"
-    rows = [("How sure", _e(CONFIDENCE_WORDS[finding.confidence]))]
+    rows = [("How sure", _e(how_sure(finding)))]
     if finding.evidence:
         rows.append(("What we saw", _pre(finding.evidence)))
     if finding.secret is not None:
-        secret = finding.secret if report.show_secrets else SECRET_MASK
+        secret = (
+            finding.secret if report.show_secrets else f"{SECRET_MASK} (shown with --show-secrets)"
+        )
         rows.append(("Working password", _e(secret)))
     if finding.remediation:
         rows.append(("Fix", _pre(finding.remediation, "prose")))
@@ -235,14 +267,18 @@ def _table(hosts: list[Host]) -> str:
             dict.fromkeys(f"{s.protocol.value}/{s.port}" for s in sorted_services(host.services))
         )
         rows.append(
-            f'<tr><td><a href="#{_anchor(host.ip)}">{_e(host.ip)}</a></td>'
-            f"<td>{_e(ident.vendor or '-')}</td><td>{_e(ident.model or '-')}</td>"
-            f"<td>{DEVICE_WORDS[ident.device_type]}</td><td>{_e(services or 'none', _LINE)}</td>"
-            f"<td>{_risk(host)}</td></tr>"
+            f'<tr><td data-label="Address"><a href="#{_anchor(host.ip)}">{_e(host.ip)}</a></td>'
+            f'<td data-label="Vendor">{_e(ident.vendor or "-")}</td>'
+            f'<td data-label="Model">{_e(ident.model or "-")}</td>'
+            f'<td data-label="Type">{DEVICE_WORDS[ident.device_type]}</td>'
+            f'<td data-label="Open services">{_e(services or "none", _LINE)}</td>'
+            f'<td data-label="Risk">{_risk(host)}</td></tr>'
         )
+    # Below 640 px the rows become cards (one labelled line per cell): see STYLE.
     return (
-        "<table><thead><tr><th>Address</th><th>Vendor</th><th>Model</th><th>Type</th>"
-        f"<th>Open services</th><th>Risk</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<div class="table-wrap"><table class="devices"><thead><tr><th>Address</th>'
+        "<th>Vendor</th><th>Model</th><th>Type</th><th>Open services</th><th>Risk</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -253,7 +289,7 @@ def _review(review: Review) -> str:
         new, gone = diff.count(Change.NEW), diff.count(Change.ABSENT)
         parts.append(
             f'<section id="baseline"><h2>Changes since the scan of '
-            f"{_e(diff.baseline_started_at)}</h2>"
+            f"{_e(local_time(diff.baseline_started_at))}</h2>"
             f"<p>New: {plural(new['devices'], 'device')}, "
             f"{plural(new['services'], 'open service')}, {plural(new['findings'], 'finding')}. "
             f"Fixed or gone: {plural(gone['devices'], 'device')}, "
@@ -301,7 +337,32 @@ def _review(review: Review) -> str:
     return "".join(parts)
 
 
-def render_html(report: Report, out: TextIO, *, review: Review | None = None) -> None:
+def _first_steps(report: Report, check_address: str | None) -> str:
+    """The verdict and the numbered "Do this first" list, as in the terminal report."""
+    found = verdict(report) if check_address is None else check_verdict(report, check_address)
+    parts = [f'<p class="verdict {found.kind}" id="verdict">{_e(found.text, _LINE)}</p>']
+    if report.interrupted:
+        parts.append(
+            '<p class="verdict fix" id="interrupted">Interrupted (Ctrl-C): this report holds '
+            "only what was found before the stop.</p>"
+        )
+    steps = do_this_first(report.hosts)
+    if steps:
+        items = "".join(
+            f'<li data-severity="{step.severity.value}">{_e(step.text, _LINE)}</li>'
+            for step in steps
+        )
+        parts.append(f'<h2>Do this first</h2><ol class="steps" id="steps">{items}</ol>')
+    return "".join(parts)
+
+
+def render_html(
+    report: Report,
+    out: TextIO,
+    *,
+    review: Review | None = None,
+    check_address: str | None = None,
+) -> None:
     """Write the whole page: header, counts, device table, one card per device, closing."""
     summary = report.summary
     hosts = sorted_hosts(report.hosts)
@@ -318,8 +379,11 @@ def render_html(report: Report, out: TextIO, *, review: Review | None = None) ->
         "<body><header>",
         f"<h1>{_e(report.tool_name)} report</h1>",
         f'<p class="meta">Scanned {_e(", ".join(report.targets) or "(none)", _LINE)} with the '
-        f"{_e(report.profile)} profile, {_e(report.started_at)} to {_e(report.finished_at)} "
-        f"({_e(report.tool_name)} {_e(report.tool_version)})</p>",
+        f'{_e(report.profile)} profile, <time datetime="{_e(report.started_at)}">'
+        f"{_e(local_time(report.started_at))}</time> to "
+        f'<time datetime="{_e(report.finished_at)}">{_e(local_time(report.finished_at))}'
+        f"</time> ({_e(report.tool_name)} {_e(report.tool_version)})</p>",
+        _first_steps(report, check_address),
         f'<ul class="counts" id="summary" data-hosts-up="{summary.hosts_up}">'
         f"<li>{plural(summary.hosts_up, 'device')} of {summary.hosts_scanned} addresses</li>"
         f"<li>{plural(summary.cameras, 'camera')}</li>"
@@ -342,7 +406,7 @@ def render_html(report: Report, out: TextIO, *, review: Review | None = None) ->
         body.append(_table(hosts))
         body.extend(_device(host, report, review) for host in hosts)
     else:
-        body.append("<p>No device answered on the addresses scanned.</p>")
+        body.append(f'<p id="nothing">{_e(nothing_found_line(report), _LINE)}.</p>')
     if report.discovery:
         items = "".join(f"<li>{_e(discovery_words(r), _LINE)}</li>" for r in report.discovery)
         body.append(f'<h2>How devices were found</h2><ul id="discovery">{items}</ul>')

@@ -20,13 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-# jsonschema ships no type information; "unused-ignore" keeps this clean once types-jsonschema
-# is installed too.
-from jsonschema import ValidationError  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]
-
 from scanner.models import (
     AuthScheme,
+    Basis,
     Confidence,
     DeviceType,
     DiscoveryRun,
@@ -125,6 +121,8 @@ def _finding_to_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "cves": _strs(finding.cves),
         "port": finding.port,
         "secret": secret,
+        "basis": None if finding.basis is None else finding.basis.value,
+        "unverified": finding.unverified,
     }
 
 
@@ -190,6 +188,7 @@ def report_to_dict(report: Report, review: Review | None = None) -> dict[str, An
         ],
         # Said plainly in every format: what no LAN scan can see (docs/discovery.md).
         "blind_spots": BLIND_SPOTS,
+        "interrupted": report.interrupted,
     }
     if review is not None:
         document["review"] = review_to_dict(review)
@@ -233,7 +232,7 @@ def render_json(report: Report, out: TextIO, *, review: Review | None = None) ->
 # can index without guarding every access.
 
 
-def _error_message(error: ValidationError) -> str:
+def _error_message(error: Any) -> str:  # a jsonschema ValidationError
     return f"{clean_text(error.json_path, 200)}: {clean_text(error.message, 300)}"
 
 
@@ -248,6 +247,10 @@ def report_from_dict(data: Any, *, show_secrets: bool = False) -> Report:
     """
     # A hostile document can violate the schema in millions of places; the first hundred are
     # plenty to pick the most relevant one from.
+    # jsonschema (and the URL grammar its format checker loads) is imported here, when a
+    # report is read, not when camsweep starts: it costs most of a second.
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
+
     errors = list(itertools.islice(report_validator().iter_errors(data), _MAX_ERRORS))
     if errors:
         best = best_match(errors)
@@ -296,6 +299,8 @@ def _finding_from_dict(d: Mapping[str, Any]) -> Finding:
         cves=tuple(d["cves"]),
         port=None if d["port"] is None else int(d["port"]),
         secret=d["secret"],
+        basis=None if d.get("basis") is None else Basis(d["basis"]),
+        unverified=bool(d.get("unverified", False)),
     )
 
 
@@ -351,6 +356,7 @@ def _report_from_valid(d: Mapping[str, Any], show_secrets: bool) -> Report:
             DiscoveryRun(r["method"], DiscoveryStatus(r["status"]), r["reason"], r["hosts"])
             for r in d["discovery"]
         ),
+        interrupted=bool(d.get("interrupted", False)),
         exposure=exposure_from_dict(d["exposure"]) if "exposure" in d else None,
     )
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from scanner.models import Finding, Host, Report, RiskLevel, Severity
+from scanner.models import Confidence, Finding, Host, Report, RiskLevel, Severity
+from scanner.report.actions import do_this_first, how_sure, nothing_found_line, verdict
 from scanner.report.baseline import Change
 from scanner.report.exposure import exposure_markdown
 from scanner.report.inventory import DeviceStatus, FindingStatus
@@ -78,10 +79,12 @@ def _finding_lines(
     if marks:
         head += " " + " ".join(marks)
     lines = [head]
+    if finding.confidence is not Confidence.CONFIRMED:
+        lines.append(f"  - How sure: {md(how_sure(finding))}")
     if finding.evidence:
         lines.append(f"  - What we saw: {md(finding.evidence)}")
     if finding.secret is not None:
-        secret = finding.secret if report.show_secrets else SECRET_MASK
+        secret = finding.secret if report.show_secrets else f"{SECRET_MASK} (--show-secrets)"
         lines.append(f"  - Working password: {md(secret, _SHORT)}")
     if finding.remediation:
         lines.append(f"  - **Fix:** {md(finding.remediation)}")
@@ -89,6 +92,19 @@ def _finding_lines(
         lines.append(f"  - CVE: {md(', '.join(finding.cves))}")
     lines.extend(f"  - More: {_link(r)}" for r in finding.references[:10])
     lines.append(f"  - Id: {md(finding.id, _SHORT)}")
+    return lines
+
+
+def _first_steps(report: Report) -> list[str]:
+    """The verdict and the numbered "Do this first" list, as in the terminal and HTML."""
+    lines = [f"**Verdict:** {md(verdict(report).text)}", ""]
+    if report.interrupted:
+        lines += ["**Interrupted (Ctrl-C):** only what was found before the stop.", ""]
+    steps = do_this_first(report.hosts)
+    if steps:
+        lines += ["## Do this first", ""]
+        lines += [f"{n}. {md(step.text)}" for n, step in enumerate(steps, start=1)]
+        lines.append("")
     return lines
 
 
@@ -224,6 +240,7 @@ def render_markdown(report: Report, out: TextIO, *, review: Review | None = None
         "|---|---:|",
         *(f"| {s.value} | {counts.get(s.value, 0)} |" for s in Severity),
         "",
+        *_first_steps(report),
     ]
     if report.exposure is not None:  # first: what the internet can reach
         lines.extend(exposure_markdown(report.exposure, md))
@@ -245,7 +262,7 @@ def render_markdown(report: Report, out: TextIO, *, review: Review | None = None
         for host in hosts:
             lines.extend(_host_section(host, report, review))
     else:
-        lines.append("No device answered on the addresses scanned.")
+        lines.append(f"{md(nothing_found_line(report))}.")
         lines.append("")
     if report.discovery:
         lines.append("## How devices were found")

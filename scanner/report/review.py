@@ -116,7 +116,7 @@ def gate(
             and not (review is not None and review.is_accepted(host.ip, f))
         ]
         if failing:
-            reasons.append(f"{_plural(len(failing), 'finding')} at or above {fail_on.value}")
+            reasons.append(f"{_plural(len(failing), 'problem')} at or above {fail_on.value}")
     if fail_on_new and review is not None and review.baseline is not None:
         new_devices = [
             d.ip

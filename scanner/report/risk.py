@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from scanner.models import (
+    Basis,
     Confidence,
     DeviceType,
     Finding,
@@ -23,6 +24,8 @@ from scanner.models import (
 
 __all__ = [
     "EXTRA_CAP",
+    "counted_severity",
+    "is_guess",
     "level_for_score",
     "level_for_severity",
     "risk_rank",
@@ -80,6 +83,28 @@ _LEVEL_RANK = {
 }
 
 
+# A guess that rests on less than a firmware version: the banner, the model name, the port.
+_GUESS_BASES = (Basis.BANNER, Basis.MODEL, Basis.PORT)
+
+
+def is_guess(finding: Finding) -> bool:
+    """True for a finding nobody saw happen that rests on a weak basis: an unverified
+    signature, or a fingerprint, model or port match without any firmware version read."""
+    if finding.confidence is Confidence.CONFIRMED:
+        return False
+    return finding.unverified or (
+        finding.confidence is Confidence.INFERRED and finding.basis in _GUESS_BASES
+    )
+
+
+def counted_severity(finding: Finding) -> Severity:
+    """The severity a finding counts with in the risk score: a guess never makes a device
+    critical (issue #16: an entry the report itself calls unverified must not read as 10.0)."""
+    if finding.severity is Severity.CRITICAL and is_guess(finding):
+        return Severity.HIGH
+    return finding.severity
+
+
 def level_for_score(score: float) -> RiskLevel:
     """critical >= 9, high >= 7, medium >= 4, low > 0, else none."""
     if score >= 9:
@@ -118,25 +143,30 @@ def score_host(findings: Sequence[Finding], device_type: DeviceType) -> Risk:
     * device: +0.2 when the host is a camera or recorder and W is above info.
     * extra(f): 0.1 x (severity rank: low 1 .. critical 4, plus confirmed 2 / firm 1 /
       inferred 0); 0 for info.
+    * a critical finding that is a guess (:func:`is_guess`) counts as high.
 
     Properties the tests hold it to: the level is always that of the worst severity (so the
     worst finding bounds the level both ways), and adding a finding never lowers the score.
     """
-    significant = [f for f in findings if f.severity is not Severity.INFO]
+    significant = [(counted_severity(f), f) for f in findings if f.severity is not Severity.INFO]
     if not significant:
         return Risk(0.0, RiskLevel.NONE)
-    worst = max(significant, key=lambda f: (f.severity.rank, _LEAD_BONUS[f.confidence]))
+    worst_severity, worst = max(
+        significant, key=lambda pair: (pair[0].rank, _LEAD_BONUS[pair[1].confidence])
+    )
     extras = sum(
-        f.severity.rank + _EXTRA_CONFIDENCE[f.confidence] for f in significant if f is not worst
+        severity.rank + _EXTRA_CONFIDENCE[f.confidence]
+        for severity, f in significant
+        if f is not worst
     )
     tenths = (
-        _FLOOR[worst.severity]
+        _FLOOR[worst_severity]
         + _LEAD_BONUS[worst.confidence]
         + _DEVICE_BONUS[device_type]
         + min(EXTRA_CAP, extras)
     )
-    tenths = min(_CEILING[worst.severity], tenths)
-    return Risk(tenths / 10, _LEVEL_FOR_SEVERITY[worst.severity])
+    tenths = min(_CEILING[worst_severity], tenths)
+    return Risk(tenths / 10, _LEVEL_FOR_SEVERITY[worst_severity])
 
 
 def summarize(hosts: Iterable[Host], hosts_scanned: int) -> Summary:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import copy
 import json
 from enum import StrEnum
+from functools import cache
 from typing import Any, TextIO
-
-# jsonschema ships no type information; "unused-ignore" keeps this clean once types-jsonschema
-# is installed too.
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
 from scanner.models import (
     AuthScheme,
+    Basis,
     Confidence,
     DeviceType,
     DiscoveryStatus,
@@ -33,7 +31,7 @@ __all__ = ["SCHEMA_ID", "SCHEMA_VERSION", "report_schema", "report_validator", "
 
 # The report format version the renderers write. Readers accept any 1.x: minor versions only
 # add optional things; a change that breaks readers bumps the major.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_ID = "urn:camsweep:report-schema:1"
 
 
@@ -104,6 +102,9 @@ _FINDING = _object(
         "secret": _nullable(_STR),
     }
 )
+# Optional (1.1): what the finding rests on, and whether its signature is unverified.
+_FINDING["properties"]["basis"] = _nullable(_enum(Basis))
+_FINDING["properties"]["unverified"] = {"type": "boolean"}
 
 _HOST = _object(
     {
@@ -289,6 +290,10 @@ _REPORT["properties"]["blind_spots"] = {
     "type": "string",
     "description": "What a LAN scan cannot see, in plain words.",
 }
+_REPORT["properties"]["interrupted"] = {
+    "type": "boolean",
+    "description": "The scan was stopped (Ctrl-C) before it finished; it holds what was found.",
+}
 
 # Optional too: the Internet exposure section (router forwards, cloud paths; scanner/router/).
 _FORWARD = _object(
@@ -354,18 +359,21 @@ _REPORT["properties"]["exposure"] = {
     ),
 }
 
-Draft202012Validator.check_schema(_REPORT)  # fail at import, not at the first report read
-_VALIDATOR = Draft202012Validator(_REPORT, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
 
 def report_schema() -> dict[str, Any]:
     """A fresh copy of the schema (callers may mutate it)."""
     return copy.deepcopy(_REPORT)
 
 
-def report_validator() -> Draft202012Validator:
-    """The compiled validator, asserting formats (date-time, ipv4/ipv6) as well as structure."""
-    return _VALIDATOR
+@cache
+def report_validator() -> Any:
+    """The compiled validator (a jsonschema ``Draft202012Validator``), asserting formats
+    (date-time, ipv4/ipv6) as well as structure. jsonschema is imported on first use: with its
+    format checkers it costs most of a second, which ``camsweep --version`` must not pay."""
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
+
+    Draft202012Validator.check_schema(_REPORT)
+    return Draft202012Validator(_REPORT, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def write_schema(out: TextIO) -> None:

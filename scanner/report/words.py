@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from scanner.models import Confidence, DeviceType, DiscoveryRun, DiscoveryStatus, Host
 from scanner.report.baseline import Change
@@ -16,9 +18,14 @@ __all__ = [
     "acceptance_words",
     "change_words",
     "device_status_words",
+    "discovery_lines",
     "discovery_words",
+    "first_sentence",
+    "local_span",
+    "local_time",
     "mac_words",
     "plural",
+    "repeated_lines",
 ]
 
 CONFIDENCE_WORDS = {
@@ -38,16 +45,67 @@ DEVICE_WORDS = {
     DeviceType.UNKNOWN: "unknown",
 }
 BLIND_SPOTS = (
-    "This scan only sees devices on the network it ran from. It cannot see a camera on "
-    "another Wi-Fi network (for example a separate or guest network), a camera that uses "
-    "mobile data (4G/5G), or a camera that only records to a memory card (SD card) and is not "
-    "connected to any network. If you worry about a hidden camera, also look for one in person."
+    "A network scan cannot see a camera on another Wi-Fi network (such as a guest network), "
+    "one on mobile data (4G/5G), or one that only records to a memory card (SD card). If you "
+    "worry about a hidden camera, also look for one in person."
 )
 
 
-def plural(count: int, word: str) -> str:
-    """``1 camera``, ``2 cameras``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 camera``, ``2 cameras``; ``many`` for an irregular plural (``address``)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def first_sentence(text: str, budget: int = 0) -> str:
+    """The first sentence of a fix (the step itself), and the ones after it while the whole
+    stays within ``budget`` characters; the rest is shown with --verbose."""
+    flat = " ".join(text.split())
+    sentences: list[str] = []
+    rest = flat
+    while rest:
+        cut = rest.find(". ")
+        sentence, rest = (rest, "") if cut < 0 else (rest[: cut + 1], rest[cut + 2 :])
+        if sentences and len(" ".join([*sentences, sentence])) > budget:
+            break
+        sentences.append(sentence)
+    first = " ".join(sentences)
+    if len(sentences) == 1 and rest and "; " in first:  # one long sentence: its first clause
+        return first.split("; ", 1)[0]
+    return first
+
+
+def repeated_lines(lines: Iterable[str]) -> list[str]:
+    """Each distinct line once, in first-seen order, with how often it repeated."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if n == 1 else f"{line} ({n} times)" for line, n in counts.items()]
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else moment.astimezone()
+
+
+def local_time(value: str) -> str:
+    """An RFC 3339 UTC time as local time with its offset: ``2026-12-06 19:40:12 +01:00``;
+    the text unchanged when it is not a time with a zone."""
+    moment = _parse_time(value)
+    if moment is None:
+        return value
+    return moment.strftime("%Y-%m-%d %H:%M:%S ") + moment.isoformat()[-6:]
+
+
+def local_span(started: str, finished: str) -> str:
+    """``2026-12-06 19:40:12 to 19:40:14 (UTC+01:00)`` in the reader's local time."""
+    start, end = _parse_time(started), _parse_time(finished)
+    if start is None or end is None:
+        return f"{started} to {finished}"
+    end_text = end.strftime("%H:%M:%S" if end.date() == start.date() else "%Y-%m-%d %H:%M:%S")
+    return f"{start.strftime('%Y-%m-%d %H:%M:%S')} to {end_text} (UTC{start.isoformat()[-6:]})"
 
 
 def change_words(change: Change | None, kind: str = "finding") -> str:
@@ -89,6 +147,34 @@ def discovery_words(run: DiscoveryRun) -> str:
     if run.reason:
         text += f" ({run.reason})"
     return text
+
+
+def discovery_lines(runs: Sequence[DiscoveryRun], *, verbose: bool = False) -> list[str]:
+    """How devices were found, without repeating itself: methods skipped or failed for the same
+    reason share one line (``arp, mdns, ssdp: skipped (...)``); without ``verbose`` the methods
+    that ran share one line too (``ran: tcp 8 devices, sadp 1, ubiquiti 0``), with ``verbose``
+    each says what it did."""
+    lines: list[str] = []
+    ran: list[str] = []
+    silent: list[str] = []  # ran and saw nothing
+    groups: dict[tuple[DiscoveryStatus, str], list[str]] = {}
+    for run in runs:
+        if run.status is DiscoveryStatus.RAN and not verbose:
+            if run.hosts or not ran:
+                ran.append(f"{run.method} {plural(run.hosts, 'device') if not ran else run.hosts}")
+            else:
+                silent.append(run.method)
+        elif run.status is DiscoveryStatus.RAN or (verbose and not run.reason):
+            lines.append(discovery_words(run))
+        else:
+            groups.setdefault((run.status, run.reason), []).append(run.method)
+    if ran:
+        saw_nothing = f"; {len(silent)} more saw nothing" if silent else ""
+        lines.append("ran: " + ", ".join(ran) + saw_nothing)
+    for (status, reason), methods in groups.items():
+        text = f"{', '.join(methods)}: {status.value}"
+        lines.append(f"{text} ({reason})" if reason else text)
+    return lines
 
 
 _PROBABLE = re.compile(

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner import cli
+from scanner.cli import scan_cmd
 from scanner.discover.nmap_xml import (
     MAX_REPORT_BYTES,
     MAX_VALUE_CHARS,
@@ -501,7 +502,7 @@ def test_cli_refuses_an_out_of_scope_report_without_scanning(
     def must_not_scan(*args: object, **kwargs: object) -> None:
         raise AssertionError("an out-of-scope report was scanned")
 
-    monkeypatch.setattr(cli, "_run_scan", must_not_scan)
+    monkeypatch.setattr(scan_cmd, "run_scan", must_not_scan)
     xml = report_of(host_xml("127.88.5.3"), host_xml("8.8.8.8"))
     code = cli.main(["scan", "--from-nmap", str(write(tmp_path, xml)), "-q"])
     err = capsys.readouterr().err

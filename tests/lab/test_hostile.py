@@ -196,7 +196,7 @@ async def test_the_hostile_suite_is_scanned_safely(hostile: HostileLab, tmp_path
         ),
         asyncio.to_thread(
             _run_measured,
-            _scan_argv(hostile, "--debug"),
+            _scan_argv(hostile, "--debug", "--verbose"),
             text_path,
             tmp_path / "text.err",
             limit + 30,
@@ -321,7 +321,8 @@ def _hostile_report() -> Report:
 
 def _check_formats(report: Report) -> None:
     rendered = {
-        name: render_to_string(report, name, RenderOptions(show_debug=True)) for name in FORMATS
+        name: render_to_string(report, name, RenderOptions(show_debug=True, verbose=True))
+        for name in FORMATS
     }
     for name, out in rendered.items():
         # Every format ends up on a terminal sooner or later (cat, less, a CI log): none may carry
@@ -349,7 +350,8 @@ def test_every_format_neutralises_hostile_device_text() -> None:
     report = _hostile_report()
     _check_formats(report)
     rendered = {
-        name: render_to_string(report, name, RenderOptions(show_debug=True)) for name in FORMATS
+        name: render_to_string(report, name, RenderOptions(show_debug=True, verbose=True))
+        for name in FORMATS
     }
     assert "HOSTILE-MARK" in rendered["text"]  # the text is shown, only neutralised
     assert "[bold red]markup[/bold red]" in rendered["text"]
@@ -648,7 +650,7 @@ def test_lab_hostile_lists_and_serves(capsys: pytest.CaptureFixture[str]) -> Non
     assert cli.main(["lab", "--hostile", "--seconds", "0.3"]) == cli.EXIT_OK
     out = capsys.readouterr().out
     assert "scan it with: camsweep scan 127.66.0.10" in out
-    assert f"0 connection(s) to {ELSEWHERE}" in out
+    assert f"0 connections to {ELSEWHERE}" in out
 
 
 @pytest.mark.asyncio

@@ -133,13 +133,14 @@ def test_dash_is_standard_output_and_text_there_has_no_colour(
         (["--format", "json", "-o", "a.json", "-o", "b.json"], "1 --format but 2 -o"),
         (["-o", "a.json", "--output-dir", "."], "not both"),
         (["--output-dir", "."], "--output-dir needs at least one --format"),
-        (["--output-dir", "/nonexistent-dir", "--format", "csv"], "not an existing folder"),
+        (["--output-dir", "scan.json", "--format", "csv"], "is a file, not a folder"),
         (
             ["-o", "same.json", "--format", "json", "-o", "same.json", "--format", "csv"],
             "same file",
         ),
         (["-o", "-", "-o", "-"], "only one report can go to standard output"),
         (["-o", "/nonexistent-dir/r.html"], "does not exist"),
+        (["-o", "r.pdf"], "cannot write .pdf files"),
         (["--format", "pdf"], "invalid choice"),
         (["--fail-on-new"], "--fail-on-new needs --baseline"),
         (["--fail-on-unexpected"], "--fail-on-unexpected needs --inventory"),
@@ -255,7 +256,7 @@ def test_one_failed_write_does_not_lose_the_others(
             raise OSError(28, "No space left on device")
         real(path, text)
 
-    monkeypatch.setattr("scanner.cli.write_atomically", flaky)
+    monkeypatch.setattr("scanner.report.output.write_atomically", flaky)
     argv = [
         "report",
         "convert",
@@ -324,8 +325,3 @@ def test_write_atomically_leaves_the_old_file_when_writing_fails(tmp_path: Path)
         write_atomically(target, "half \ud800 written")  # unencodable: fails mid-write
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
-
-
-def test_cli_still_exports_write_atomically() -> None:
-    # Other code (and older tests) import it from the CLI, where it used to live.
-    assert getattr(cli, "write_atomically") is write_atomically  # noqa: B009

@@ -80,6 +80,8 @@ def test_every_format_survives_hostile_device_text(
         "h3",
         "h4",
         "p",
+        "ol",
+        "time",
         "ul",
         "li",
         "span",

@@ -127,7 +127,8 @@ def _isolated(argv: list[str]) -> list[str]:
     return [*prefix, *argv]
 
 
-def _dump_dom(browser: str, path: Path, profile: str) -> str:
+def dump_dom(browser: str, path: Path, profile: str, *flags: str, timeout: float = 45) -> str:
+    """The DOM headless Chromium built from ``path``, off the network (``_isolated``)."""
     argv = _isolated(
         [
             browser,
@@ -142,11 +143,12 @@ def _dump_dom(browser: str, path: Path, profile: str) -> str:
             f"--user-data-dir={profile}",
             # Give a script that might run a chance to change the page before the dump.
             "--virtual-time-budget=2000",
+            *flags,
             "--dump-dom",
             path.as_uri(),
         ]
     )
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=45, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -171,7 +173,7 @@ def test_a_real_browser_renders_what_the_json_says(browser: str) -> None:
         # A device that tries to change the page when a script runs; a working escape leaves
         # it inert, and the CSP would block it even if the escape failed.
         path.write_text(buf.getvalue(), encoding="utf-8")
-        dom = _dump_dom(browser, path, str(Path(tmp) / "profile"))
+        dom = dump_dom(browser, path, str(Path(tmp) / "profile"))
     tags = elements(dom)
     doc = report_to_dict(rep)
     cards = [attrs for tag, attrs in tags if tag == "section" and "data-ip" in attrs]
@@ -212,5 +214,5 @@ def test_the_browser_check_would_notice_a_script_that_ran(browser: str) -> None:
             f"<script>document.title='{PWNED}'</script></body></html>",
             encoding="utf-8",
         )
-        dom = _dump_dom(browser, path, str(Path(tmp) / "profile"))
+        dom = dump_dom(browser, path, str(Path(tmp) / "profile"))
     assert f"<title>{PWNED}</title>" in dom

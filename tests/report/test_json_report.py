@@ -51,6 +51,7 @@ def test_top_level_and_nested_key_order() -> None:
         "notes",
         "discovery",
         "blind_spots",
+        "interrupted",
     ]
     assert doc["tool"] == {"name": "camsweep", "version": "0.1.0"}
     dahua = next(h for h in doc["hosts"] if h["ip"] == "127.77.0.12")
@@ -98,6 +99,8 @@ def test_top_level_and_nested_key_order() -> None:
         "cves",
         "port",
         "secret",
+        "basis",
+        "unverified",
     ]
 
 

@@ -233,10 +233,10 @@ def test_gate_fail_on_ignores_accepted_findings_but_not_expired_ones() -> None:
             for h in only_dahua.hosts
         ),
     )
-    assert _gate(high_only, fail_on=Severity.HIGH) == ["1 finding at or above high"]
+    assert _gate(high_only, fail_on=Severity.HIGH) == ["1 problem at or above high"]
     assert _gate(high_only, fail_on=Severity.HIGH, inventory=True) == []
     assert _gate(only_dahua, fail_on=Severity.MEDIUM, inventory=True) == [
-        "2 findings at or above medium"  # the critical one and the expired upnp acceptance
+        "2 problems at or above medium"  # the critical one and the expired upnp acceptance
     ]
     assert _gate(only_dahua, fail_on=None) == []
 

@@ -20,9 +20,16 @@ from tests.report.test_samples import (
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def render(rep: Report, *, color: bool = False, width: int = 100, show_debug: bool = False) -> str:
+def render(
+    rep: Report,
+    *,
+    color: bool = False,
+    width: int = 100,
+    show_debug: bool = False,
+    verbose: bool = False,
+) -> str:
     buf = io.StringIO()
-    render_text(rep, buf, color=color, width=width, show_debug=show_debug)
+    render_text(rep, buf, color=color, width=width, show_debug=show_debug, verbose=verbose)
     return buf.getvalue()
 
 
@@ -33,17 +40,19 @@ def plain_lines(text: str) -> list[str]:
 def test_header_names_targets_profile_time_and_counts() -> None:
     text = render(sample_report())
     assert "camsweep 0.1.0" in text
-    assert "Scanned: 127.77.0.0/24" in text
-    assert "Profile: owner" in text
-    assert "2026-11-20T10:00:00Z to 2026-11-20T10:00:12.5+00:00" in text
-    assert "Devices found: 6 (of 256 addresses scanned)" in text
-    assert "Cameras found: 3 cameras, 1 video recorder (NVR/DVR)" in text
+    assert "Scanned:       127.77.0.0/24 with the owner profile" in text
+    # Local time with its offset (the report tests run in UTC+02:00, tests/report/conftest.py).
+    assert "Time:          2026-11-20 12:00:00 to 12:00:12 (UTC+02:00)" in text
+    assert (
+        "Devices found: 6 of 256 addresses scanned: 3 cameras, 1 video recorder (NVR/DVR)"
+        in text
+    )
 
 
 def test_table_has_one_row_per_host_in_numeric_order() -> None:
     lines = plain_lines(render(sample_report()))
     header = next(i for i, line in enumerate(lines) if line.startswith("Address"))
-    for column in ("Vendor", "Model", "Type", "Open services", "Risk"):
+    for column in ("Device", "Open services", "Risk"):
         assert column in lines[header]
     rows = [line.split()[0] for line in lines[header + 2 : header + 8]]
     assert rows == [
@@ -57,38 +66,45 @@ def test_table_has_one_row_per_host_in_numeric_order() -> None:
     dahua = lines[header + 5]
     assert "Dahua" in dahua
     assert "IPC-HDW4431C-A" in dahua
-    assert "camera" in dahua
     assert "http/80 rtsp/554" in dahua
     assert "CRITICAL 10.0" in dahua
     printer = lines[header + 7]
-    assert "other device" in printer
+    assert "HP LaserJet Pro M404dn" in printer
     assert printer.rstrip().endswith("none")
 
 
 def test_each_finding_has_severity_title_confidence_evidence_fix_and_references() -> None:
-    text = render(sample_report())
-    dahua = text[text.index("127.77.0.12  Dahua") :]
+    text = render(sample_report(), verbose=True)
+    dahua = text[text.index("\n127.77.0.12 CRITICAL 10.0: Dahua") :]
     dahua = dahua[: dahua.index("127.77.0.15")]
-    assert "risk: CRITICAL 10.0 of 10" in dahua
-    assert "CRITICAL  The video stream still uses the factory password (port 554)" in dahua
-    assert "How sure: confirmed: we saw this happen" in dahua
+    assert "CRITICAL The video stream still uses the factory password (port 554)" in dahua
+    assert "How sure: confirmed: we saw it happen" in dahua
     assert "What we saw: Refused without credentials" in dahua
     assert "Fix: Open the camera's web page and set a long, unique password." in dahua
     assert "More: https://example.org/dahua-password" in dahua
     # Worst first: critical, high, medium, low.
-    positions = [dahua.index(label) for label in ("CRITICAL  ", "HIGH  ", "MEDIUM  ", "LOW  ")]
+    positions = [dahua.index(label) for label in ("CRITICAL ", "HIGH  ", "MEDIUM ", "LOW  ")]
     assert positions == sorted(positions)
-    hik = text[text.index("127.77.0.11  Hikvision") :]
+    hik = text[text.index("\n127.77.0.11 CRITICAL 9.2: Hikvision") :]
     assert "CVE: CVE-2017-7921" in hik
-    assert "possible: guessed from the firmware version" in hik
+    assert "How sure: possible: guessed from what the device announces" in hik
+
+
+def test_default_report_keeps_ids_evidence_and_links_for_verbose() -> None:
+    text = render(sample_report())
+    for jargon in ("Id: ", "What we saw:", "More: https://", "CVE: "):
+        assert jargon not in text, jargon
+    assert "How to fix each problem, what each device said, CVEs and links: --verbose." in text
 
 
 def test_clean_hosts_are_shown_as_clean_with_their_info_notes() -> None:
-    text = render(sample_report())
-    assert "127.77.0.15  Axis M3045-V (camera): no problems found" in text
+    text = render(sample_report(), verbose=True)
+    assert "127.77.0.15 no problems: Axis M3045-V camera" in text
     assert "For your information:\n  - The stream asks for a password" in text
-    assert "127.77.0.16  HP LaserJet Pro M404dn (other device): no problems found" in text
-    assert "127.77.0.9  unidentified device: no problems found" in text
+    assert "127.77.0.16 no problems: HP LaserJet Pro M404dn other device" in text
+    assert "127.77.0.9 no problems: unidentified device" in text
+    # Without --verbose a device with nothing to say is its table row ("none") alone.
+    assert "127.77.0.16 no problems" not in render(sample_report())
 
 
 def test_closing_lines_name_the_blind_spots_and_count_by_severity() -> None:
@@ -98,15 +114,16 @@ def test_closing_lines_name_the_blind_spots_and_count_by_severity() -> None:
     assert "SD card" in flat
     assert (
         "Summary: 6 problems (3 critical, 1 high, 1 medium, 1 low), "
-        "1 note for your information. Highest risk: CRITICAL." in flat
+        "1 note for your information." in flat
     )
     assert "Note: lab run" in flat
 
 
 def test_empty_report() -> None:
     text = render(report((), scanned=16))
-    assert "No device answered on the addresses scanned." in text
-    assert "Summary: no problems found. Highest risk: NONE." in text
+    assert "Verdict: No device answered on 127.77.0.0/24: check the address range" in text
+    assert "no problems found" not in text  # nothing answered is not "no problems"
+    assert "Summary: nothing answered, so nothing was checked." in text
 
 
 def test_secret_masked_unless_asked() -> None:
@@ -226,6 +243,7 @@ def test_recorder_and_confidence_wording() -> None:
         scanned=1,
     )
     text = render(rep)
-    assert "Cameras found: 0 cameras, 1 video recorder (NVR/DVR)" in text
-    assert "10.0.0.2  Xiongmai (video recorder)  risk: MEDIUM" in text
-    assert "How sure: likely: the device clearly matches" in text
+    assert "1 of 1 address scanned: 0 cameras, 1 video recorder (NVR/DVR)" in text
+    assert "10.0.0.2 MEDIUM 4.5: Xiongmai video recorder" in text
+    assert "(port" not in text or ", likely" in text
+    assert "How sure: likely: the device clearly matches" in render(rep, verbose=True)
