@@ -74,11 +74,7 @@ def import_graph() -> dict[str, set[str]]:
 
 # Cycles that only a function-level import keeps from failing at import time; each names the
 # work that removes it.
-KNOWN_CYCLES = [
-    # engine.identify() calls generic.refine(), and generic reads engine's Evidence and
-    # SignatureSet (issue #13, merged last this session): a module both import would end it.
-    {"scanner.match.engine", "scanner.match.generic"},
-]
+KNOWN_CYCLES: list[set[str]] = []
 
 
 def test_no_import_cycle_in_scanner() -> None:

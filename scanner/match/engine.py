@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol as TypingProtocol
 
 from scanner.match.matchers import MAX_VALUE_CHARS, Matcher, combine
 from scanner.match.schema import (
@@ -181,6 +182,20 @@ class _Outcome:
     hits: tuple[FingerprintHit, ...]
 
 
+class Refiner(TypingProtocol):
+    """Completes an identification from the same evidence (scanner.match.generic.refine)."""
+
+    def __call__(
+        self,
+        sigs: SignatureSet,
+        ev: Evidence,
+        ident: Identification,
+        vendor_id: str | None,
+        *,
+        use_nmap: bool = True,
+    ) -> Identification: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureSet:
     """Every signature, compiled. Built by ``scanner.match.loader.load_signatures``."""
@@ -191,6 +206,10 @@ class SignatureSet:
     credentials: tuple[CredentialEntry, ...]
     ports: tuple[PortInfo, ...]
     routes: RouteTable
+    # What completes the fingerprints' answer for devices they leave undecided (the generic
+    # classifier, scanner/match/generic.py). The loader hands it in, so this module needs no
+    # import of the classifier, which reads this module's Evidence and SignatureSet.
+    refine: Refiner | None = dataclasses.field(default=None, repr=False, compare=False)
     _spellings: dict[str, VendorInfo] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -228,11 +247,11 @@ class SignatureSet:
         """
         ev = Evidence.from_services(services, open_ports, host_fields)
         outcome = self._identify(ev)
+        if self.refine is None:
+            return outcome.ident
         # Then what no fingerprint describes: the generic classifier, vendor from text and
-        # nmap's database as a second opinion (scanner/match/generic.py).
-        from scanner.match.generic import refine  # noqa: PLC0415  (generic imports engine)
-
-        return refine(self, ev, outcome.ident, outcome.vendor_id, use_nmap=nmap_db)
+        # nmap's database as a second opinion.
+        return self.refine(self, ev, outcome.ident, outcome.vendor_id, use_nmap=nmap_db)
 
     def _identify(self, ev: Evidence) -> _Outcome:
         hits = [hit for fp in self.fingerprints if (hit := evaluate(fp, ev)) is not None]

@@ -24,6 +24,7 @@ import yaml
 
 from scanner.match.engine import SignatureSet
 from scanner.match.errors import LintError, SignatureError
+from scanner.match.generic import refine
 from scanner.match.schema import (
     RouteTable,
 )
@@ -125,6 +126,7 @@ def _build(layer: _Layer) -> SignatureSet:
         credentials=tuple(layer.credentials),
         ports=tuple(layer.ports),
         routes=RouteTable(tuple(layer.generic_routes), tuple(layer.vendor_routes)),
+        refine=refine,
     )
 
 
