@@ -1,6 +1,7 @@
 """How well camsweep identifies real-world devices: every corpus file in tests/corpus/.
 
-Prints, for the whole corpus and per source (hand-written entries, nmap-service-probes lines):
+Prints, for the whole corpus and per source (hand-written and recog entries, strings read from
+other scanners' public records, nmap-service-probes lines):
 
 - camera recall: cameras and recorders reported as one;
 - vendor accuracy: of those with a vendor a person would name, the share named right;
@@ -131,14 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{'time':<18} {elapsed / max(len(cameras) + len(others), 1) * 1000:6.3f} ms per device")
     print("by source:")
-    hand = [r for r in result.results if not r.device.from_nmap]
-    rebuilt = [r for r in result.results if r.device.from_nmap]
-    _figures("hand-written and recog", Score(tuple(hand)))
-    _figures("nmap-service-probes", Score(tuple(rebuilt)))
-    for name, part in (
-        ("hand-written and recog", [r for r in lovo.results if not r.device.from_nmap]),
-        ("nmap-service-probes", [r for r in lovo.results if r.device.from_nmap]),
-    ):
+    sources = (
+        ("hand-written and recog", lambda d: not d.from_nmap and not d.from_public_records),
+        ("public records", lambda d: d.from_public_records),
+        ("nmap-service-probes", lambda d: d.from_nmap),
+    )
+    for name, chosen in sources:
+        _figures(name, Score(tuple(r for r in result.results if chosen(r.device))))
+    for name, chosen in sources:
+        part = [r for r in lovo.results if chosen(r.device)]
         recall = sum(r.called_camera for r in part) / len(part) if part else 0.0
         print(f"  {name:<22} LOVO recall {recall:6.3f} on {len(part)} branded cameras")
     if args.quiet:

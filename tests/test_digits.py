@@ -117,7 +117,7 @@ def test_seconds_flags_take_ascii_decimals_only() -> None:
     assert _positive(" 2.5 ") == 2.5
     assert _scan_seconds("0") is None
     assert _scan_seconds("90") == 90.0
-    for text in ("inf", "nan", "1_0", "-1", "1e3", "", "."):
+    for text in ("inf", "nan", "1_0", "-1", "1e3", "", ".", "+1"):
         with pytest.raises(argparse.ArgumentTypeError):
             _positive(text)
 

@@ -77,7 +77,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 
 # float() reads '٣' as 3.0 and takes 'inf', 'nan' and '1_0' (issue #19): seconds are ASCII only.
-_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?|\.[0-9]{1,6}")
+_SECONDS = re.compile(r"-?(?:[0-9]{1,9}(?:\.[0-9]{1,6})?|\.[0-9]{1,6})")
 
 
 def _seconds(text: str) -> float:

@@ -162,7 +162,7 @@ def parse_description(xml: bytes) -> dict[str, str]:
         raise ValueError(f"description larger than {_MAX_DESCRIPTION} bytes")
     try:
         root = fromstring(xml, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
         raise ValueError(f"not a usable XML description ({type(exc).__name__})") from None
     if _local(root.tag) != "root":
         raise ValueError(f"not a UPnP description (root element {device_text(_local(root.tag))!r})")

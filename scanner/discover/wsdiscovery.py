@@ -141,7 +141,7 @@ def parse_wsd(data: bytes) -> WsdMessage | None:
         return None
     try:
         root = fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError):
+    except (ParseError, DefusedXmlException, ValueError, LookupError):
         return None
     if _local(root.tag) != "Envelope":
         return None

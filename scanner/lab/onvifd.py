@@ -108,7 +108,7 @@ class OnvifResponder:
     def respond(self, body: bytes) -> tuple[int, bytes]:
         try:
             root = fromstring(body, forbid_dtd=True)
-        except (ParseError, DefusedXmlException, ValueError, RecursionError):
+        except (ParseError, DefusedXmlException, ValueError, LookupError, RecursionError):
             return 400, fault("ter:WellFormed", "not well-formed XML")
         if root.tag != f"{{{SOAP}}}Envelope":
             return 400, fault("ter:WellFormed", "not a SOAP 1.2 envelope")

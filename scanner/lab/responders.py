@@ -386,7 +386,7 @@ class WsdResponder(_UdpResponder):
     def received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             root = fromstring(data, forbid_dtd=True)
-        except (ParseError, DefusedXmlException, ValueError):
+        except (ParseError, DefusedXmlException, ValueError, LookupError):
             return
         probe = _find(root, "Body", "Probe")
         if probe is None:

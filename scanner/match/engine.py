@@ -16,6 +16,7 @@ from typing import Protocol as TypingProtocol
 from scanner.match.matchers import MAX_VALUE_CHARS, Matcher, combine
 from scanner.match.schema import (
     GENERIC,
+    CloudService,
     Condition,
     CounterExample,
     CredentialEntry,
@@ -206,6 +207,7 @@ class SignatureSet:
     credentials: tuple[CredentialEntry, ...]
     ports: tuple[PortInfo, ...]
     routes: RouteTable
+    cloud: tuple[CloudService, ...] = ()
     # What completes the fingerprints' answer for devices they leave undecided (the generic
     # classifier, scanner/match/generic.py). The loader hands it in, so this module needs no
     # import of the classifier, which reads this module's Evidence and SignatureSet.

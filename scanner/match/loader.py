@@ -5,9 +5,9 @@ node keeps its line) and walked by hand into the frozen objects of ``schema.py``
 becomes a :class:`LintError` ``file:line: message (value)``; the walk never raises on bad input.
 
 Layers: the shipped set (``scanner.signatures``) first, then each user directory in order. A later
-layer overrides an earlier one by id (fingerprints, vulnerabilities, vendors, route tables by
-vendor, ports by number); its credential pairs and generic routes go *before* the earlier ones, so
-what an owner adds is tried first within the attempt budget.
+layer overrides an earlier one by id (fingerprints, vulnerabilities, vendors, cloud services,
+route tables by vendor, ports by number); its credential pairs and generic routes go *before* the
+earlier ones, so what an owner adds is tried first within the attempt budget.
 """
 
 from __future__ import annotations
@@ -25,14 +25,11 @@ import yaml
 from scanner.match.engine import SignatureSet
 from scanner.match.errors import LintError, SignatureError
 from scanner.match.generic import refine
-from scanner.match.schema import (
-    RouteTable,
-)
-
-__all__ = ["lint_paths", "load_signatures"]
+from scanner.match.parse_cloud import CloudSection
 from scanner.match.parse_common import MAX_FILE_BYTES, SECTIONS, _Layer, _Reader
 from scanner.match.parse_misc import MiscSection
 from scanner.match.parse_vulns import VulnSection
+from scanner.match.schema import RouteTable
 from scanner.match.yamlnodes import compose_yaml
 
 __all__ = ["lint_paths", "load_signatures"]
@@ -57,7 +54,7 @@ def _compose(name: str, data: bytes, errors: list[LintError]) -> _File | None:
     return _File(reader, sections)
 
 
-class _Parser(VulnSection, MiscSection):
+class _Parser(VulnSection, MiscSection, CloudSection):
     """Walks the sections of one layer's files, with what earlier layers define in view."""
 
     # the walk -----------------------------------------------------------------------------------
@@ -84,6 +81,7 @@ class _Parser(VulnSection, MiscSection):
             self.layer.ports.extend(r.items(s.get("ports"), "ports", partial(self.port, r)))
             if "routes" in s:
                 self.routes(r, s["routes"])
+            self.layer.cloud.extend(r.items(s.get("cloud"), "cloud", partial(self.cloud, r)))
         return self.layer
 
 
@@ -115,6 +113,7 @@ def _merge(base: _Layer, top: _Layer) -> _Layer:
         ports=_override(base.ports, top.ports, lambda p: p.port),
         generic_routes=list(dict.fromkeys([*top.generic_routes, *base.generic_routes])),
         vendor_routes=_override(base.vendor_routes, top.vendor_routes, lambda v: v.vendor),
+        cloud=_override(base.cloud, top.cloud, lambda c: c.id),
     )
 
 
@@ -127,6 +126,7 @@ def _build(layer: _Layer) -> SignatureSet:
         ports=tuple(layer.ports),
         routes=RouteTable(tuple(layer.generic_routes), tuple(layer.vendor_routes)),
         refine=refine,
+        cloud=tuple(layer.cloud),
     )
 
 

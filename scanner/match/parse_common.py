@@ -14,6 +14,7 @@ import yaml
 from scanner.match.matchers import FIELDS, Matcher, MatchKind, compile_regex, is_known_field
 from scanner.match.schema import (
     GENERIC,
+    CloudService,
     Condition,
     CounterExample,
     CredentialEntry,
@@ -51,7 +52,15 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_GENERIC_ROUTES = 12  # every generic route is one DESCRIBE per RTSP port: keep it a budget
 MIN_REMEDIATION = 30  # "update firmware" is not a fix an owner can act on
 
-SECTIONS = ("vendors", "fingerprints", "vulnerabilities", "credentials", "ports", "routes")
+SECTIONS = (
+    "vendors",
+    "fingerprints",
+    "vulnerabilities",
+    "credentials",
+    "ports",
+    "routes",
+    "cloud",
+)
 
 _ID = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,7}")
@@ -94,6 +103,7 @@ class _Layer:
     ports: list[PortInfo] = field(default_factory=list)
     generic_routes: list[str] = field(default_factory=list)
     vendor_routes: list[VendorRoutes] = field(default_factory=list)
+    cloud: list[CloudService] = field(default_factory=list)
 
 
 def _reachable(

@@ -20,6 +20,7 @@ __all__ = [
     "AffectedRange",
     "Check",
     "CheckedRecord",
+    "CloudService",
     "Condition",
     "CounterExample",
     "CredentialEntry",
@@ -298,3 +299,21 @@ class VendorRoutes:
 class RouteTable:
     generic: tuple[str, ...] = ()
     vendors: tuple[VendorRoutes, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CloudService:
+    """A P2P cloud service that makes a device reachable without a port-forward (``cloud``)."""
+
+    id: str
+    name: str
+    # Evidence naming the service: a field whose name starts with one of these, or any value
+    # ``pattern`` finds (case-insensitive).
+    field_prefixes: tuple[str, ...]
+    text: str
+    pattern: re.Pattern[str]
+    # Vendor ids whose devices ship it switched on: listed (inferred) from the make alone.
+    default_on: tuple[str, ...]
+    meaning: str
+    references: tuple[str, ...]
+    source: Source = Source("", 0)

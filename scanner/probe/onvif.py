@@ -183,7 +183,7 @@ def parse_answer(data: bytes) -> SoapAnswer:
         raise OnvifError("empty answer")
     try:
         root = fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
         raise OnvifError(f"not XML: {type(exc).__name__}") from exc
     except RecursionError as exc:
         raise OnvifError("XML nested too deeply") from exc

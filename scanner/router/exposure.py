@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from scanner.match.schema import CloudService
 from scanner.models import (
     Confidence,
     DeviceType,
@@ -31,17 +32,19 @@ from scanner.models import (
     Severity,
 )
 from scanner.report.risk import score_host
-from scanner.router.cloud import cloud_services_of
+from scanner.router.cloud import cloud_services_of, shipped_cloud_services
 
 __all__ = [
     "FORWARD_FINDING",
     "ROUTER_FINDING",
+    "UDP_NOT_PROBED",
     "build_exposure",
     "reach",
 ]
 
 FORWARD_FINDING = "internet-port-forward"
 ROUTER_FINDING = "upnp-igd-open"
+UDP_NOT_PROBED = "UDP forward, not probed"  # the words a UDP forward's path ends with
 
 # Weaknesses that turn "reachable from the internet" into "anyone on the internet is in".
 _CRITICAL_PREFIXES = ("default-credentials-", "listed-credentials-", "accepts-any-credentials-")
@@ -167,7 +170,10 @@ def _forward_path(
     confidence, caveat = reach(router)
     target = f"{forward.internal_client}:{forward.internal_port}"
     services = _services_at(host, forward) if host else []
-    findings = _findings_at(host, forward, services) if host else []
+    # camsweep scans forwarded TCP ports only: a UDP forward with no UDP answer on record (vendor
+    # discovery's) was not looked at, so the TCP findings on the same port number are not its.
+    unprobed_udp = forward.protocol != "TCP" and not services
+    findings = _findings_at(host, forward, services) if host and not unprobed_udp else []
     device = _device_words(host) if host else ""
     what = _service_words(services)
     weaknesses = tuple(f.title for f in sorted(findings, key=lambda f: -f.severity.rank))
@@ -184,6 +190,8 @@ def _forward_path(
         severity = Severity.LOW
         if not in_scope:
             weaknesses = (f"not scanned: {forward.internal_client} is outside the targets",)
+        elif unprobed_udp:
+            weaknesses = (f"{UDP_NOT_PROBED}: camsweep scans forwarded TCP ports only",)
         elif scanned:
             weaknesses = ("nothing answered there when camsweep tried (a stale forward?)",)
         else:
@@ -320,12 +328,12 @@ def _router_host(reading: RouterReading, finding: Finding) -> Host:
     )  # fmt: skip
 
 
-def _cloud_paths(host: Host) -> list[ExposurePath]:
+def _cloud_paths(host: Host, rules: Sequence[CloudService]) -> list[ExposurePath]:
     paths = []
     weak = [
         f for f in host.findings if f.id.startswith(_CRITICAL_PREFIXES) or f.id in _CRITICAL_IDS
     ]
-    for match in cloud_services_of(host):
+    for match in cloud_services_of(host, rules):
         device = _device_words(host) or "the device"
         what = "; ".join(f.title for f in weak) or "its cloud account password"
         paths.append(
@@ -352,12 +360,15 @@ def build_exposure(
     scanned: set[tuple[str, int]],
     in_scope: set[str],
     notes: Sequence[str] = (),
+    cloud: Sequence[CloudService] | None = None,
 ) -> tuple[list[Host], InternetExposure]:
     """The hosts with their exposure findings added, and the report's exposure section.
 
     ``scanned`` holds the (address, port) pairs the scan swept; ``in_scope`` the forwarded
-    addresses camsweep was allowed to scan.
+    addresses camsweep was allowed to scan; ``cloud`` the signature set's cloud services (the
+    shipped ones when None).
     """
+    rules = shipped_cloud_services() if cloud is None else cloud
     by_ip = {h.ip: h for h in hosts}
     order = [h.ip for h in hosts]
     paths: list[ExposurePath] = []
@@ -392,7 +403,7 @@ def build_exposure(
             by_ip[reading.address] = _router_host(reading, finding)
             order.append(reading.address)
     for ip in order:
-        paths.extend(_cloud_paths(by_ip[ip]))
+        paths.extend(_cloud_paths(by_ip[ip], rules))
     paths.sort(
         key=lambda p: (-p.severity.rank, p.kind != ExposureKind.FORWARD, p.host, p.port or 0)
     )

@@ -162,7 +162,7 @@ def _parse_xml(data: bytes, what: str, limit: int = MAX_XML) -> Element:
         raise ValueError(f"{what} larger than {limit} bytes")
     try:
         return fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
         raise ValueError(f"{what} is not usable XML ({type(exc).__name__})") from None
 
 

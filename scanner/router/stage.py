@@ -28,6 +28,7 @@ from scanner.discover.base import device_text
 from scanner.discover.lan import Link, plan_links
 from scanner.discover.ssdp import SSDP_ADDR, SSDP_PORT, SSDP_TTL, build_msearch, parse_ssdp
 from scanner.discover.ssdp import description_url as same_host_location
+from scanner.match.schema import CloudService
 from scanner.models import DiscoveryRun, Host, InternetExposure, RouterReading, RouterStatus
 from scanner.probe.context import ProbeContext
 from scanner.report.risk import score_host
@@ -113,8 +114,10 @@ class RouterStage:
         interfaces: Mapping[str, Sequence[str]] | None = None,
         routes: str | None = None,
         datagrams: DatagramSeam | None = None,
+        cloud: Sequence[CloudService] | None = None,
     ) -> None:
         self.options = options
+        self._cloud = None if cloud is None else tuple(cloud)
         self._ranges = tuple(ranges)
         self._swept = tuple(swept_ports)
         if interfaces is None and options.enabled and not options.passive:
@@ -311,7 +314,12 @@ class RouterStage:
             if self._in_scope(f.internal_client)
         }
         return build_exposure(
-            readings, hosts, scanned=scanned, in_scope=in_scope, notes=self._notes
+            readings,
+            hosts,
+            scanned=scanned,
+            in_scope=in_scope,
+            notes=self._notes,
+            cloud=self._cloud,
         )
 
     async def _scan_forwarded(
@@ -410,9 +418,13 @@ class RouterEnricher:
         return await self.stage.enrich(hosts, scan_more, self.ctx)
 
 
-def router_enricher(config: ScanConfig, ctx: ProbeContext) -> RouterEnricher:
-    """The enricher ``ScanConfig.router`` asks for: on the scan's scope and swept ports."""
+def router_enricher(
+    config: ScanConfig, ctx: ProbeContext, cloud: Sequence[CloudService] | None = None
+) -> RouterEnricher:
+    """The enricher ``ScanConfig.router`` asks for: on the scan's scope and swept ports, with
+    the scan's signature set's cloud services (the shipped ones when None)."""
     options = config.router or RouterOptions(enabled=False)
     if config.passive:
         options = replace(options, passive=True)
-    return RouterEnricher(RouterStage(options, config.scope, swept_ports=config.ports), ctx)
+    stage = RouterStage(options, config.scope, swept_ports=config.ports, cloud=cloud)
+    return RouterEnricher(stage, ctx)

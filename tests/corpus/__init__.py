@@ -57,11 +57,17 @@ class CorpusDevice:
     open_ports: tuple[int, ...]
     host: dict[str, str] = field(default_factory=dict)
     source: str = ""  # where the strings were seen
+    file: str = ""  # the corpus file it came from
 
     @property
     def from_nmap(self) -> bool:
         """Rebuilt from nmap's own match lines: nmap's database must not vote on it."""
         return "nmap-service-probes" in self.source
+
+    @property
+    def from_public_records(self) -> bool:
+        """Read from other scanners' public fingerprint records (``*-public.yaml``)."""
+        return self.file.endswith("-public.yaml")
 
 
 def _text(value: object, where: str) -> str:
@@ -131,7 +137,9 @@ def load_corpus(path: Path) -> list[CorpusDevice]:
         source = entry.get("source") or ""
         if not isinstance(source, str):
             raise CorpusError(f"{where}: source must be text")
-        devices.append(CorpusDevice(did, camera, vendor, tuple(services), ports, host, source))
+        devices.append(
+            CorpusDevice(did, camera, vendor, tuple(services), ports, host, source, path.name)
+        )
     return devices
 
 

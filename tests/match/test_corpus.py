@@ -138,9 +138,17 @@ def test_the_whole_corpus_holds_its_measured_floor() -> None:
     result = score(SIGS, ALL_CAMERAS + ALL_OTHERS)
     assert result.false_positive_rate <= 0.01
     assert result.recall >= 0.66
-    hand = score(SIGS, [d for d in ALL_CAMERAS + ALL_OTHERS if not d.from_nmap])
+    hand = score(
+        SIGS,
+        [d for d in ALL_CAMERAS + ALL_OTHERS if not d.from_nmap and not d.from_public_records],
+    )
     assert hand.recall >= 0.95
     assert hand.false_positive_rate <= 0.01
+    # strings read from other scanners' public records (cameras-public.yaml): floor at the
+    # figure measured when they were added (0.70); they name brands no fingerprint describes
+    public = score(SIGS, [d for d in ALL_CAMERAS if d.from_public_records])
+    assert len(public.cameras) >= 40
+    assert public.recall >= 0.65
 
 
 def test_leave_one_vendor_out_is_measured_without_the_vendor() -> None:

@@ -26,6 +26,7 @@ def test_the_doc_has_worked_examples_of_every_section() -> None:
         "credentials:",
         "ports:",
         "routes:",
+        "cloud:",
         "check:",
     ):
         assert section in joined

@@ -38,6 +38,19 @@ vulnerabilities:
     checked: [{record: vendor, id: DAHUA-EXAMPLE-01, date: 2026-01-01}]
 """
 
+# A valid cloud service (signatures/cloud.yaml's shape) for the cloud-section cases.
+GOOD_CLOUD = """\
+cloud:
+  - id: acme-p2p
+    name: ACME P2P
+    field_prefixes: [acmep2p.]
+    text: '\\bACME ?P2P\\b'
+    default_on: [dahua]
+    meaning: the camera keeps a session to ACME's relay
+    references: [https://example.com/acme-p2p]
+    examples: [ACME P2P, ACMEP2P]
+"""
+
 CASES: dict[str, tuple[str, list[str]]] = {
     "yaml-syntax": (
         "fingerprints:\n  - id: x\n   vendor: y\n",
@@ -372,6 +385,42 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "3: anchors and aliases are not supported (*v)",
         ],
     ),
+    "cloud-unknown-key": (
+        GOOD_CLOUD.replace("    meaning:", "    meanig: x\n    meaning:"),
+        ["7: unknown key in cloud service, did you mean 'meaning'? (meanig)"],
+    ),
+    "cloud-missing-references": (
+        GOOD_CLOUD.replace("    references: [https://example.com/acme-p2p]\n", ""),
+        ["2: missing required key in cloud service (references)"],
+    ),
+    "cloud-empty-references": (
+        GOOD_CLOUD.replace("[https://example.com/acme-p2p]", "[]"),
+        ["8: a cloud service needs at least one public reference (acme-p2p)"],
+    ),
+    "cloud-example-not-found": (
+        GOOD_CLOUD.replace("[ACME P2P, ACMEP2P]", "[ACME P2P, ACME-P2P]"),
+        ["5: text does not find this example (fix one or the other) (ACME-P2P)"],
+    ),
+    "cloud-counter-example-found": (
+        GOOD_CLOUD + "    counter_examples: [acme p2p]\n",
+        ["5: text finds this counter-example (acme p2p)"],
+    ),
+    "cloud-unknown-vendor": (
+        GOOD_CLOUD.replace("[dahua]", "[dahau]"),
+        ["6: unknown vendor: add it to vendors.yaml, did you mean 'dahua'? (dahau)"],
+    ),
+    "cloud-bad-regex": (
+        GOOD_CLOUD.replace("'\\bACME ?P2P\\b'", "'(a+)+'"),
+        ["5: regex has a nested quantifier that can backtrack catastrophically ((a+)+)"],
+    ),
+    "cloud-bad-prefix": (
+        GOOD_CLOUD.replace("[acmep2p.]", "[Acme P2P]"),
+        ["4: a field prefix is lower-case letters and digits, dotted (Acme P2P)"],
+    ),
+    "cloud-duplicate-id": (
+        GOOD_CLOUD + GOOD_CLOUD.removeprefix("cloud:\n"),
+        ["10: duplicate cloud service id, first defined at {file}:2 (acme-p2p)"],
+    ),
     "python-tag": (
         "vendors:\n  - !!python/object:os.system {id: acme, name: ACME}\n",
         ["2: unsupported YAML tag (tag:yaml.org,2002:python/object:os.system)"],
@@ -582,3 +631,17 @@ def test_random_documents_only_ever_give_lint_errors(doc: object) -> None:
 def test_random_text_only_ever_gives_lint_errors(text: str) -> None:
     errors = lint_text("fuzz.yaml", text)
     assert all(isinstance(e, LintError) for e in errors)
+
+
+def test_cloud_services_load_and_a_later_layer_overrides_by_id(tmp_path: Path) -> None:
+    shipped = load_signatures().cloud
+    assert {c.id for c in shipped} >= {"cs2-pppp", "throughtek-kalay", "xmeye"}
+    assert all(c.references and c.source.line > 0 for c in shipped)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(GOOD_CLOUD + GOOD_CLOUD.removeprefix("cloud:\n").replace("acme-p2p", "xmeye"))
+    merged = load_signatures([tmp_path]).cloud
+    assert [c.id for c in merged] == [*(c.id for c in shipped), "acme-p2p"]
+    (xmeye,) = [c for c in merged if c.id == "xmeye"]
+    assert xmeye.name == "ACME P2P"  # replaced in place
+    assert xmeye.source.file == str(mine)
+    assert xmeye.pattern.search("acme p2p") is not None  # case-insensitive, as the doc says

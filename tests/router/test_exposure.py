@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scanner.match.loader import load_text
 from scanner.models import (
     Confidence,
     DeviceType,
@@ -20,7 +21,13 @@ from scanner.models import (
     Severity,
 )
 from scanner.report.risk import score_host
-from scanner.router.exposure import FORWARD_FINDING, ROUTER_FINDING, build_exposure, reach
+from scanner.router.exposure import (
+    FORWARD_FINDING,
+    ROUTER_FINDING,
+    UDP_NOT_PROBED,
+    build_exposure,
+    reach,
+)
 
 GW = "192.168.1.1"
 CAM = "192.168.1.13"
@@ -239,3 +246,61 @@ def test_paths_worst_first() -> None:
         [cam],
     )
     assert [p.severity for p in exposure.paths] == [Severity.CRITICAL, Severity.LOW]
+
+
+def test_cloud_paths_come_from_the_signature_set_given() -> None:
+    """The rules are data: a user layer's cloud service is listed, the shipped ones are not."""
+    sigs = load_text(
+        "mine.yaml",
+        "cloud:\n"
+        "  - id: acme-p2p\n"
+        "    name: ACME P2P\n"
+        "    text: '\\bACME ?P2P\\b'\n"
+        "    meaning: the camera keeps a session to ACME's relay\n"
+        "    references: [https://example.com/acme-p2p]\n"
+        "    examples: [ACME P2P]\n",
+    )
+    acme = Host(
+        ip="192.168.1.22",
+        identification=Identification(vendor="Xiongmai", device_type=DeviceType.CAMERA),
+        services=(ServiceResult(80, Protocol.HTTP, fields={"http.title": "acme p2p setup"}),),
+    )
+    mine = [c for c in sigs.cloud if c.id == "acme-p2p"]
+    _, exposure = build_exposure([], [acme], scanned=set(), in_scope=set(), cloud=mine)
+    (path,) = exposure.paths
+    assert path.service == "ACME P2P"
+    assert path.confidence is Confidence.FIRM
+    assert path.caveat == "http.title names it; the camera keeps a session to ACME's relay"
+    _, shipped = build_exposure([], [acme], scanned=set(), in_scope=set())
+    assert [p.service for p in shipped.paths] == ["XMEye P2P cloud"]  # Xiongmai: inferred
+
+
+def test_a_udp_forward_says_it_was_not_probed() -> None:
+    """TCP 554 answered RTSP with an open stream; the UDP forward of 554 is not that service."""
+    cam = camera(finding("rtsp-open-stream", Severity.CRITICAL, 554))
+    hosts, exposure = build([router(PortForward(5540, "UDP", CAM, 554))], [cam])
+    (path,) = exposure.paths
+    assert path.path.endswith(
+        f"-> {CAM}:554 (Hikvision DS-2CD2032-I, camera) -> "
+        f"{UDP_NOT_PROBED}: camsweep scans forwarded TCP ports only"
+    )
+    assert "port 5540/UDP" in path.path
+    assert path.finding_ids == ()  # the TCP stream's finding is not reachable through it
+    assert path.severity is Severity.LOW
+    (forward,) = [f for f in hosts[0].findings if f.id == FORWARD_FINDING]
+    assert UDP_NOT_PROBED in forward.evidence
+
+
+def test_a_udp_forward_to_a_udp_service_on_record_is_tied_to_it() -> None:
+    """Vendor discovery's UDP answers are on record: a forward to one is tied, not 'unprobed'."""
+    xm = camera(finding("p2p-cloud-id-exposed", Severity.MEDIUM, 34569))
+    xm = Host(
+        ip=xm.ip,
+        identification=xm.identification,
+        services=(*xm.services, ServiceResult(34569, Protocol.VENDOR_DISCOVERY, transport="udp")),
+        findings=xm.findings,
+    )
+    _, exposure = build([router(PortForward(34569, "UDP", CAM, 34569))], [xm])
+    (path,) = exposure.paths
+    assert UDP_NOT_PROBED not in path.path
+    assert path.finding_ids == ("p2p-cloud-id-exposed",)

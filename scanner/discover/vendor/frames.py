@@ -81,7 +81,8 @@ def parse_xml(data: bytes) -> Fields:
     _check_size(data, 8)
     try:
         root = fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError, UnicodeDecodeError) as exc:
+    # LookupError: expat looks up the encoding the XML declaration names ("U-F-8" is none).
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
         raise FrameError(f"not XML ({type(exc).__name__})") from None
     fields: Fields = {"_root": _local(root.tag)}
     for child in root:
