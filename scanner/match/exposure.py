@@ -9,14 +9,13 @@ everything else gets a concrete generic fix written here.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
 from scanner.match.errors import LintError, SignatureError
+from scanner.match.shipped import shipped_dir
 from scanner.models import (
     AuthScheme,
     Basis,
@@ -119,13 +118,8 @@ def parse_exposure_rules(data: bytes, source: str) -> ExposureRules:
 @functools.lru_cache(maxsize=1)
 def exposure_rules() -> ExposureRules:
     """The shipped rules, read and validated once per process."""
-    try:
-        entry = importlib.resources.files("scanner.signatures") / "exposure" / _RULES_FILE
-        return parse_exposure_rules(entry.read_bytes(), str(entry))
-    except ModuleNotFoundError:
-        # A source checkout: signatures/ sits beside the package (see match/loader.py).
-        path = Path(__file__).resolve().parents[2] / "signatures" / "exposure" / _RULES_FILE
-        return parse_exposure_rules(path.read_bytes(), str(path))
+    path = shipped_dir() / "exposure" / _RULES_FILE
+    return parse_exposure_rules(path.read_bytes(), str(path))
 
 
 def vendor_fix(kind: str, vendor: str | None, generic: str) -> str:

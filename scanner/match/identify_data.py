@@ -9,16 +9,15 @@ name, caught by ``tests/match/test_generic.py`` and at first use.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
 from scanner.match.errors import LintError, SignatureError
 from scanner.match.matchers import nested_quantifier
+from scanner.match.shipped import shipped_dir
 from scanner.models import DeviceType
 
 __all__ = [
@@ -254,12 +253,7 @@ def _strs(value: object, where: str) -> list[str]:
 
 
 def _shipped_text(name: str) -> str:
-    try:
-        root = importlib.resources.files("scanner.signatures")
-        return root.joinpath("identify", name).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        path = Path(__file__).resolve().parents[2] / "signatures" / "identify" / name
-        return path.read_text(encoding="utf-8")
+    return (shipped_dir() / "identify" / name).read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)

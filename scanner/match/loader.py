@@ -13,7 +13,6 @@ earlier ones, so what an owner adds is tried first within the attempt budget.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +29,7 @@ from scanner.match.parse_common import MAX_FILE_BYTES, SECTIONS, _Layer, _Reader
 from scanner.match.parse_misc import MiscSection
 from scanner.match.parse_vulns import VulnSection
 from scanner.match.schema import RouteTable
+from scanner.match.shipped import shipped_dir
 from scanner.match.yamlnodes import compose_yaml
 
 __all__ = ["lint_paths", "load_signatures"]
@@ -166,16 +166,7 @@ def _read_files(path: Path) -> tuple[list[tuple[str, bytes]], list[LintError]]:
 
 
 def _shipped_files() -> list[tuple[str, bytes]]:
-    try:
-        root = importlib.resources.files("scanner.signatures")
-    except ModuleNotFoundError:
-        # Running from a source checkout that was not pip-installed: signatures/ sits beside the
-        # scanner package (pyproject maps it to scanner.signatures only on install).
-        return _read_files(Path(__file__).resolve().parents[2] / "signatures")[0]
-    entries = sorted(
-        (e for e in root.iterdir() if e.name.endswith((".yaml", ".yml"))), key=lambda e: e.name
-    )
-    return [(str(e), e.read_bytes()) for e in entries]
+    return _read_files(shipped_dir())[0]
 
 
 @functools.lru_cache(maxsize=1)

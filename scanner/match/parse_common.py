@@ -157,6 +157,9 @@ class ParserBase:
     """Walks the sections of one layer's files, with what earlier layers define in view."""
 
     def __init__(self, base: _Layer | None) -> None:
+        # No base: this is the shipped set, which is held to stricter rules than a user's layer
+        # (every credential pair cites where it is published).
+        self.shipped = base is None
         self.base = base or _Layer()
         self.layer = _Layer()
         self.vendor_ids: set[str] = {v.id for v in self.base.vendors}

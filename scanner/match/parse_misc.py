@@ -35,6 +35,14 @@ class MiscSection(ParserBase):
         line = r.string(m.get("line"), "line") if "line" in m else None
         if len(r.errors) > n0 or user is None or password is None:
             return None
+        if reference is None and self.shipped:
+            r.error(
+                node,
+                "a shipped credential pair needs a reference: the manual, advisory or public list "
+                "that publishes it",
+                f"{user}/{password}",
+            )
+            return None
         if reference is None and note is None:
             r.error(
                 node,

@@ -323,9 +323,8 @@ def _router_host(reading: RouterReading, finding: Finding) -> Host:
         identification=ident,
         findings=(finding,),
         risk=score_host([finding], DeviceType.OTHER),
-        notes=("the network's router (default gateway); its forwards are listed in the "
-               "Internet exposure section",),
-    )  # fmt: skip
+        notes=("the network's router; its forwards are listed under Internet exposure",),
+    )
 
 
 def _cloud_paths(host: Host, rules: Sequence[CloudService]) -> list[ExposurePath]:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.match import LintError, SignatureError, lint_paths, load_signatures
-from scanner.match.loader import lint_text
+from scanner.match.loader import _parse_layer, lint_text
 
 # A valid fingerprint body that cases below break one piece at a time.
 GOOD_FP = """\
@@ -515,6 +515,26 @@ def test_the_shipped_set_lints_clean() -> None:
     assert lint_paths([]) == []
     shipped = Path(__file__).resolve().parents[2] / "signatures"
     assert lint_paths([shipped]) == []
+
+
+def test_a_shipped_credential_pair_needs_a_reference() -> None:
+    doc = (
+        "credentials:\n"
+        "  - vendor: generic\n"
+        "    protocol: rtsp\n"
+        "    pairs:\n"
+        "      - {username: admin, password: admin, note: widely reported}\n"
+        "      - {username: root, password: pass, reference: https://example.com/manual}\n"
+    )
+    # The shipped set is parsed with no layer under it.
+    layer, errors = _parse_layer([("credentials.yaml", doc.encode("utf-8"))], None)
+    assert [str(e) for e in errors] == [
+        "credentials.yaml:5: a shipped credential pair needs a reference: the manual, advisory or "
+        "public list that publishes it (admin/admin)"
+    ]
+    assert not layer.credentials  # a set with an error is not loaded, as for every rule
+    # A user's layer may give a note instead: an installer's own setting has no public source.
+    assert lint_text("mine.yaml", doc) == []
 
 
 def test_load_signatures_raises_signature_error_with_every_error(tmp_path: Path) -> None:

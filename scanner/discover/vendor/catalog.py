@@ -24,6 +24,7 @@ import yaml
 
 from scanner.discover.vendor.frames import FRAMINGS, FrameError
 from scanner.match.matchers import compile_regex
+from scanner.match.shipped import shipped_dir
 from scanner.models import DeviceType
 
 __all__ = [
@@ -372,21 +373,12 @@ def _files(directory: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _shipped_dir() -> Path:
-    return Path(__file__).resolve().parents[3] / "signatures"
-
-
 @functools.lru_cache(maxsize=8)
 def load_catalog(extra_dirs: tuple[Path, ...] = ()) -> VendorCatalog:
     """The shipped catalogue, then each user directory's ``discovery/`` files (by id)."""
     protocols: dict[str, DiscoveryProtocol] = {}
     findings: dict[str, FindingRule] = {}
-    shipped = _shipped_dir()
-    if not (shipped / "discovery").is_dir():
-        import importlib.resources  # noqa: PLC0415  (installed copy: package data)
-
-        shipped = Path(str(importlib.resources.files("scanner.signatures")))
-    for directory in (shipped, *extra_dirs):
+    for directory in (shipped_dir(), *extra_dirs):
         for path in _files(Path(directory)):
             try:
                 text = path.read_text(encoding="utf-8")
