@@ -16,6 +16,7 @@ from typing import Protocol as TypingProtocol
 from typing import runtime_checkable
 
 from scanner.config import ScanConfig
+from scanner.context import ProbeContext
 from scanner.discover.lan import LanDiscovery, LanHost
 from scanner.discover.vendor.catalog import load_catalog
 from scanner.discover.vendor.search import VendorDiscovery
@@ -29,7 +30,6 @@ from scanner.models import (
     Protocol,
     ServiceResult,
 )
-from scanner.probe.context import ProbeContext
 from scanner.probe.nmap import NmapSupport
 from scanner.registry import HostJob, HostProbe, LanSearch, PortProbe
 from scanner.router.stage import router_enricher

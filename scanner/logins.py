@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from scanner.config import ScanConfig
+from scanner.context import ProbeContext
 from scanner.credentials.checker import Attempt, CheckStatus, check_credentials
 from scanner.credentials.findings import credential_findings
 from scanner.credentials.order import (
@@ -21,7 +22,6 @@ from scanner.credentials.order import (
 )
 from scanner.match.engine import SignatureSet
 from scanner.models import ProbeStatus, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.probe.http_surface import login_surfaces
 from scanner.registry import PortJob, ProbeRegistry
 from scanner.work import HostWork

@@ -25,6 +25,7 @@ from typing import Protocol as TypingProtocol
 
 from scanner import __version__
 from scanner.config import ScanConfig
+from scanner.context import ProbeContext
 from scanner.discover.tcp import sweep_host
 from scanner.enrich import Enricher, ScanFinisher, build_enrichers
 from scanner.feed import HostFeed, Liveness
@@ -42,7 +43,6 @@ from scanner.models import (
     ServiceResult,
 )
 from scanner.probe.active import run_active_checks
-from scanner.probe.context import ProbeContext
 from scanner.probing import HostProber
 from scanner.registry import ProbeRegistry, default_registry
 from scanner.report.risk import summarize

@@ -9,10 +9,10 @@ import traceback
 from collections.abc import Mapping
 
 from scanner.config import ScanConfig
+from scanner.context import ProbeContext
 from scanner.match.engine import SignatureSet
 from scanner.models import ProbeStatus, Protocol, ServiceResult
 from scanner.probe.banner import sniff
-from scanner.probe.context import ProbeContext
 from scanner.registry import HostProbe, PortJob, ProbeRegistry
 from scanner.work import HostWork
 

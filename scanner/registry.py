@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from scanner.context import ProbeContext
 from scanner.credentials.adapters import http_attempt, onvif_attempt, rtsp_attempt, telnet_attempt
 from scanner.credentials.checker import Attempt
 from scanner.discover.base import Sighting
 from scanner.models import AuthScheme, Finding, Identification, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.banner import probe_banner
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp

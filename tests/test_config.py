@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 
 from scanner.config import DiscoveryOptions, Profile, ScanConfig
+from scanner.context import ProbeContext
 from scanner.enrich import LanEnricher, NmapEnricher, build_enrichers
 from scanner.match import load_signatures
 from scanner.match.schema import Safety
 from scanner.pipeline import with_profile_defaults
-from scanner.probe.context import ProbeContext
 from scanner.probe.nmap import NmapOptions
 from scanner.targets import expand_specs
 

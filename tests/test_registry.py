@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from scanner.config import DiscoveryOptions, ScanConfig, Timeouts
+from scanner.context import ProbeContext
 from scanner.discover.base import Sighting
 from scanner.discover.lan import LanDiscovery, Methods
 from scanner.match import SignatureSet, load_signatures
@@ -28,7 +29,6 @@ from scanner.models import (
     Severity,
 )
 from scanner.pipeline import scan
-from scanner.probe.context import ProbeContext
 from scanner.registry import HostJob, HostProbe, LanSearch, ProbeRegistry, default_registry
 from scanner.targets import expand_specs
 from scanner.transport import ScriptedConnector, ScriptedDatagrams, Search, TransportError

@@ -11,8 +11,8 @@ import typing
 import pytest
 
 from scanner.config import Timeouts
+from scanner.context import ProbeContext
 from scanner.models import ProbeStatus, Protocol
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import http_fetch, probe_http
 from scanner.transport import (
     NotAllowed,

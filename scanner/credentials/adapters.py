@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import httpx
 
+from scanner.context import ProbeContext
 from scanner.credentials.checker import Attempt, AttemptResult, Outcome, Pair
 from scanner.credentials.telnet_session import TelnetLogin
 from scanner.models import ServiceResult
 from scanner.probe.auth import AuthError, parse_www_authenticate, strongest
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import http_fetch
 from scanner.probe.onvif import (
     DEVICE_PATH,

@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass
 
 from scanner.config import Timeouts
+from scanner.context import ProbeContext
 from scanner.credentials.checker import AttemptResult, Outcome, Pair
 from scanner.credentials.telnet_dialog import DialogState, LoginDialog, Verdict, VerdictKind
 from scanner.models import ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.probe.telnet import IacParser, PromptKind, prompt_kind
 from scanner.transport import Connection, TransportError
 

@@ -23,6 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from scanner.config import DiscoveryOptions
+from scanner.context import ProbeContext
 from scanner.discover.arp import (
     ArpUnavailable,
     arp_sweep,
@@ -40,7 +41,6 @@ from scanner.discover.wsdiscovery import wsd_probe
 from scanner.match.engine import SignatureSet
 from scanner.match.identity import enrich_identification
 from scanner.models import DiscoveryRun, DiscoveryStatus, Host, Identification, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.targets import LARGE_SCAN, TargetRange
 from scanner.transport import DatagramSeam, TransportError, UdpSeam
 

@@ -25,9 +25,9 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from scanner.context import ProbeContext
 from scanner.discover.base import Sighting, device_text
 from scanner.models import ProbeStatus, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.transport import MAX_DATAGRAM, Search, TransportError
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from scanner.config import Profile
+from scanner.context import ProbeContext
 from scanner.match import SignatureSet
 from scanner.match.matchers import combine
 from scanner.match.schema import Check, Condition, Vulnerability
 from scanner.models import Confidence, Finding, Identification, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import HttpResponse, decode_html, http_fetch
 from scanner.transport import TransportError
 

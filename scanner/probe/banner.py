@@ -13,8 +13,8 @@ import asyncio
 import re
 import traceback
 
+from scanner.context import ProbeContext
 from scanner.models import ProbeStatus, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.probe.volunteered import greeting_fields
 from scanner.transport import TransportError, read_for, read_until
 

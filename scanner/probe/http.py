@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from scanner.context import PEER_CERTIFICATE, HttpProtocolError, ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import Challenge, parse_www_authenticate
-from scanner.probe.context import PEER_CERTIFICATE, HttpProtocolError, ProbeContext
 from scanner.probe.headers import HeaderLookup
 from scanner.probe.volunteered import certificate_fields, html_fields
 from scanner.transport import ReadTimeout, TransportError

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from scanner.context import ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import parse_www_authenticate, strongest
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import HttpResponse, http_fetch
 from scanner.transport import TransportError
 

@@ -28,8 +28,8 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from scanner.context import ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import http_fetch
 from scanner.transport import TransportError
 

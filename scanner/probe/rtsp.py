@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from scanner.context import ProbeContext
 from scanner.digits import ascii_decimal
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.auth import (
@@ -26,7 +27,6 @@ from scanner.probe.auth import (
     parse_www_authenticate,
     strongest,
 )
-from scanner.probe.context import ProbeContext
 from scanner.probe.headers import HeaderLookup
 from scanner.probe.volunteered import sdp_fields
 from scanner.transport import ReadTimeout, TransportError, read_until

@@ -16,8 +16,8 @@ import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 
+from scanner.context import ProbeContext
 from scanner.digits import ascii_decimal
-from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp import (
     USER_AGENT,
     RtspParseError,

@@ -29,8 +29,8 @@ import enum
 import re
 import traceback
 
+from scanner.context import ProbeContext
 from scanner.models import ProbeStatus, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.transport import Connection, TransportError
 
 __all__ = [

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from scanner.context import ProbeContext
 from scanner.discover.base import device_text
 from scanner.models import PortForward, RouterReading, RouterStatus
-from scanner.probe.context import ProbeContext
 from scanner.router.config import MAX_FORWARDS
 from scanner.router.igd import (
     MAPPING_WRITE_ACTIONS,

@@ -24,13 +24,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scanner.context import ProbeContext
 from scanner.discover.base import device_text
 from scanner.discover.lan import Link, plan_links
 from scanner.discover.ssdp import SSDP_ADDR, SSDP_PORT, SSDP_TTL, build_msearch, parse_ssdp
 from scanner.discover.ssdp import description_url as same_host_location
 from scanner.match.schema import CloudService
 from scanner.models import DiscoveryRun, Host, InternetExposure, RouterReading, RouterStatus
-from scanner.probe.context import ProbeContext
 from scanner.report.risk import score_host
 from scanner.router.client import read_igd
 from scanner.router.config import RouterOptions

@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.context import ProbeContext
 from scanner.credentials.adapters import (
     http_attempt,
     onvif_attempt,
@@ -36,7 +37,6 @@ from scanner.lab.onvifd import OnvifConfig
 from scanner.match import load_signatures
 from scanner.models import DeviceType, ProbeStatus, Protocol, ServiceResult
 from scanner.pipeline import scan
-from scanner.probe.context import ProbeContext
 from scanner.transport import TcpConnector
 
 TIMEOUTS = Timeouts(credential_pause=0.01)

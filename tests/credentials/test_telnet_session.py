@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.credentials.checker import CheckStatus, Outcome, check_credentials
 from scanner.credentials.telnet_session import TelnetLogin, TelnetStages
 from scanner.models import Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.transport import ScriptedConnector
 from tests.probe.servers import LoopbackServer, TurnServer
 

@@ -10,6 +10,7 @@ import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scanner.context import ProbeContext
 from scanner.discover.ssdp import _describe as describe
 from scanner.discover.ssdp import (
     build_msearch,
@@ -19,7 +20,6 @@ from scanner.discover.ssdp import (
     parse_ssdp,
     ssdp_fields,
 )
-from scanner.probe.context import ProbeContext
 
 # A search answer as Hikvision cameras send it (UPnP DA 1.1 s1.3.3).
 HIKVISION_ANSWER = (

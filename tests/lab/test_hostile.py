@@ -30,6 +30,7 @@ import pytest_asyncio
 
 from scanner import cli
 from scanner.config import Limits, ScanConfig, Timeouts
+from scanner.context import ProbeContext
 from scanner.credentials.custom import parse_creds
 from scanner.discover.ssdp import _describe, parse_ssdp  # _describe: what ssdp_search runs
 from scanner.discover.wsdiscovery import onvif_fields, parse_wsd
@@ -70,7 +71,6 @@ from scanner.models import (
 )
 from scanner.pipeline import scan
 from scanner.probe.banner import probe_banner
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import probe_http
 from scanner.probe.onvif import MALFORMED_SOAP, is_malformed_soap, probe_onvif
 from scanner.probe.rtsp import probe_rtsp

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.models import ProbeStatus, Protocol
 from scanner.probe.banner import SNIFF_REQUEST, printable, probe_banner, sniff, sniff_protocol
-from scanner.probe.context import ProbeContext
 from scanner.transport import Reset, ScriptedConnector, TcpConnector
 from tests.probe.servers import LoopbackServer
 

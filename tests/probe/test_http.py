@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol
-from scanner.probe.context import ProbeContext
 from scanner.probe.http import (
     HttpProtocolError,
     decode_html,

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
-from scanner.probe.context import ProbeContext
 from scanner.probe.http_surface import (
     GENERIC_PATHS,
     MAX_REQUESTS,

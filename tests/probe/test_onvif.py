@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.lab import DeviceSpec, HttpConfig, HttpRoute, RunningLab, ServiceSpec, start_lab
 from scanner.lab.onvifd import OnvifConfig
 from scanner.models import AuthScheme, DeviceType, ProbeStatus, Protocol
-from scanner.probe.context import ProbeContext
 from scanner.probe.onvif import (
     OnvifError,
     device_information,

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol
 from scanner.probe.auth import AuthError
-from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp import (
     RtspParseError,
     build_request,

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner.config import Limits, Timeouts
+from scanner.context import ProbeContext
 from scanner.lab import RunningLab, default_devices, start_lab
-from scanner.probe.context import ProbeContext
 from scanner.probe.rtsp_stream import (
     StreamState,
     confirm_stream,

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from scanner.context import ProbeContext
 from scanner.lab.igd import IgdRouter
 from scanner.models import PortForward, RouterReading, RouterStatus
-from scanner.probe.context import ProbeContext
 from scanner.router.client import read_igd
 
 CTX = ProbeContext()
