@@ -19,15 +19,14 @@ import logging
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import httpx
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from scanner.context import ProbeContext
 from scanner.discover.base import Sighting, device_text
 from scanner.models import ProbeStatus, Protocol, ServiceResult
+from scanner.safexml import XmlError, read_xml
 from scanner.transport import MAX_DATAGRAM, Search, TransportError
 
 log = logging.getLogger(__name__)
@@ -161,9 +160,9 @@ def parse_description(xml: bytes) -> dict[str, str]:
     if len(xml) > _MAX_DESCRIPTION:
         raise ValueError(f"description larger than {_MAX_DESCRIPTION} bytes")
     try:
-        root = fromstring(xml, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
-        raise ValueError(f"not a usable XML description ({type(exc).__name__})") from None
+        root = read_xml(xml)
+    except XmlError as exc:
+        raise ValueError(f"not a usable XML description ({exc})") from None
     if _local(root.tag) != "root":
         raise ValueError(f"not a UPnP description (root element {device_text(_local(root.tag))!r})")
     device = _child(root, "device")

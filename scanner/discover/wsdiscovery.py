@@ -21,13 +21,11 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from xml.etree.ElementTree import Element
 
 from scanner.discover.base import Sighting, device_text
 from scanner.models import Protocol, ServiceResult
+from scanner.safexml import XmlError, read_xml
 from scanner.transport import MAX_DATAGRAM, DatagramSeam, Search
 
 __all__ = [
@@ -140,8 +138,8 @@ def parse_wsd(data: bytes) -> WsdMessage | None:
     if not data or len(data) > _MAX_MESSAGE:
         return None
     try:
-        root = fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError, LookupError):
+        root = read_xml(data)
+    except XmlError:
         return None
     if _local(root.tag) != "Envelope":
         return None

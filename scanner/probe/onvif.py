@@ -25,12 +25,11 @@ from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
 
 import httpx
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
 
 from scanner.context import ProbeContext
 from scanner.models import AuthScheme, ProbeStatus, Protocol, ServiceResult
 from scanner.probe.http import http_fetch
+from scanner.safexml import XmlError, read_xml
 from scanner.transport import TransportError
 
 DEVICE_PATH = "/onvif/device_service"
@@ -182,11 +181,9 @@ def parse_answer(data: bytes) -> SoapAnswer:
     if not data.strip():
         raise OnvifError("empty answer")
     try:
-        root = fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
-        raise OnvifError(f"not XML: {type(exc).__name__}") from exc
-    except RecursionError as exc:
-        raise OnvifError("XML nested too deeply") from exc
+        root = read_xml(data)
+    except XmlError as exc:
+        raise OnvifError(f"not XML: {exc}") from exc
     if root.tag != f"{{{NS['s']}}}Envelope":
         raise OnvifError("not a SOAP 1.2 envelope")
     body = root.find("s:Body", NS)

@@ -27,15 +27,13 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from xml.etree.ElementTree import Element, ParseError, tostring
+from xml.etree.ElementTree import Element, tostring
 from xml.sax.saxutils import escape
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from scanner.digits import ascii_decimal
 from scanner.discover.base import device_text
 from scanner.models import PortForward
+from scanner.safexml import XmlError, read_xml
 
 __all__ = [
     "IGD_SEARCH_TARGETS",
@@ -161,9 +159,9 @@ def _parse_xml(data: bytes, what: str, limit: int = MAX_XML) -> Element:
     if len(data) > limit:
         raise ValueError(f"{what} larger than {limit} bytes")
     try:
-        return fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
-        raise ValueError(f"{what} is not usable XML ({type(exc).__name__})") from None
+        return read_xml(data)
+    except XmlError as exc:
+        raise ValueError(f"{what} is not usable XML ({exc})") from None
 
 
 def same_host_url(reference: str, base: str) -> str | None:

@@ -15,12 +15,9 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable, Mapping
-from xml.etree.ElementTree import ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from scanner.discover.base import device_text
+from scanner.safexml import XmlError, read_xml
 
 __all__ = [
     "FRAMINGS",
@@ -80,10 +77,9 @@ def parse_xml(data: bytes) -> Fields:
     """
     _check_size(data, 8)
     try:
-        root = fromstring(data, forbid_dtd=True)
-    # LookupError: expat looks up the encoding the XML declaration names ("U-F-8" is none).
-    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
-        raise FrameError(f"not XML ({type(exc).__name__})") from None
+        root = read_xml(data)
+    except XmlError as exc:
+        raise FrameError(f"not XML ({exc})") from None
     fields: Fields = {"_root": _local(root.tag)}
     for child in root:
         name = _local(child.tag)
