@@ -311,6 +311,26 @@ def _term_clues(data: ClassifierData, values: list[tuple[str, int | None, str]])
     return clues
 
 
+def _serves_describe(ev: Evidence) -> bool:
+    """An RTSP server that serves streams: its ``Public`` list names DESCRIBE, or it names
+    itself without a list. A server whose list lacks DESCRIBE only receives (AirPlay's
+    ANNOUNCE/RECORD, a publishing endpoint): no stream to watch, no camera clue."""
+    publics = [v.upper() for _, v in ev.values.get("rtsp.public", ())]
+    if any("DESCRIBE" in v for v in publics):
+        return True
+    return not publics and "rtsp.server" in ev.values
+
+
+def _shared_realm(ev: Evidence) -> str | None:
+    """The realm both an HTTP and an RTSP login ask for, when they are the same (ignoring
+    case and surrounding space), else None."""
+    web = {v.strip().lower(): v for _, v in ev.values.get("http.realm", ()) if v.strip()}
+    for _, realm in ev.values.get("rtsp.realm", ()):
+        if realm.strip().lower() in web:
+            return realm.strip()
+    return None
+
+
 def _protocol_clues(data: ClassifierData, ev: Evidence) -> list[Clue]:
     clues: list[Clue] = []
 
@@ -326,12 +346,14 @@ def _protocol_clues(data: ClassifierData, ev: Evidence) -> list[Clue]:
     sdp = [(p, v) for p, v in ev.values.get("rtsp.sdp", ()) if re.search(r"(?m)^m=video ", v)]
     if sdp:
         add("rtsp-video", DeviceType.CAMERA, f" (port {sdp[0][0]})" if sdp[0][0] else "")
-    public = [v for _, v in ev.values.get("rtsp.public", ()) if "DESCRIBE" in v.upper()]
-    if public or "rtsp.server" in ev.values:
+    if _serves_describe(ev):
         add("rtsp-describe", DeviceType.CAMERA, "")
     auth = [v for _, v in ev.values.get("rtsp.auth", ()) if v in ("basic", "digest")]
     if auth:
         add("rtsp-protected", DeviceType.CAMERA, "")
+        shared = _shared_realm(ev)
+        if shared:
+            add("shared-login", DeviceType.CAMERA, f" ({_quote(shared)})")
     clues.extend(
         Clue(f"port-{term.port}", DeviceType.CAMERA, float(term.weight), term.says)
         for term in data.ports
@@ -388,6 +410,8 @@ def classify(
     pick = _pick(tables, _text_vendor(tables, values))
     if pick is not None and pick.device_type is not None:
         weight, says = data.protocols["model-number"]
+        # a known family's model number outweighs the bare shape of one: one witness, not two
+        clues = [c for c in clues if c.id != "model-shape"]
         clues.append(Clue("model-number", pick.device_type, float(weight), f"{says} ({pick.why})"))
     brand = known_vendor or (pick.vendor if pick else None)
     if brand is not None and brand in tables.surveillance and not (pick and pick.device_type):

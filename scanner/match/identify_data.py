@@ -232,6 +232,7 @@ _PROTOCOLS = frozenset(
         "rtsp-video",
         "rtsp-protected",
         "rtsp-describe",
+        "shared-login",
         "model-number",
         "surveillance-brand",
         "nmap-camera",
