@@ -250,10 +250,9 @@ def test_the_installed_nmap_database_is_a_marked_second_opinion() -> None:
     db = default_db()
     assert db is not None
     assert len(db.lines) > 1000
-    # nmap-service-probes line 1060: D-Link camera FTP greeting; no camsweep fingerprint knows it
-    ftp = ServiceResult(
-        21, Protocol.TCP, fields={"ftp.banner": "220 Welcome to DCS-2530L FTP Server"}
-    )
+    # nmap-service-probes line 1225: BusyBox ftpd of a D-Link DCS-932L (d/webcam); no camsweep
+    # fingerprint knows it (line 1060's "Welcome to DCS-..." has one now: dlink-dcs-ftp)
+    ftp = ServiceResult(21, Protocol.TCP, fields={"ftp.banner": "220 Operation successful"})
     got = SIGS.identify([ftp], [21])
     assert got.device_type is DeviceType.CAMERA
     assert any("source=nmap-db" in line for line in got.identified_by)
