@@ -117,7 +117,15 @@ def cmd_signatures(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "stats":
         # The OUI class is derived from scapy's copy of the IEEE registry (scanner/match/oui.py).
-        counts = {**sigs.stats(), "camera_oui_prefixes": len(camera_oui_class(sigs))}
+        # surveillance_brands: the alias table the generic classifier names vendors from
+        # (brands and badges whose name is camera evidence), not only fingerprinted makers.
+        from scanner.match.generic import surveillance_brands  # noqa: PLC0415 (start-up time)
+
+        counts = {
+            **sigs.stats(),
+            "surveillance_brands": len(surveillance_brands(sigs)),
+            "camera_oui_prefixes": len(camera_oui_class(sigs)),
+        }
         for key, value in counts.items():
             print(f"{key:<28} {value}")
         return EXIT_OK

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -34,7 +35,16 @@ if TYPE_CHECKING:
     from scanner.match.engine import Evidence, SignatureSet
     from scanner.match.schema import VendorInfo
 
-__all__ = ["Clue", "TextTables", "Verdict", "classify", "refine", "tables_for", "warm_up"]
+__all__ = [
+    "Clue",
+    "TextTables",
+    "Verdict",
+    "classify",
+    "refine",
+    "surveillance_brands",
+    "tables_for",
+    "warm_up",
+]
 
 _MAX_SCAN = 16384  # a term is looked for in the first 16 KiB of a field
 _SHOW = 40
@@ -192,8 +202,20 @@ def _spelling_pattern(spelling: str) -> str:
     return "[ _-]?".join(re.escape(part) for part in re.split(r"[ _-]+", spelling))
 
 
+# The alias tables of surveillance brands and badges (signatures/vendors_brands.yaml,
+# vendors_aliases.yaml): every entry there is a camera or recorder brand. vendors.yaml also
+# holds makers of routers, printers and TVs, so only its camera fingerprints make a brand.
+_BRAND_TABLES = ("vendors_brands", "vendors_aliases")
+
+
 def _is_brand_entry(vendor: VendorInfo) -> bool:
-    return "vendors_brands" in vendor.source.file
+    return Path(vendor.source.file).stem in _BRAND_TABLES
+
+
+def surveillance_brands(sigs: SignatureSet) -> frozenset[str]:
+    """The vendor ids whose name in a device's text is camera evidence (the alias table's
+    surveillance brands and badges, and every maker with a camera fingerprint)."""
+    return tables_for(sigs).surveillance
 
 
 _TOKEN_END = re.compile(r"[\s\"'<>(),;&]")

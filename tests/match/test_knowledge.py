@@ -203,3 +203,15 @@ def test_build_before(firmware: str, inside: bool) -> None:
     span = VersionRange(parse_version("5.4.0"), None, False, build_before=210625)
     assert span.contains(parse_version(firmware)) is inside
     assert span.describe() == "5.4.0 <= version with build < 210625"
+
+
+def test_the_alias_table_holds_two_hundred_surveillance_brands() -> None:
+    # issue 13, item 3: at least 200 surveillance brands and OEM badges whose name is evidence
+    from scanner.match.generic import surveillance_brands  # noqa: PLC0415
+
+    brands = surveillance_brands(SIGS)
+    assert len(brands) >= 200
+    # both alias tables count: a badge from vendors_brands.yaml and one from vendors_aliases.yaml
+    assert {"lorex", "hilook", "bluecherry"} <= brands
+    # a maker that also sells routers and printers is never camera evidence by name alone
+    assert "tplink" not in brands
