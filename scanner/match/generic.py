@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.match.identify_data import ClassifierData, ModelShape, classifier_data
