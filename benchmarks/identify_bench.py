@@ -39,6 +39,7 @@ from tests.corpus import (  # noqa: E402
     CorpusError,
     Result,
     Score,
+    known_empty,
     leave_one_vendor_out,
     load_all,
     score,
@@ -97,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"corpus: {len(cameras)} cameras/recorders from {len(brands)} brands "
         f"({sum(d.vendor is None for d in cameras)} unbranded), {len(others)} other devices"
+    )
+    empty = known_empty()
+    print(
+        f"excluded: {len(empty)} known-empty entries (a status code and nothing the device said: "
+        f"no string to identify; tests/corpus/README.md lists them): "
+        + (" ".join(d.id for d in empty) or "none")
     )
     print(f"signatures: {len(sigs.fingerprints)} fingerprints, {len(sigs.vendors)} vendors")
     if db is not None:

@@ -27,6 +27,7 @@ __all__ = [
     "Lovo",
     "Result",
     "Score",
+    "known_empty",
     "leave_one_vendor_out",
     "load_all",
     "load_corpus",
@@ -42,6 +43,8 @@ OTHERS = HERE / "others.yaml"
 CAMERA_FILES = tuple(sorted(HERE.glob("cameras*.yaml")))
 OTHER_FILES = tuple(sorted(HERE.glob("others*.yaml")))
 CAMERA_TYPES = (DeviceType.CAMERA, DeviceType.RECORDER)
+# What every probe records whatever the device says: an entry with nothing else is known-empty.
+STATUS_ONLY = frozenset({"http.status", "http.auth", "rtsp.auth", "http.path"})
 
 
 class CorpusError(ValueError):
@@ -66,8 +69,18 @@ class CorpusDevice:
 
     @property
     def from_public_records(self) -> bool:
-        """Read from other scanners' public fingerprint records (``*-public.yaml``)."""
-        return self.file.endswith("-public.yaml")
+        """Read from other scanners' public fingerprint records (``*-public*.yaml``)."""
+        return "-public" in self.file
+
+    @property
+    def known_empty(self) -> bool:
+        """Nothing the device said beyond a status code (README.md, "known-empty"): no text
+        to identify it by, so no device's string to measure on."""
+        return (
+            not self.host
+            and not self.open_ports
+            and all(set(s.fields) <= STATUS_ONLY for s in self.services)
+        )
 
 
 def _text(value: object, where: str) -> str:
@@ -144,7 +157,19 @@ def load_corpus(path: Path) -> list[CorpusDevice]:
 
 
 def load_all() -> tuple[list[CorpusDevice], list[CorpusDevice]]:
-    """(cameras, others) from every corpus file; ids are unique across files."""
+    """(cameras, others) from every corpus file, without the known-empty entries (see
+    ``known_empty``); ids are unique across files."""
+    cameras, others = _load_every()
+    return [d for d in cameras if not d.known_empty], [d for d in others if not d.known_empty]
+
+
+def known_empty() -> list[CorpusDevice]:
+    """The entries ``load_all`` leaves out: a status code and nothing a device said."""
+    cameras, others = _load_every()
+    return [d for d in cameras + others if d.known_empty]
+
+
+def _load_every() -> tuple[list[CorpusDevice], list[CorpusDevice]]:
     cameras = [d for path in CAMERA_FILES for d in load_corpus(path)]
     others = [d for path in OTHER_FILES for d in load_corpus(path)]
     ids = [d.id for d in cameras + others]
