@@ -512,6 +512,23 @@ def fields_for(service: str, raw: str) -> tuple[int, str, dict[str, str]] | None
     return None
 
 
+# Lines nmap files under another device type whose product another public record names a
+# camera or recorder: the record that names the device wins over nmap's type field.
+CAMERAS_BY_OTHER_RECORDS: tuple[tuple[str, str], ...] = (
+    # nmap line 7827 "JVC V.Networks video httpd" (d/media device); Tenable plugin 33523
+    # (Network Camera Web Server Detection) lists it as "JVC V.Networks Network Video Recorder"
+    (r"JVC V\.Networks", "jvc"),
+)
+
+
+def named_camera_elsewhere(text: str) -> str | None:
+    """The vendor of a line another public record names a camera or recorder, else None."""
+    for pattern, vendor in CAMERAS_BY_OTHER_RECORDS:
+        if re.search(pattern, text):
+            return vendor
+    return None
+
+
 def status_only(fields: dict[str, str]) -> bool:
     """An answer whose evidence is a status code and nothing the device said."""
     return set(fields) <= STATUS_ONLY
@@ -659,17 +676,17 @@ def main() -> int:
     seen: set[str] = set()
     for line in lines:
         text = f"{line.product}; {line.info}"
-        camera = line.camera and label_for(text) not in ("other", "drop")
+        elsewhere = named_camera_elsewhere(text)
+        camera = (line.camera or elsewhere is not None) and label_for(text) not in (
+            "other",
+            "drop",
+        )
         moved = line.camera and label_for(text) == "other"
         if label_for(text) == "drop":
             continue
         if args.kind == "camera" and not camera:
             continue
-        if (
-            args.kind == "other"
-            and not moved
-            and (line.camera or line.devicetype not in OTHER_TYPES)
-        ):
+        if args.kind == "other" and not moved and (camera or line.devicetype not in OTHER_TYPES):
             continue
         if line.service not in SERVICE_PORTS:
             continue
@@ -698,7 +715,7 @@ def main() -> int:
                 "id": f"nmap-{line.line}",
                 "note": f"nmap-service-probes line {line.line}: {product} ({line.devicetype})",
                 "source": f"nmap/nmap nmap-service-probes (line {line.line})",
-                "expect": {"vendor": label_for(text)} if args.kind == "camera" else {},
+                "expect": {"vendor": label_for(text) or elsewhere} if args.kind == "camera" else {},
                 "services": [{"port": port, "protocol": protocol, "fields": fields}],
             }
         )
