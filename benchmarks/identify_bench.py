@@ -150,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
         part = [r for r in lovo.results if chosen(r.device)]
         recall = sum(r.called_camera for r in part) / len(part) if part else 0.0
         print(f"  {name:<22} LOVO recall {recall:6.3f} on {len(part)} branded cameras")
+    if db is not None:
+        # The same leave-one-vendor-out with nmap's database voting, as it does in a scan where
+        # nmap is installed; entries rebuilt from nmap's lines are left out (it wrote them).
+        with_db = leave_one_vendor_out(sigs, cameras, nmap_db=True)
+        part = [r for r in with_db.results if not r.device.from_nmap]
+        recall = sum(r.called_camera for r in part) / len(part) if part else 0.0
+        print(
+            f"  with nmap's database as second opinion: LOVO recall {recall:6.3f} on "
+            f"{len(part)} branded cameras not rebuilt from nmap's lines"
+        )
     if args.quiet:
         return 0 if all(ok for *_, ok in rows) else 1
     misses = [r for r in result.cameras if not r.called_camera]

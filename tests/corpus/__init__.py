@@ -282,10 +282,18 @@ class Lovo:
 
 
 def leave_one_vendor_out(
-    sigs: SignatureSet, cameras: Sequence[CorpusDevice], *, family: bool = False
+    sigs: SignatureSet,
+    cameras: Sequence[CorpusDevice],
+    *,
+    family: bool = False,
+    nmap_db: bool = False,
 ) -> Lovo:
     """Score every branded camera with its whole vendor group removed, without nmap's database
-    (which names vendors too): what the generic classifier knows, not what our lists know."""
+    (which names vendors too): what the generic classifier knows, not what our lists know.
+
+    With ``nmap_db`` nmap's database votes as the second opinion a scan with nmap installed
+    has (never on entries rebuilt from nmap's own lines): the figure a user with nmap sees on
+    a brand camsweep's lists do not know."""
     by_group: dict[frozenset[str], list[CorpusDevice]] = {}
     for device in cameras:
         if device.vendor is not None:
@@ -293,5 +301,5 @@ def leave_one_vendor_out(
             by_group.setdefault(group, []).append(device)
     results: list[Result] = []
     for group, devices in by_group.items():
-        results.extend(score(without(sigs, group), devices, nmap_db=False).results)
+        results.extend(score(without(sigs, group), devices, nmap_db=nmap_db).results)
     return Lovo(tuple(results), len(by_group))
