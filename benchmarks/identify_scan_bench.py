@@ -197,7 +197,8 @@ def _rtsp_answer(fields: dict[str, str], method: str, cseq: str) -> bytes:
     body = b""
     if method == "OPTIONS":
         status = "200 OK"
-        head.append(f"Public: {fields.get('rtsp.public', 'OPTIONS, DESCRIBE, SETUP, PLAY')}")
+        if "rtsp.public" in fields:  # no invented method list: it would be evidence
+            head.append(f"Public: {fields['rtsp.public']}")
     elif method == "DESCRIBE" and ("rtsp.realm" in fields or fields.get("rtsp.auth") in _SCHEMES):
         status = "401 Unauthorized"
         scheme = "Basic" if fields.get("rtsp.auth") == "basic" else "Digest"
