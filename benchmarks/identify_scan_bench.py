@@ -7,9 +7,19 @@ server with the recorded Server, Public methods, realm or SDP; or a port that gr
 recorded FTP, SSH, Telnet or TCP banner. camsweep then scans all of them, the way a user would
 (``camsweep scan @targets --ports ... --profile guest``), in a second child process.
 
+Each server sends what a device would for its entry: a final status (nmap-rebuilt entries
+may say 111), the title inside the page, the redirect chain hop by hop, a realm asked for on
+another path, RTSP headers and SDP, a TLS certificate with the recorded subject and issuer, a
+Telnet prompt left waiting; nothing the entry does not hold.
+
 Prints the wall time (aim: under 30 s), hosts per second, the scanner's peak RSS, and how the
-devices were identified (cameras found, other devices called cameras). Everything stays on
-127.0.0.0/8; every server stops when the benchmark ends (the child is killed on any error).
+devices were identified (cameras found, other devices called cameras). Then every served
+device is scored statically as tests/corpus scores it (with nmap's database, as the scan
+always uses it) and compared with the scan's device type and vendor: the disagreements are
+listed with what each side said, and entries whose static verdict rests on evidence no
+loopback server sends (MAC, UPnP, mDNS, ONVIF discovery, other ports) are counted apart, as
+are corpus entries with no servable service or several. Everything stays on 127.0.0.0/8;
+every server stops when the benchmark ends (the child is killed on any error).
 
     python benchmarks/identify_scan_bench.py            # 650 devices
     python benchmarks/identify_scan_bench.py --devices 1000
