@@ -200,6 +200,59 @@ def _peer_certificate(resp: httpx.Response) -> bytes | None:
     return der if isinstance(der, bytes) else None
 
 
+async def _answer(resp: httpx.Response, max_body: int, tls: bool) -> HttpResponse:
+    body = bytearray()
+    truncated = False
+    async for chunk in resp.aiter_raw():
+        body += chunk
+        # Reading one byte past the cap is how we know something was cut, rather
+        # than guessing from a body that happens to end exactly at the cap.
+        if len(body) > max_body:
+            del body[max_body:]
+            truncated = True
+            break
+    answer_headers = tuple(
+        (k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in resp.headers.raw
+    )
+    return HttpResponse(
+        status=resp.status_code,
+        reason=resp.reason_phrase,
+        headers=answer_headers,
+        body=bytes(body),
+        truncated=truncated,
+        url=str(resp.url),
+        http_version=resp.http_version,
+        peer_cert=_peer_certificate(resp) if tls else None,
+    )
+
+
+async def _unfollowable_redirect(
+    ctx: ProbeContext,
+    url: str,
+    method: str,
+    *,
+    tls: bool,
+    content: bytes | None,
+    headers: Mapping[str, str] | None,
+) -> HttpResponse | None:
+    """The answer whose ``Location`` httpx cannot parse (a control character in it: Huacam's
+    ``Location: http://\\x07/index.html``, nmap-service-probes): httpx builds the redirect
+    request even when it does not follow it and raises, losing the Server header and page.
+    Asked once more on a client of our own that keeps the answer before httpx gives up."""
+    kept: list[HttpResponse] = []
+
+    async def keep(resp: httpx.Response) -> None:
+        kept.append(await _answer(resp, ctx.limits.max_body_bytes, tls))
+
+    try:
+        async with asyncio.timeout(ctx.timeouts.read), ctx.http_client() as own:
+            own.event_hooks["response"] = [keep]
+            await own.request(method, url, content=content, headers=headers)
+    except (TimeoutError, httpx.HTTPError, TransportError):
+        pass
+    return kept[0] if kept else None
+
+
 async def http_fetch(
     ctx: ProbeContext,
     host: str,
@@ -224,33 +277,19 @@ async def http_fetch(
             _borrowed(ctx, client) as http,
             http.stream(method, url, auth=auth, content=content, headers=headers) as resp,
         ):
-            body = bytearray()
-            truncated = False
-            async for chunk in resp.aiter_raw():
-                body += chunk
-                # Reading one byte past the cap is how we know something was cut, rather
-                # than guessing from a body that happens to end exactly at the cap.
-                if len(body) > limits.max_body_bytes:
-                    del body[limits.max_body_bytes :]
-                    truncated = True
-                    break
-            answer_headers = tuple(
-                (k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in resp.headers.raw
-            )
-            return HttpResponse(
-                status=resp.status_code,
-                reason=resp.reason_phrase,
-                headers=answer_headers,
-                body=bytes(body),
-                truncated=truncated,
-                url=str(resp.url),
-                http_version=resp.http_version,
-                peer_cert=_peer_certificate(resp) if tls else None,
-            )
+            return await _answer(resp, limits.max_body_bytes, tls)
     except TimeoutError as exc:
         raise ReadTimeout(f"no complete answer within {timeouts.read:g}s") from exc
     except httpx.InvalidURL as exc:
         raise TransportError(f"invalid URL {url!r}: {exc}") from exc
+    except httpx.RemoteProtocolError as exc:
+        if auth is None and "location header" in str(exc).lower():
+            kept = await _unfollowable_redirect(
+                ctx, url, method, tls=tls, content=content, headers=headers
+            )
+            if kept is not None:
+                return kept
+        raise HttpProtocolError(f"{type(exc).__name__}: {exc}") from exc
     except httpx.HTTPError as exc:
         # The seam maps the transport's failures; what is left is httpx's own (a body it
         # could not decode, a redirect or auth flow it gave up on).

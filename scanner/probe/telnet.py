@@ -168,6 +168,17 @@ def strip_iac(data: bytes) -> tuple[bytes, bytes]:
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BANNER_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def banner_text(raw: bytes) -> str:
+    """The greeting as the device sent it, for ``telnet.banner``: UTF-8 with replacement,
+    terminal escapes and control characters removed, but its line breaks kept as sent (CR LF,
+    bare CR; the NUL of RFC 854's CR NUL dropped): they are part of what the device says, and
+    what fingerprints and nmap's match lines are written against (``username: \\r\\n``).
+    Leading blank space and trailing line breaks are left out; a prompt's trailing space stays."""
+    text = _ANSI.sub("", raw.decode("utf-8", "replace"))
+    return _BANNER_CONTROL.sub("", text).lstrip().rstrip("\r\n")
 
 
 def clean_text(raw: bytes) -> str:
@@ -313,7 +324,7 @@ async def probe_telnet(ctx: ProbeContext, host: str, port: int) -> ServiceResult
         if session.parser.negotiated:
             why += " (option negotiation only)"
         return ServiceResult(port=port, protocol=Protocol.TELNET, reason=why)
-    fields["telnet.banner"] = text.strip()[: ctx.limits.max_banner_bytes]
+    fields["telnet.banner"] = banner_text(bytes(session.raw))[: ctx.limits.max_banner_bytes]
     prompt = lines[-1][:_FIELD_CHARS]
     fields["telnet.prompt"] = prompt
     return ServiceResult(

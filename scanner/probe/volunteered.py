@@ -30,6 +30,13 @@ def _clean(text: str, limit: int = _VALUE_CHARS) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())[:limit]
 
 
+def _as_sent(text: str, limit: int = _VALUE_CHARS) -> str:
+    """One line of a greeting with its spacing as sent: a run of spaces is part of what the
+    device says (Canon VB-C10's FTP greeting is ``220  (Ver. ...``, two spaces, and nmap's
+    match line holds both); only control characters become a space."""
+    return _CONTROL.sub(" ", text).strip()[:limit]
+
+
 _FTP = re.compile(r"^(?:120|220)[ -]")
 _SSH = re.compile(r"^SSH-[0-9]+\.[0-9]+-")
 
@@ -38,11 +45,11 @@ def greeting_fields(text: str) -> dict[str, str]:
     """``ftp.banner`` or ``ssh.banner`` for a greeting that is one (else nothing)."""
     stripped = text.lstrip()
     if _SSH.match(stripped):
-        return {"ssh.banner": _clean(stripped.split("\n", 1)[0])}
+        return {"ssh.banner": _as_sent(stripped.split("\n", 1)[0])}
     if _FTP.match(stripped):
-        # multi-line greetings (220-...) say the most in their first lines
+        # multi-line greetings (220-...) say the most in their first lines: folded into one
         lines = [line.strip() for line in stripped.split("\n") if line.strip()][:4]
-        return {"ftp.banner": _clean(" ".join(lines))}
+        return {"ftp.banner": _as_sent(" ".join(lines))}
     return {}
 
 

@@ -110,6 +110,18 @@ async def test_banner_scripted() -> None:
 
 
 @pytest.mark.asyncio
+async def test_ftp_greeting_keeps_its_spacing_on_any_port() -> None:
+    # nmap-service-probes line 1015, Canon VB-C10/VB-C10R: "220", two spaces, "(Ver. ...";
+    # recorded as ftp.banner whatever the port (a scan of port 18021 reads it the same)
+    canon = b"220  (Ver. 3.0) Jan 15 2003 ready.\r\n"
+    connector = ScriptedConnector({(H, 18021): [[canon, b""]]})
+    got = await probe_banner(
+        ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS), H, 18021
+    )
+    assert got.fields["ftp.banner"] == "220  (Ver. 3.0) Jan 15 2003 ready."
+
+
+@pytest.mark.asyncio
 async def test_banner_is_capped() -> None:
     connector = ScriptedConnector({(H, 1): [[b"A" * 10_000]]})
     got = await probe_banner(

@@ -485,3 +485,21 @@ async def test_probe_https_with_self_signed_certificate(self_signed: ssl.SSLCont
     assert result.fields["http.server"] == "Apache"
     # Plain HTTP to a TLS port does not pass for HTTP.
     assert plain.status is not ProbeStatus.OK
+
+
+@pytest.mark.asyncio
+async def test_probe_keeps_an_answer_whose_location_httpx_cannot_parse() -> None:
+    # nmap-service-probes, Huacam Cyclops IP camera: "HTTP/1.0 302 Redirect", "Server:
+    # GS-Webs", "Location: http://\x07/index.html" (a BEL for the host). httpx raises while
+    # building the redirect it would not follow; the Server header must survive.
+    async with HttpServer(
+        lambda req: HttpReply(302, [("Server", "GS-Webs"), ("Location", "http://\x07/index.html")])
+    ) as server:
+        result = await probe_http(
+            ProbeContext(timeouts=FAST, limits=LIMITS), H, server.port, tls=False
+        )
+    assert result.status is ProbeStatus.OK
+    assert result.fields["http.server"] == "GS-Webs"
+    assert result.fields["http.status"] == "302"
+    assert result.fields["http.location"] == "http://\x07/index.html"
+    assert "not followed" in result.reason

@@ -160,10 +160,35 @@ async def test_probe_scripted_negotiation_answered_and_prompt_found() -> None:
     assert result.protocol is Protocol.TELNET
     assert result.login_prompt
     assert result.fields["telnet.prompt"] == "LocalHost login:"
-    assert result.fields["telnet.banner"] == "DVR Telnet\nLocalHost login:"
+    # the banner keeps the device's line breaks and the prompt's trailing space
+    assert result.fields["telnet.banner"] == "DVR Telnet\r\nLocalHost login: "
     assert result.banner == "DVR Telnet"
     assert connector.connections[0].sent == [cmd(DO, ECHO) + cmd(DO, SGA) + cmd(WONT, NAWS)]
     assert connector.connections[0].closed
+
+
+@pytest.mark.asyncio
+async def test_probe_banner_keeps_line_breaks_as_sent_for_fingerprints_and_nmap() -> None:
+    # nmap-service-probes lines 4605 (Mango DSP AVS Raven-M video server) and 4674 (Sanyo
+    # VCC-HD2300): a form feed, CR LF line ends, CR CR LF; their match lines and the
+    # fingerprints written from them hold these bytes
+    mango = b"\x0c\r\nusername: \r\npassword: \r\nUsername and password are invalid. Try again.. "
+    connector = ScriptedConnector(
+        {
+            (H, 1): [[mango + b"\r\n\r\nusername: ", b""]],
+            (H, 2): [[b"Username: \r\r\nUsername: \r\r\n\x1b[0mUsername: ", b""]],
+        }
+    )
+    ctx = ProbeContext(connector=connector, timeouts=FAST, limits=LIMITS)
+    first = await probe_telnet(ctx, H, 1)
+    assert first.fields["telnet.banner"] == (
+        "username: \r\npassword: \r\nUsername and password are invalid. Try again.. "
+        "\r\n\r\nusername: "
+    )
+    assert first.fields["telnet.prompt"] == "username:"
+    second = await probe_telnet(ctx, H, 2)
+    assert second.fields["telnet.banner"] == "Username: \r\r\nUsername: \r\r\nUsername: "
+    assert second.login_prompt
 
 
 @pytest.mark.asyncio

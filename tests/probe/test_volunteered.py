@@ -31,6 +31,13 @@ def test_ftp_and_ssh_greetings_are_recognised_and_others_are_not() -> None:
     assert greeting_fields("SSH-2.0-dropbear_2014.63\r\n") == {
         "ssh.banner": "SSH-2.0-dropbear_2014.63"
     }
+    # nmap-service-probes line 1015 (Canon VB-C10) and 1093 (Panasonic WJ-HD220): two spaces
+    # after the code, as sent; the fingerprints and nmap's lines need them
+    canon = "220  (Ver. 3.0) Jan 15 2003 ready.\r\n"
+    assert greeting_fields(canon) == {"ftp.banner": "220  (Ver. 3.0) Jan 15 2003 ready."}
+    wj = "220  (WJ-HD220 FTP Server version 1.10 Ready)\r\n"
+    assert greeting_fields(wj) == {"ftp.banner": "220  (WJ-HD220 FTP Server version 1.10 Ready)"}
+    assert greeting_fields("SSH-2.0-X\tY\r\n") == {"ssh.banner": "SSH-2.0-X Y"}
     assert greeting_fields("LocalHost login: ") == {}
     assert greeting_fields("2200 not ftp") == {}
 
