@@ -165,3 +165,112 @@ def test_every_alias_table_brand_cites_where_it_was_seen() -> None:
 def test_a_badge_names_its_maker() -> None:
     assert SIGS.vendor("hilook") is not None
     assert SIGS.vendor("hilook").family == "hikvision"  # type: ignore[union-attr]
+
+
+# --- Round 2: RTSP method lists (issue 13, item 5) ---------------------------------------------
+
+AXIS_LIST = "DESCRIBE, GET_PARAMETER, PAUSE, PLAY, SETUP, SET_PARAMETER, TEARDOWN"
+GSTREAMER_LIST = "DESCRIBE, GET_PARAMETER, OPTIONS, PAUSE, PLAY, SETUP, SET_PARAMETER, TEARDOWN"
+HIKVISION_LIST = "OPTIONS, DESCRIBE, PLAY, PAUSE, SETUP, TEARDOWN, SET_PARAMETER, GET_PARAMETER"
+LIVE555_LIST = "OPTIONS, DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE, GET_PARAMETER, SET_PARAMETER"
+DIVAR_PAGE = "The requested URL '' was not found on the Divar."
+
+
+@pytest.mark.parametrize(
+    ("fields", "vendor"),
+    [
+        # nmap-service-probes line 12103 / 12116: Axis, alphabetical, no OPTIONS, no Server
+        ({"rtsp.public": "DESCRIBE, GET_PARAMETER, PAUSE, PLAY, SETUP, TEARDOWN"}, "axis"),
+        ({"rtsp.public": AXIS_LIST}, "axis"),
+        # line 12122: Cisco WVC54GCA's PING method
+        ({"rtsp.public": "OPTIONS,DESCRIBE,SETUP,PLAY,PING,PAUSE,TEARDOWN"}, "cisco"),
+        # line 14560: Hikvision's order, no Server
+        (
+            {"rtsp.public": HIKVISION_LIST},
+            "hikvision",
+        ),
+    ],
+)
+def test_rtsp_method_lists_from_the_record_name_the_camera(
+    fields: dict[str, str], vendor: str
+) -> None:
+    got = SIGS.identify([_svc(554, Protocol.RTSP, **fields)], [554], nmap_db=False)
+    assert _vendor_id(got.vendor) == vendor
+    assert got.device_type is DeviceType.CAMERA
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        # GStreamer's rtsp-server (the Axis order, but OPTIONS listed and the server named)
+        {
+            "rtsp.public": GSTREAMER_LIST,
+            "rtsp.server": "GStreamer RTSP server",
+        },
+        {
+            "rtsp.public": AXIS_LIST,
+            "rtsp.server": "GStreamer RTSP server",
+        },
+        # live555's lists (nmap lines 12133-12137 name NUUO, D-Link, Planet and live555 itself)
+        {"rtsp.public": LIVE555_LIST},
+        {"rtsp.header.allow": "OPTIONS, DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE"},
+        # a list many small servers send (Vivotek's, line 12125, is one of them)
+        {"rtsp.public": "OPTIONS, DESCRIBE, PLAY, SETUP, TEARDOWN"},
+    ],
+)
+def test_common_rtsp_lists_name_no_maker(fields: dict[str, str]) -> None:
+    got = SIGS.identify([_svc(554, Protocol.RTSP, **fields)], [554], nmap_db=False)
+    assert not set(got.fingerprint_ids) & PUBLIC_IDS
+    assert got.vendor is None
+
+
+@pytest.mark.parametrize(
+    ("service", "vendor", "kind"),
+    [
+        # line 7777: Canon WebView VB150
+        (
+            _svc(80, Protocol.HTTP, **{"http.server": "VB150", "http.title": "WebView Livescope"}),
+            "canon",
+            DeviceType.CAMERA,
+        ),
+        # line 11358 / 8737: the realm "server" left unquoted at its end
+        (
+            _svc(
+                80,
+                Protocol.HTTP,
+                **{"http.realm": "server", "http.header.www-authenticate": 'Basic realm="server'},
+            ),
+            "avtech",
+            DeviceType.RECORDER,
+        ),
+        # line 7442: Bosch DIVAR
+        (
+            _svc(80, Protocol.HTTP, **{"http.body": DIVAR_PAGE}),
+            "bosch",
+            DeviceType.RECORDER,
+        ),
+        # WhatWeb plugins/webguard.rb: NOVUS
+        (_svc(80, Protocol.HTTP, **{"http.title": "WebGuard Login"}), "novus", DeviceType.RECORDER),
+    ],
+)
+def test_round_two_pages_are_identified_as_the_records_say(
+    service: ServiceResult, vendor: str, kind: DeviceType
+) -> None:
+    got = SIGS.identify([service], [service.port], nmap_db=False)
+    assert _vendor_id(got.vendor) == vendor
+    assert got.device_type is kind
+
+
+def test_a_properly_quoted_server_realm_is_not_avtech() -> None:
+    got = SIGS.identify(
+        [
+            _svc(
+                80,
+                Protocol.HTTP,
+                **{"http.realm": "server", "http.header.www-authenticate": 'Basic realm="server"'},
+            )
+        ],
+        [80],
+        nmap_db=False,
+    )
+    assert _vendor_id(got.vendor) != "avtech"
