@@ -118,52 +118,56 @@ ALL_CAMERAS, ALL_OTHERS = load_all()
 
 
 def test_the_whole_corpus_is_large_varied_and_cited() -> None:
-    # measured after the faithful nmap rebuild and the second public-records batch: 440 cameras
-    # from 139 brands, 2727 others (known-empty entries left out)
-    assert len(ALL_CAMERAS) >= 430
-    assert len({d.vendor for d in ALL_CAMERAS if d.vendor}) >= 135
-    assert len(ALL_OTHERS) >= 2700
+    # measured after the third public-records batch: 471 cameras from 158 brands, 2819 others
+    # (known-empty entries left out); issue 13 asks for >= 150 brands
+    assert len(ALL_CAMERAS) >= 465
+    assert len({d.vendor for d in ALL_CAMERAS if d.vendor}) >= 155
+    assert len(ALL_OTHERS) >= 2800
     new = [
         d
         for path in (*CAMERA_FILES, *OTHER_FILES)
         if path.name not in (CAMERAS.name, OTHERS.name)
         for d in load_corpus(path)
     ]
-    assert len(new) >= 2700
+    assert len(new) >= 3000
     assert all(d.source for d in new)  # each says where its string was seen
     assert all(SIGS.vendor(d.vendor) is not None for d in ALL_CAMERAS if d.vendor)
 
 
 def test_the_whole_corpus_holds_its_measured_floor() -> None:
     # Regression floor at the figures measured (the aims are higher: benchmarks/identify_bench.py
-    # prints both); false positives meet the aim. Recall measured 0.723 after the faithful nmap
-    # rebuild (0.695 before it): floor 0.71.
+    # prints both); false positives meet the aim. Recall measured 0.839 with the third
+    # public-records batch (0.862 before it: its MAC-only cameras are mostly missed): floor 0.83.
     result = score(SIGS, ALL_CAMERAS + ALL_OTHERS)
     assert result.false_positive_rate <= 0.01
-    assert result.recall >= 0.71
+    assert result.recall >= 0.83
     hand = score(
         SIGS,
         [d for d in ALL_CAMERAS + ALL_OTHERS if not d.from_nmap and not d.from_public_records],
     )
     assert hand.recall >= 0.95
     assert hand.false_positive_rate <= 0.01
-    # strings read from other scanners' public records (cameras-public*.yaml, others-public.yaml):
-    # floor at the figure measured with the second batch (61 cameras, recall 0.689); they name
-    # brands no fingerprint describes
+    # strings read from other scanners' public records (cameras-public*.yaml, others-public*.yaml):
+    # floor at the figure measured with the third batch (90 cameras, recall 0.789; 0.934 on the
+    # 61 before it: 14 of the 15 MAC-only cameras are missed); they name brands no fingerprint
+    # describes. False positives: 1 of 98 measured (0.0102), pubo3-avtech-room-alert, an AVTECH
+    # Software environment monitor whose title names the DVR maker's word; bound 0.011 so a
+    # second one fails.
     public = score(SIGS, [d for d in ALL_CAMERAS + ALL_OTHERS if d.from_public_records])
-    assert len(public.cameras) >= 60
-    assert len(public.others) >= 4
-    assert public.recall >= 0.67
-    assert public.false_positive_rate <= 0.01
+    assert len(public.cameras) >= 90
+    assert len(public.others) >= 95
+    assert public.recall >= 0.78
+    assert public.false_positive_rate <= 0.011
 
 
 def test_leave_one_vendor_out_is_measured_without_the_vendor() -> None:
     hand = [d for d in ALL_CAMERAS if not d.from_nmap]
     lovo = leave_one_vendor_out(SIGS, hand)
-    assert lovo.groups >= 90
+    assert lovo.groups >= 110
     # with its own fingerprints gone, a vendor's cameras are found less often than with them:
-    # the figure measures the generic classifier, not our lists. Measured 0.598 on 92 groups
-    # once the second public-records batch added brands only their own name gives away (0.606
-    # before): floor 0.58.
+    # the figure measures the generic classifier, not our lists. Measured 0.566 on 112 groups
+    # once the third public-records batch added brands only their own name or their MAC
+    # organisation gives away (0.598 before: a corpus change, not a classifier regression):
+    # floor 0.55.
     assert lovo.recall < score(SIGS, hand).recall
-    assert lovo.recall >= 0.58
+    assert lovo.recall >= 0.55
