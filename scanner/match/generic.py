@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from scanner.match.identify_data import ClassifierData, ModelShape, classifier_data
 from scanner.match.nmapdb import NmapDB, answers_from_fields, default_db
+from scanner.match.orgname import maker_spellings
 from scanner.models import DeviceType, Identification
 
 if TYPE_CHECKING:
@@ -260,7 +261,15 @@ def _text_vendor(
         text = value[:_MAX_SCAN]
         where = label(name) + (f" on port {port}" if port is not None else "")
         if name in tables.data.manufacturer_fields:
-            vid = tables.manufacturer_owner.get(_key(text))
+            # a registry's or a device's organisation name, read down to the brand it holds
+            vid = next(
+                (
+                    tables.manufacturer_owner[key]
+                    for key in map(_key, maker_spellings(text))
+                    if key in tables.manufacturer_owner
+                ),
+                None,
+            )
             if vid:
                 offer(_Candidate(vid, 3, f"{where} is {_quote(text)}"))
         for shape in tables.models:

@@ -19,21 +19,16 @@ two spellings), except a UPnP ``manufacturer``, which is a statement of the make
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from scanner.match.engine import SignatureSet
+from scanner.match.orgname import maker_spellings
 from scanner.models import DeviceType, Identification, Protocol, ServiceResult
 
 __all__ = ["Claim", "claims_from", "enrich_identification", "known_vendor"]
 
 _MAX_TEXT = 100
-_LEGAL_SUFFIX = re.compile(
-    r"[\s,.]+(?:co\.?,?\s*ltd|ltd|limited|inc|incorporated|corp|corporation|gmbh|ag|ab|as|"
-    r"llc|plc|s\.?a|s\.?r\.?l|b\.?v|k\.?k|co)\.?$",
-    re.IGNORECASE,
-)
 # HomeKit Accessory Protocol, "Accessory Categories": 17 IP camera, 18 video doorbell.
 _HAP_CAMERA_CATEGORIES = frozenset({"17", "18"})
 _MDNS_VENDOR_KEYS = ("manufacturer", "mf", "vendor", "mfg", "brand")
@@ -73,15 +68,7 @@ def known_vendor(text: str | None, signatures: SignatureSet) -> str | None:
     """
     if not text:
         return None
-    candidates = [text]
-    stripped = text
-    for _ in range(3):
-        shorter = _LEGAL_SUFFIX.sub("", stripped).strip(" ,.")
-        if shorter == stripped:
-            break
-        stripped = shorter
-        candidates.append(stripped)
-    candidates.extend(w for w in re.split(r"[\s,/()]+", stripped) if len(w) >= 2)
+    candidates = maker_spellings(text)
     for candidate in candidates:
         vendor = signatures.vendor(candidate)
         if vendor is not None:
