@@ -518,6 +518,18 @@ CAMERAS_BY_OTHER_RECORDS: tuple[tuple[str, str], ...] = (
     # nmap line 7827 "JVC V.Networks video httpd" (d/media device); Tenable plugin 33523
     # (Network Camera Web Server Detection) lists it as "JVC V.Networks Network Video Recorder"
     (r"JVC V\.Networks", "jvc"),
+    # "Panasonic WJ-HD220 ftpd / http config" (lines 1093, 8380, d/media device): the WJ-HD220
+    # is Panasonic's digital disk recorder for CCTV (the WJ-HD200 series manuals,
+    # https://www.manualslib.com/products/Panasonic-Wj-Hd220-362183.html)
+    (r"Panasonic WJ-HD", "ipro"),
+    # "VCS AG VideoJet 1000 http config" (line 7981): the VideoJet 1000 is a network video
+    # encoder, a line Bosch took over with VCS (Bosch's VideoJet product pages)
+    (r"VideoJet", "bosch"),
+    # "H264DVR rtspd" (line 11370, d/storage-misc): the record's own product name says DVR
+    (r"H264DVR", ""),
+    # "QNAP VioStor NVR" (d/storage-misc): QNAP's VioStor line are network video recorders,
+    # not NAS boxes (https://www.qnap.com/en/product/series/viostor)
+    (r"VioStor", "qnap"),
 )
 
 
@@ -525,7 +537,7 @@ def named_camera_elsewhere(text: str) -> str | None:
     """The vendor of a line another public record names a camera or recorder, else None."""
     for pattern, vendor in CAMERAS_BY_OTHER_RECORDS:
         if re.search(pattern, text):
-            return vendor
+            return vendor  # "" when the record names no maker
     return None
 
 
@@ -715,7 +727,9 @@ def main() -> int:
                 "id": f"nmap-{line.line}",
                 "note": f"nmap-service-probes line {line.line}: {product} ({line.devicetype})",
                 "source": f"nmap/nmap nmap-service-probes (line {line.line})",
-                "expect": {"vendor": label_for(text) or elsewhere} if args.kind == "camera" else {},
+                "expect": {"vendor": label_for(text) or elsewhere or None}
+                if args.kind == "camera"
+                else {},
                 "services": [{"port": port, "protocol": protocol, "fields": fields}],
             }
         )
