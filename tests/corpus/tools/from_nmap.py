@@ -12,7 +12,8 @@ The rule for turning a regex into text (tests/corpus/README.md says it in prose)
 * an alternation takes its first branch; an optional part is left out; a repeat is taken the
   fewest times the regex allows;
 * a character class gives one representative of the class: digits give ``1``, word characters
-  and letters a letter, a negated class or ``.`` an ``x`` (or another character it allows);
+  and letters a letter, a negated class an ``x`` (or another character it allows); a lone
+  ``.`` gives ``.`` (an unescaped dot is nearly always the literal one the author meant);
 * a capture group that the line's product template shows held a model or a version (``$N``
   in ``p//``, ``i//`` or ``v//``; a version when in ``v//`` or after a version word such as
   ``V``, ``ver``, ``firmware`` or a ``/`` just before it) keeps a plausible filler of the
@@ -23,7 +24,8 @@ The rule for turning a regex into text (tests/corpus/README.md says it in prose)
   left out);
 * a wildcard (``.*``) that is a whole header line is one header the probes do not record
   (``Connection: close``): left empty, it would end the headers there;
-* a status code left open (``\\d\\d\\d``) is 302 when the line states a Location, 401 when it
+* a status code left open (``\\d\\d\\d``), or taken with the rest of the status line by a
+  wildcard (``HTTP/1\\.[01] .*\\r\\n``), is 302 when the line states a Location, 401 when it
   states a WWW-Authenticate challenge, else 200;
 * header lines end at the first blank line or at the first line that is no ``Name: value``
   header: there a wildcard of nmap's (``Date: .*\\n``, DOTALL) swallowed the rest of the
@@ -187,6 +189,10 @@ def _one_char(op: object, arg: object) -> str:
                     return _category(a)
     if op is C.CATEGORY:
         return _category(arg)
+    if op is C.ANY:
+        # a lone unescaped dot is nearly always a literal one the line's author meant
+        # ("Location: /control/userimage.html", line 8941)
+        return "."
     for ch in "xa1 z":
         if _accepts(op, arg, ch):
             return ch
@@ -337,7 +343,8 @@ def sample(pattern: re.Pattern[str], roles: dict[int, str] | None = None) -> str
     return None
 
 
-_WILD_STATUS = re.compile(r"^((?:HTTP|RTSP)/[0-9]\.[0-9] )111(?=[ \r\n])")
+# an open status code (111), or none at all where a wildcard took the whole rest of the line
+_WILD_STATUS = re.compile(r"^((?:HTTP|RTSP)/[0-9]\.[0-9] )(?:111(?=[ \r\n])|(?=\r\n))")
 _LOCATION = re.compile(r"(?im)^location:")
 _CHALLENGE = re.compile(r"(?im)^www-authenticate:")
 
