@@ -166,7 +166,12 @@ def _build(vendors: Iterable[VendorInfo], data: ClassifierData, camera: set[str]
     surveillance: set[str] = set()
     for vendor in vendors:
         families[vendor.id] = vendor.family
-        if vendor.family or vendor.id in camera or _is_brand_entry(vendor):
+        if (
+            vendor.family
+            or vendor.id in camera
+            or vendor.id in data.camera_makers
+            or _is_brand_entry(vendor)
+        ):
             surveillance.add(vendor.id)
         for spelling in (vendor.name, *vendor.aliases):
             key = _key(spelling)

@@ -63,6 +63,7 @@ class ClassifierData:
     protocols: Mapping[str, tuple[int, str]]  # id -> (weight, says)
     ports: tuple[PortTerm, ...]
     mixed_brands: frozenset[str]
+    camera_makers: frozenset[str]  # vendor ids defined outside the brand tables
     ambiguous_names: frozenset[str]  # lower case
     manufacturer_fields: tuple[str, ...]
     models: tuple[ModelShape, ...]
@@ -217,6 +218,7 @@ def _load(classifier_text: str, models_text: str) -> ClassifierData:
         protocols=protocols,
         ports=ports,
         mixed_brands=frozenset(_strs(doc.get("mixed_brands"), "mixed_brands")),
+        camera_makers=frozenset(_strs(doc.get("camera_makers", []), "camera_makers")),
         ambiguous_names=frozenset(
             s.lower() for s in _strs(doc.get("ambiguous_names"), "ambiguous_names")
         ),

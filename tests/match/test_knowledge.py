@@ -215,3 +215,13 @@ def test_the_alias_table_holds_two_hundred_surveillance_brands() -> None:
     assert {"lorex", "hilook", "bluecherry"} <= brands
     # a maker that also sells routers and printers is never camera evidence by name alone
     assert "tplink" not in brands
+
+
+def test_classifier_brand_lists_name_known_vendors() -> None:
+    # a misspelt id in camera_makers or mixed_brands would silently do nothing
+    from scanner.match.identify_data import classifier_data  # noqa: PLC0415
+
+    data = classifier_data()
+    known = {v.id for v in SIGS.vendors}
+    assert data.camera_makers <= known, sorted(data.camera_makers - known)
+    assert data.camera_makers.isdisjoint(data.mixed_brands)
