@@ -42,6 +42,7 @@ from tests.corpus import (  # noqa: E402
     known_empty,
     leave_one_vendor_out,
     load_all,
+    lovo_clueless,
     score,
 )
 
@@ -136,6 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{'':<18} LOVO: {len(lovo.results)} branded cameras, {lovo.groups} vendor groups "
         f"left out in turn ({lovo_elapsed:.1f} s); with each maker's whole OEM family "
         f"left out: {lovo_family.recall:.3f}"
+    )
+    clueless = lovo_clueless(sigs, lovo)
+    reachable = 1 - len(clueless) / len(lovo.results) if lovo.results else 0.0
+    print(
+        f"{'':<18} LOVO ceiling: {len(clueless)} of the {len(lovo.results)} carry no "
+        f"vendor-independent camera clue at all (only a brand, a MAC organisation, a bare "
+        f"status or method list): at most {reachable:.3f} without calling clue-less devices "
+        "cameras"
     )
     print(f"{'time':<18} {elapsed / max(len(cameras) + len(others), 1) * 1000:6.3f} ms per device")
     print("by source:")

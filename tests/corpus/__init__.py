@@ -31,6 +31,7 @@ __all__ = [
     "leave_one_vendor_out",
     "load_all",
     "load_corpus",
+    "lovo_clueless",
     "score",
     "vendor_group",
     "without",
@@ -303,3 +304,27 @@ def leave_one_vendor_out(
     for group, devices in by_group.items():
         results.extend(score(without(sigs, group), devices, nmap_db=nmap_db).results)
     return Lovo(tuple(results), len(by_group))
+
+
+def lovo_clueless(sigs: SignatureSet, lovo: Lovo, *, family: bool = False) -> list[Result]:
+    """The cameras leave-one-vendor-out missed that carry no vendor-independent camera clue at
+    all: with their vendor group gone, the generic classifier finds not one term, protocol or
+    port in their favour (below the threshold or not). No generic classifier can call these
+    cameras without calling clue-less devices cameras too; their share bounds LOVO recall."""
+    from scanner.match.engine import Evidence  # noqa: PLC0415
+    from scanner.match.generic import classify  # noqa: PLC0415
+
+    folds: dict[frozenset[str], SignatureSet] = {}
+    clueless: list[Result] = []
+    for result in lovo.results:
+        if result.called_camera or result.device.vendor is None:
+            continue
+        group = vendor_group(sigs, result.device.vendor, family=family)
+        fold = folds.setdefault(group, without(sigs, group))
+        device = result.device
+        ports = {s.port for s in device.services if s.port} | set(device.open_ports)
+        ev = Evidence.from_services(list(device.services), sorted(ports), device.host or None)
+        verdict = classify(fold, ev)
+        if not any(c.weight > 0 and c.kind in CAMERA_TYPES for c in verdict.clues):
+            clueless.append(result)
+    return clueless

@@ -17,6 +17,7 @@ from tests.corpus import (
     leave_one_vendor_out,
     load_all,
     load_corpus,
+    lovo_clueless,
     score,
 )
 
@@ -108,7 +109,14 @@ def test_the_benchmark_prints_the_figures(capsys: pytest.CaptureFixture[str]) ->
     # see the benchmark's docstring); the figures are printed either way
     assert module.main(["--quiet"]) in (0, 1)
     out = capsys.readouterr().out
-    for line in ("camera recall", "vendor accuracy", "false positives", "LOVO recall", "by source"):
+    for line in (
+        "camera recall",
+        "vendor accuracy",
+        "false positives",
+        "LOVO recall",
+        "LOVO ceiling",
+        "by source",
+    ):
         assert line in out
 
 
@@ -171,3 +179,17 @@ def test_leave_one_vendor_out_is_measured_without_the_vendor() -> None:
     # floor 0.55.
     assert lovo.recall < score(SIGS, hand).recall
     assert lovo.recall >= 0.55
+
+
+def test_the_lovo_ceiling_counts_only_misses_without_any_generic_clue() -> None:
+    hand = [d for d in ALL_CAMERAS if not d.from_nmap]
+    lovo = leave_one_vendor_out(SIGS, hand)
+    clueless = lovo_clueless(SIGS, lovo)
+    misses = {r.device.id for r in lovo.results if not r.called_camera}
+    ids = {r.device.id for r in clueless}
+    assert ids <= misses
+    # a StarDot page says "Live Image" (a camera term, below the threshold alone): a clue
+    assert "pub-stardot-express6" in misses
+    assert "pub-stardot-express6" not in ids
+    # a brand's own name is all an Avigilon title says: no clue once Avigilon is left out
+    assert "pub-avigilon-title" in ids
