@@ -94,6 +94,8 @@ def _check_output_path(path: Path | None) -> None:
     parent = path.parent if str(path.parent) else Path()
     if path.is_dir():
         raise UsageError(f"-o {path} is a directory")
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"cannot write {path}: {parent} is a file, not a folder")
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
