@@ -290,5 +290,5 @@ def build_enrichers(
         vendor = VendorDiscovery(catalog, options, config.scope, datagrams=seam)
         enrichers.append(VendorEnricher(vendor, signatures))
     if config.router is not None:
-        enrichers.append(router_enricher(config, ctx, signatures.cloud))
+        enrichers.append(router_enricher(config, ctx, signatures.cloud, signatures.vendor))
     return enrichers

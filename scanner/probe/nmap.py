@@ -334,6 +334,8 @@ class NmapSupport:
         self.options = options
         self.signatures = signatures
         self._hosts = {h.ip: h for h in (options.imported.hosts if options.imported else ())}
+        # The imported hosts that are in the report (they answered camsweep): the run's count.
+        self._reported: set[str] = set()
         self._slots = asyncio.Semaphore(max(1, options.processes))
         self._fingerprint_ports = {fp.id: fp.ports for fp in signatures.fingerprints}
 
@@ -459,6 +461,7 @@ class NmapSupport:
         imported = self._hosts.get(host.ip)
         if imported is None:
             return host
+        self._reported.add(host.ip)
         names = tuple(dict.fromkeys((*host.hostnames, *imported.hostnames)))
         found = (
             host.discovered_by if "nmap" in host.discovered_by else (*host.discovered_by, "nmap")
@@ -485,13 +488,13 @@ class NmapSupport:
         return tuple(out)
 
     def discovery_runs(self) -> tuple[DiscoveryRun, ...]:
+        """The import's line in "How devices were found". Like every method's, its count is
+        the devices of this report it found: the report's hosts that nmap listed and that
+        answered camsweep, not every host of the nmap report (one nmap saw up may be gone)."""
         if self.options.imported is None:
             return ()
-        return (
-            DiscoveryRun(
-                "nmap",
-                DiscoveryStatus.RAN,
-                f"hosts, MACs and open ports imported from {self.options.source}",
-                len(self.options.imported.hosts),
-            ),
-        )
+        reason = f"hosts, MACs and open ports imported from {self.options.source}"
+        silent = len(self._hosts) - len(self._reported)
+        if silent:
+            reason += f"; {silent} of its {len(self._hosts)} hosts did not answer camsweep"
+        return (DiscoveryRun("nmap", DiscoveryStatus.RAN, reason, len(self._reported)),)

@@ -11,14 +11,17 @@ source: the ``cloud`` section of the signatures (signatures/cloud.yaml, docs/sig
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from scanner.match.loader import load_signatures
-from scanner.match.schema import CloudService
+from scanner.match.schema import CloudService, VendorInfo
 from scanner.models import Confidence, Host
 
-__all__ = ["CloudMatch", "cloud_services_of", "shipped_cloud_services"]
+__all__ = ["CloudMatch", "VendorLookup", "cloud_services_of", "shipped_cloud_services"]
+
+# A signature set's vendor lookup (SignatureSet.vendor): an id, display name or alias -> vendor.
+VendorLookup = Callable[[str], VendorInfo | None]
 
 
 def shipped_cloud_services() -> tuple[CloudService, ...]:
@@ -43,13 +46,26 @@ def _values(host: Host) -> Iterable[tuple[str, str]]:
             yield "banner", service.banner
 
 
-def cloud_services_of(host: Host, rules: Sequence[CloudService] | None = None) -> list[CloudMatch]:
+def _vendor_id(host: Host, vendors: VendorLookup | None) -> str | None:
+    """The id of the host's make: its identification holds the vendor's display name
+    ("P2P WIFICAM (GoAhead white label)"), ``default_on`` holds ids ("wificam")."""
+    name = host.identification.vendor
+    if not name:
+        return None
+    info = (vendors or load_signatures().vendor)(name)
+    return info.id if info is not None else None
+
+
+def cloud_services_of(
+    host: Host, rules: Sequence[CloudService] | None = None, vendors: VendorLookup | None = None
+) -> list[CloudMatch]:
     """The cloud paths the host's evidence shows (firm) or its make implies (inferred).
 
-    ``rules``: the signature set's cloud services; the shipped ones when None.
+    ``rules``: the signature set's cloud services; ``vendors``: the same set's vendor lookup
+    (a name to its id); the shipped ones when None.
     """
     found: list[CloudMatch] = []
-    vendor = (host.identification.vendor or "").lower()
+    make = _vendor_id(host, vendors)
     for rule in shipped_cloud_services() if rules is None else rules:
         pattern = rule.pattern
         evidence = ""
@@ -62,7 +78,7 @@ def cloud_services_of(host: Host, rules: Sequence[CloudService] | None = None) -
                 break
         if evidence:
             found.append(CloudMatch(rule, Confidence.FIRM, evidence))
-        elif vendor and any(vendor == make or vendor.startswith(make) for make in rule.default_on):
+        elif make is not None and make in rule.default_on:
             found.append(
                 CloudMatch(
                     rule,

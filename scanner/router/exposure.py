@@ -32,7 +32,7 @@ from scanner.models import (
     Severity,
 )
 from scanner.report.risk import score_host
-from scanner.router.cloud import cloud_services_of, shipped_cloud_services
+from scanner.router.cloud import VendorLookup, cloud_services_of, shipped_cloud_services
 
 __all__ = [
     "FORWARD_FINDING",
@@ -327,12 +327,14 @@ def _router_host(reading: RouterReading, finding: Finding) -> Host:
     )
 
 
-def _cloud_paths(host: Host, rules: Sequence[CloudService]) -> list[ExposurePath]:
+def _cloud_paths(
+    host: Host, rules: Sequence[CloudService], vendors: VendorLookup | None
+) -> list[ExposurePath]:
     paths = []
     weak = [
         f for f in host.findings if f.id.startswith(_CRITICAL_PREFIXES) or f.id in _CRITICAL_IDS
     ]
-    for match in cloud_services_of(host, rules):
+    for match in cloud_services_of(host, rules, vendors):
         device = _device_words(host) or "the device"
         what = "; ".join(f.title for f in weak) or "its cloud account password"
         paths.append(
@@ -360,12 +362,13 @@ def build_exposure(
     in_scope: set[str],
     notes: Sequence[str] = (),
     cloud: Sequence[CloudService] | None = None,
+    vendors: VendorLookup | None = None,
 ) -> tuple[list[Host], InternetExposure]:
     """The hosts with their exposure findings added, and the report's exposure section.
 
     ``scanned`` holds the (address, port) pairs the scan swept; ``in_scope`` the forwarded
-    addresses camsweep was allowed to scan; ``cloud`` the signature set's cloud services (the
-    shipped ones when None).
+    addresses camsweep was allowed to scan; ``cloud`` the signature set's cloud services and
+    ``vendors`` its vendor lookup (the shipped ones when None).
     """
     rules = shipped_cloud_services() if cloud is None else cloud
     by_ip = {h.ip: h for h in hosts}
@@ -402,7 +405,7 @@ def build_exposure(
             by_ip[reading.address] = _router_host(reading, finding)
             order.append(reading.address)
     for ip in order:
-        paths.extend(_cloud_paths(by_ip[ip], rules))
+        paths.extend(_cloud_paths(by_ip[ip], rules, vendors))
     paths.sort(
         key=lambda p: (-p.severity.rank, p.kind != ExposureKind.FORWARD, p.host, p.port or 0)
     )

@@ -33,6 +33,7 @@ from scanner.match.schema import CloudService
 from scanner.models import DiscoveryRun, Host, InternetExposure, RouterReading, RouterStatus
 from scanner.report.risk import score_host
 from scanner.router.client import read_igd
+from scanner.router.cloud import VendorLookup
 from scanner.router.config import RouterOptions
 from scanner.router.exposure import build_exposure
 from scanner.router.igd import IGD_SEARCH_TARGETS, build_natpmp_request, parse_natpmp
@@ -115,9 +116,11 @@ class RouterStage:
         routes: str | None = None,
         datagrams: DatagramSeam | None = None,
         cloud: Sequence[CloudService] | None = None,
+        vendors: VendorLookup | None = None,
     ) -> None:
         self.options = options
         self._cloud = None if cloud is None else tuple(cloud)
+        self._vendors = vendors
         self._ranges = tuple(ranges)
         self._swept = tuple(swept_ports)
         if interfaces is None and options.enabled and not options.passive:
@@ -320,6 +323,7 @@ class RouterStage:
             in_scope=in_scope,
             notes=self._notes,
             cloud=self._cloud,
+            vendors=self._vendors,
         )
 
     async def _scan_forwarded(
@@ -419,12 +423,17 @@ class RouterEnricher:
 
 
 def router_enricher(
-    config: ScanConfig, ctx: ProbeContext, cloud: Sequence[CloudService] | None = None
+    config: ScanConfig,
+    ctx: ProbeContext,
+    cloud: Sequence[CloudService] | None = None,
+    vendors: VendorLookup | None = None,
 ) -> RouterEnricher:
     """The enricher ``ScanConfig.router`` asks for: on the scan's scope and swept ports, with
-    the scan's signature set's cloud services (the shipped ones when None)."""
+    the scan's signature set's cloud services and vendor lookup (the shipped ones when None)."""
     options = config.router or RouterOptions(enabled=False)
     if config.passive:
         options = replace(options, passive=True)
-    stage = RouterStage(options, config.scope, swept_ports=config.ports, cloud=cloud)
+    stage = RouterStage(
+        options, config.scope, swept_ports=config.ports, cloud=cloud, vendors=vendors
+    )
     return RouterEnricher(stage, ctx)

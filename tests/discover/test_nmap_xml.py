@@ -496,6 +496,35 @@ def test_cli_starts_from_a_report_and_records_nmap_evidence(
     assert "scan.xml: 1 hosts nmap found down were skipped" in report["notes"]
 
 
+def test_the_nmap_line_counts_the_devices_the_report_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The "How devices were found" line said "nmap 2" beside a report of one device: it
+    counted every host of the nmap report, also one nmap saw up that no longer answers."""
+    ip, gone = "127.88.5.1", "127.88.5.3"
+    with banner_in_thread(ip, AXIS_FTP) as port:
+        open_port = '<port protocol="tcp" portid="{}"><state state="open"/></port>'
+        xml = report_of(
+            host_xml(ip, open_port.format(port)),
+            host_xml(gone, open_port.format(9)),  # nothing listens on 127.88.5.3 now
+        )
+        out = tmp_path / "report.json"
+        text = tmp_path / "report.txt"
+        argv = ["scan", "--from-nmap", str(write(tmp_path, xml)), "--ports", "9", "-q",
+                "--no-credentials", "--connect-timeout", "0.5", "--width", "200", "--format",
+                "json", "-o", str(out), "--format", "text", "-o", str(text)]  # fmt: skip
+        code = cli.main(argv)
+    assert code == 0, capsys.readouterr().err
+    report = json.loads(out.read_text())
+    assert [h["ip"] for h in report["hosts"]] == [ip]
+    (run,) = [r for r in report["discovery"] if r["method"] == "nmap"]
+    listed = [h for h in report["hosts"] if "nmap" in h["discovered_by"]]
+    assert run["hosts"] == len(listed) == report["summary"]["hosts_up"] == 1
+    assert run["reason"].endswith("; 1 of its 2 hosts did not answer camsweep")
+    ran = next(line for line in text.read_text().splitlines() if line.strip().startswith("ran:"))
+    assert "nmap 1" in ran, ran
+
+
 def test_cli_refuses_an_out_of_scope_report_without_scanning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -139,7 +139,10 @@ def test_dash_is_standard_output_and_text_there_has_no_colour(
             "same file",
         ),
         (["-o", "-", "-o", "-"], "only one report can go to standard output"),
-        (["-o", "/nonexistent-dir/r.html"], "does not exist"),
+        # Relative to the test's own folder (the test runs in it): absent, and below the
+        # saved report, a regular file.
+        (["-o", "missing/r.html"], "folder missing does not exist"),
+        (["-o", "scan.json/r.html"], "scan.json is a file, not a folder"),
         (["-o", "r.pdf"], "cannot write .pdf files"),
         (["--format", "pdf"], "invalid choice"),
         (["--fail-on-new"], "--fail-on-new needs --baseline"),

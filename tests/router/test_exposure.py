@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.match.loader import load_text
+from scanner.match.loader import load_signatures, load_text
 from scanner.models import (
     Confidence,
     DeviceType,
@@ -198,7 +198,7 @@ def test_no_upnp_is_a_blind_spot_not_a_clean_bill() -> None:
     reading = RouterReading(GW, RouterStatus.NO_UPNP, reason="it answered no UPnP search")
     hosts, exposure = build([reading], [camera()])
     assert exposure.blind
-    assert exposure.paths == ()
+    assert not exposure.paths
     assert "could not see the router's forwards" in exposure.notes[0]
     assert "not a sign that nothing is exposed" in exposure.notes[0]
     assert [h.ip for h in hosts] == [CAM]  # no finding without evidence
@@ -304,3 +304,46 @@ def test_a_udp_forward_to_a_udp_service_on_record_is_tied_to_it() -> None:
     (path,) = exposure.paths
     assert UDP_NOT_PROBED not in path.path
     assert path.finding_ids == ("p2p-cloud-id-exposed",)
+
+
+def _made_by(vendor: str | None) -> Host:
+    """A camera whose identification names ``vendor`` as reports do (its display name)."""
+    return Host(
+        ip="192.168.1.23",
+        identification=Identification(vendor=vendor, device_type=DeviceType.CAMERA),
+        services=(ServiceResult(80, Protocol.HTTP, fields={"http.server": "GoAhead-Webs"}),),
+    )
+
+
+def test_a_make_that_ships_a_cloud_on_is_matched_by_its_vendor_id() -> None:
+    """``default_on`` names vendor ids; a host carries its vendor's display name. WIFICAM's name
+    ('P2P WIFICAM (GoAhead white label)') neither equals nor starts with its id, so the CS2 rule
+    never fired while the id was compared with the lower-cased name."""
+    shipped = load_signatures()
+    wificam = shipped.vendor("wificam")
+    assert wificam is not None
+    assert not wificam.name.lower().startswith(wificam.id)  # what made the fault
+    _, exposure = build_exposure(
+        [], [_made_by(wificam.name)], scanned=set(), in_scope=set(), vendors=shipped.vendor
+    )
+    (path,) = exposure.paths
+    assert path.service == "CS2 Network P2P (PPPP)"
+    assert path.confidence is Confidence.INFERRED
+    assert path.caveat.startswith(f"{wificam.name} devices ship with it switched on")
+    # Without the lookup given, the shipped vendors resolve the name the same way.
+    _, default = build_exposure([], [_made_by(wificam.name)], scanned=set(), in_scope=set())
+    assert [p.service for p in default.paths] == ["CS2 Network P2P (PPPP)"]
+
+
+@pytest.mark.parametrize(
+    "vendor",
+    [
+        None,
+        "Hikvision",  # a make with no cloud on by default
+        "Xiongmai Clone Co",  # starts with a listed id but is no vendor of the set
+        "P2P WIFICAM (GoAhead white label) clone",
+    ],
+)
+def test_no_inferred_cloud_path_for_other_makes(vendor: str | None) -> None:
+    _, exposure = build_exposure([], [_made_by(vendor)], scanned=set(), in_scope=set())
+    assert not exposure.paths
