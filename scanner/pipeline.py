@@ -47,6 +47,7 @@ from scanner.probing import HostProber
 from scanner.registry import ProbeRegistry, default_registry
 from scanner.report.risk import summarize
 from scanner.stopping import Stopper
+from scanner.targets import format_ports
 from scanner.transport import Connector, DatagramSeam, TcpConnector, UdpSeam
 from scanner.work import HostWork
 
@@ -198,7 +199,7 @@ class Scanner:
                 sum(1 for h in hosts if "tcp" in h.discovered_by),
             )
         )
-        notes = ["discovery: TCP connect sweep of " + ", ".join(map(str, cfg.ports))]
+        notes = ["discovery: TCP connect sweep of " + format_ports(cfg.ports)]
         if not cfg.logs_in:
             notes.append(f"profile {cfg.profile}: no login attempts were made")
         return Report(

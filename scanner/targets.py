@@ -278,6 +278,21 @@ def parse_ports(spec: str) -> tuple[tuple[int, ...], dict[int, Protocol]]:
     return tuple(ports), protocols
 
 
+def format_ports(ports: Sequence[int]) -> str:
+    """The ports in ascending order with runs as ranges: ``21-23, 80, 554`` (``1-65535`` for a
+    full sweep, not 65,535 numbers)."""
+    spans: list[str] = []
+    ordered = sorted(set(ports))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        spans.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ", ".join(spans)
+
+
 # --- the attached subnet (no target given) -------------------------------------------------
 
 

@@ -225,3 +225,19 @@ def test_attached_network_errors(
 ) -> None:
     with pytest.raises(TargetError, match=message):
         attached_network(table, iface)
+
+
+def test_ports_are_written_as_ranges() -> None:
+    from scanner.targets import format_ports  # noqa: PLC0415
+
+    assert format_ports([554, 80, 21, 22, 23, 80]) == "21-23, 80, 554"
+    assert format_ports(range(1, 65536)) == "1-65535"
+    assert format_ports([]) == ""
+
+
+@given(st.sets(st.integers(min_value=1, max_value=65535), min_size=1, max_size=300))
+def test_written_ports_read_back_the_same(ports: set[int]) -> None:
+    from scanner.targets import format_ports  # noqa: PLC0415
+
+    read, _ = parse_ports(format_ports(sorted(ports)))
+    assert sorted(read) == sorted(ports)
