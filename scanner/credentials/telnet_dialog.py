@@ -7,7 +7,7 @@ recorded in tests/credentials/test_telnet_dialog.py):
 
 * the user name is echoed back (``root\\r\\n``) before ``Password:``;
 * a wrong user still gets ``Password:`` (PAM and BusyBox never say which half was wrong);
-* a wrong pair is answered only after the fail delay (PAM ``pam_faildelay`` 3 s +-25 %, BusyBox
+* a wrong pair is answered only after the fail delay (PAM ``pam_faildelay`` 3 s +-50 %, BusyBox
   a fixed 3 s), with ``Login incorrect`` then a new ``login:`` prompt on the same connection
   (shadow ``login`` allows LOGIN_RETRIES=5 tries, BusyBox 3, then both close);
 * a success may print a kernel line, a message of the day and ``Last login`` before the prompt;

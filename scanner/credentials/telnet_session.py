@@ -11,7 +11,8 @@ Each stage has its own deadline (``TelnetStages``), because the stages wait for 
 * ``password_prompt``: the echo of the user name and ``Password:`` (``timeouts.read``);
 * ``verdict``: after the password, a wrong pair is answered only after the login program's fail
   delay: PAM's ``pam_faildelay`` (Debian's /etc/pam.d/login asks 3 s) randomised by libpam to
-  between 0.75x and 1.25x (measured 2.8-3.4 s on Debian 12), BusyBox's fixed 3 s. The stage
+  between 0.5x and 1.5x, the mean of three draws so rarely near either end (measured 2.0-3.9 s
+  on Debian 12), BusyBox's fixed 3 s. The stage
   allows ``FAIL_DELAY_ALLOWANCE`` for it plus ``timeouts.read`` for the network: a slow refusal
   is a refusal, not an unreachable device;
 * ``reprompt``: once the refusal words arrived, the new prompt follows at once (or the device
@@ -37,9 +38,10 @@ from scanner.transport import Connection, TransportError
 
 __all__ = ["FAIL_DELAY_ALLOWANCE", "StageWait", "TelnetLogin", "TelnetStages"]
 
-# libpam randomises the longest requested delay to 0.75x..1.25x (pam_delay.c); 3 s is what both
-# Debian's PAM login and BusyBox use, so 3.75 s is the longest real refusal; rounded up.
-FAIL_DELAY_ALLOWANCE = 4.0
+# libpam randomises the longest requested delay to base * (0.5 .. 1.5), the mean of three
+# pseudo-random draws (_pam_compute_delay in libpam/pam_delay.c); 3 s is what both Debian's PAM
+# login and BusyBox use, so 4.5 s is the longest real refusal; rounded up.
+FAIL_DELAY_ALLOWANCE = 4.6
 # After a prompt appears, wait this long for more text before believing it ("Last login:" can
 # arrive split right after its colon and look like a login prompt).
 _SETTLE = 0.1
