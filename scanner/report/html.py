@@ -35,6 +35,7 @@ from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
 from scanner.report.review import Review
+from scanner.report.risk import outside_targets
 from scanner.report.sanitize import clean_text
 from scanner.report.words import (
     BLIND_SPOTS,
@@ -365,6 +366,7 @@ def render_html(
 ) -> None:
     """Write the whole page: header, counts, device table, one card per device, closing."""
     summary = report.summary
+    outside = outside_targets(report)  # the router and its forwards, beside the targets
     hosts = sorted_hosts(report.hosts)
     counts = summary.findings_by_severity
     title = f"{report.tool_name} report: {', '.join(report.targets) or '(no targets)'}"
@@ -385,8 +387,14 @@ def render_html(
         f"</time> ({_e(report.tool_name)} {_e(report.tool_version)})</p>",
         _first_steps(report, check_address),
         f'<ul class="counts" id="summary" data-hosts-up="{summary.hosts_up}">'
-        f"<li>{plural(summary.hosts_up, 'device')} of {summary.hosts_scanned} addresses</li>"
-        f"<li>{plural(summary.cameras, 'camera')}</li>"
+        f"<li>{plural(summary.hosts_up - outside, 'device')} of "
+        f"{summary.hosts_scanned - outside} addresses</li>"
+        + (
+            f"<li>{outside} outside them (the router, or a device it forwards to)</li>"
+            if outside
+            else ""
+        )
+        + f"<li>{plural(summary.cameras, 'camera')}</li>"
         f"<li>{plural(summary.recorders, 'video recorder')}</li>"
         f'<li>highest risk <span class="sev {summary.highest_risk.value}">'
         f"{summary.highest_risk.value}</span></li>",

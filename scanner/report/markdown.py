@@ -21,6 +21,7 @@ from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
 from scanner.report.review import Review
+from scanner.report.risk import outside_targets
 from scanner.report.sanitize import clean_text
 from scanner.report.words import (
     BLIND_SPOTS,
@@ -221,6 +222,7 @@ def _review_lines(review: Review) -> list[str]:
 def render_markdown(report: Report, out: TextIO, *, review: Review | None = None) -> None:
     """Write the report as GitHub-flavoured markdown."""
     summary = report.summary
+    outside = outside_targets(report)  # the router and its forwards, beside the targets
     hosts = sorted_hosts(report.hosts)
     counts = summary.findings_by_severity
     lines = [
@@ -231,8 +233,14 @@ def render_markdown(report: Report, out: TextIO, *, review: Review | None = None
         f"{md(report.finished_at, _SHORT)} ({md(report.tool_name, _SHORT)} "
         f"{md(report.tool_version, _SHORT)}).",
         "",
-        f"**{plural(summary.hosts_up, 'device')}** answered of {summary.hosts_scanned} "
-        f"addresses: {plural(summary.cameras, 'camera')}, "
+        f"**{plural(summary.hosts_up - outside, 'device')}** answered of "
+        f"{summary.hosts_scanned - outside} addresses"
+        + (
+            f" (and {outside} outside them: the router, or a device it forwards to)"
+            if outside
+            else ""
+        )
+        + f": {plural(summary.cameras, 'camera')}, "
         f"{plural(summary.recorders, 'video recorder')}. "
         f"Highest risk: **{summary.highest_risk.value.upper()}**.",
         "",

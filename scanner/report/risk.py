@@ -8,6 +8,7 @@ the same findings in any order give exactly the same score (no float summation d
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Sequence
 
 from scanner.models import (
@@ -16,11 +17,13 @@ from scanner.models import (
     DeviceType,
     Finding,
     Host,
+    Report,
     Risk,
     RiskLevel,
     Severity,
     Summary,
 )
+from scanner.targets import TargetError, parse_target
 
 __all__ = [
     "EXTRA_CAP",
@@ -28,6 +31,7 @@ __all__ = [
     "is_guess",
     "level_for_score",
     "level_for_severity",
+    "outside_targets",
     "risk_rank",
     "score_host",
     "summarize",
@@ -196,3 +200,25 @@ def summarize(hosts: Iterable[Host], hosts_scanned: int) -> Summary:
         findings_by_severity=by_severity,
         highest_risk=highest,
     )
+
+
+def outside_targets(report: Report) -> int:
+    """How many reported hosts lie outside the scanned ranges (0 when the ranges cannot be
+    read back from the report alone: a target file, a report from another tool). A report
+    renderer never opens the files a report names."""
+    try:
+        ranges = [parse_target(spec) for spec in report.targets if not spec.startswith("@")]
+    except TargetError:
+        return 0
+    if len(ranges) != len(report.targets):
+        return 0
+    spans = [(int(r.first), int(r.last)) for r in ranges]
+    outside = 0
+    for host in report.hosts:
+        try:
+            value = int(ipaddress.IPv4Address(host.ip))
+        except ValueError:
+            continue
+        if spans and not any(low <= value <= high for low, high in spans):
+            outside += 1
+    return min(outside, report.summary.hosts_up)

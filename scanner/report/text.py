@@ -41,7 +41,7 @@ from scanner.report.inventory import DeviceStatus, FindingStatus
 from scanner.report.json_report import SECRET_MASK
 from scanner.report.order import sorted_findings, sorted_hosts, sorted_services
 from scanner.report.review import Review
-from scanner.report.risk import counted_severity, is_guess
+from scanner.report.risk import counted_severity, is_guess, outside_targets
 from scanner.report.sanitize import clean_text
 from scanner.report.words import (
     BLIND_SPOTS,
@@ -199,10 +199,16 @@ def _header(report: Report) -> Table:
         f"{clean_text(targets, _LINE)} with the {clean_text(report.profile, _SHORT)} profile",
     )
     grid.add_row("Time:", clean_text(local_span(report.started_at, report.finished_at), _LINE))
+    # the router the scan read and the devices it forwards to may lie outside the targets:
+    # they are reported, but "9 of 9 addresses" for a range of 8 would not add up
+    outside = outside_targets(report)
     found = (
-        f"{summary.hosts_up} of {_count(summary.hosts_scanned, 'address', 'addresses')} "
-        f"scanned: {_count(summary.cameras, 'camera')}"
+        f"{summary.hosts_up - outside} of "
+        f"{_count(summary.hosts_scanned - outside, 'address', 'addresses')} scanned"
     )
+    if outside:
+        found += f" and {outside} outside them (the router, or a device it forwards to)"
+    found += f": {_count(summary.cameras, 'camera')}"
     if summary.recorders:
         found += f", {_count(summary.recorders, 'video recorder')} (NVR/DVR)"
     grid.add_row("Devices found:", found)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -234,7 +235,7 @@ def test_recorder_and_confidence_wording() -> None:
     rep = report(
         (
             host(
-                "10.0.0.2",
+                "127.77.0.2",
                 (finding("upnp", Severity.MEDIUM, Confidence.FIRM),),
                 device_type=DeviceType.RECORDER,
                 vendor="Xiongmai",
@@ -244,6 +245,24 @@ def test_recorder_and_confidence_wording() -> None:
     )
     text = render(rep)
     assert "1 of 1 address scanned: 0 cameras, 1 video recorder (NVR/DVR)" in text
-    assert "10.0.0.2 MEDIUM 4.5: Xiongmai video recorder" in text
+    assert "127.77.0.2 MEDIUM 4.5: Xiongmai video recorder" in text
     assert "(port" not in text or ", likely" in text
     assert "How sure: likely: the device clearly matches" in render(rep, verbose=True)
+
+
+def test_hosts_outside_the_targets_are_counted_apart() -> None:
+    # the router the scan read lies outside the scanned range: "2 of 2 addresses" for a
+    # range of one would not add up
+    rep = report(
+        (
+            host("127.77.0.2", (), device_type=DeviceType.CAMERA, vendor="Axis"),
+            host("127.77.1.1", (), device_type=DeviceType.OTHER),
+        ),
+        scanned=2,
+    )
+    rep = dataclasses.replace(rep, targets=("127.77.0.2",))
+    text = render(rep)
+    assert "1 of 1 address scanned and 1 outside them" in text
+    # a target file is never opened by the renderer: the count is left whole
+    text = render(dataclasses.replace(rep, targets=("@/nonexistent/targets.txt",)))
+    assert "2 of 2 addresses scanned: 1 camera" in text
