@@ -216,6 +216,12 @@ def _who(hosts: Sequence[Host]) -> str:
     return f"{_noun(hosts)}: {', '.join(h.ip for h in hosts)}"
 
 
+def _port_words(ports: Sequence[int], usual: int) -> str:
+    """``port 23``, or the ports the findings were seen on when the device moved it."""
+    seen = sorted(ports) or [usual]
+    return f"{'port' if len(seen) == 1 else 'ports'} {', '.join(map(str, seen))}"
+
+
 def _other_words(action: Action) -> str:
     return f"{action.title}: {_who(action.hosts)}"
 
@@ -225,7 +231,7 @@ _ACTION_WORDS = {
     "any-login": lambda a: f"Update or replace {_who(a.hosts)}: any password opens it",
     "stream": lambda a: f"Put a password on the video (RTSP) of {_who(a.hosts)}",
     "onvif": lambda a: f"Turn on ONVIF authentication on {_who(a.hosts)}",
-    "telnet": lambda a: f"Turn off or block Telnet (port 23) on {_who(a.hosts)}",
+    "telnet": lambda a: f"Turn off or block Telnet ({_port_words(a.ports, 23)}) on {_who(a.hosts)}",
     "activate": lambda a: f"Set an admin password on {_who(a.hosts)} now (never activated)",
     "forward": lambda a: f"Remove the router's port-forward to {_who(a.hosts)}",
     "upnp": lambda a: f"Turn UPnP off on the router {_who(a.hosts)}",

@@ -255,3 +255,19 @@ def test_a_guess_never_makes_a_device_critical() -> None:
     assert score_host([by_version], DeviceType.RECORDER).level is RiskLevel.CRITICAL
     seen = dataclasses.replace(unverified, confidence=Confidence.CONFIRMED)
     assert score_host([seen], DeviceType.RECORDER).level is RiskLevel.CRITICAL
+
+
+def test_the_telnet_step_names_the_port_telnet_was_found_on() -> None:
+    def telnet_on(port: int | None) -> str:
+        hosts = (
+            host(
+                "10.0.0.3",
+                (finding("telnet-open", Severity.HIGH, port=port),),
+                device_type=DeviceType.CAMERA,
+            ),
+        )
+        return do_this_first(hosts)[0].text
+
+    assert telnet_on(10023) == "Turn off or block Telnet (port 10023) on 10.0.0.3 (camera)"
+    assert telnet_on(23) == "Turn off or block Telnet (port 23) on 10.0.0.3 (camera)"
+    assert telnet_on(None) == "Turn off or block Telnet (port 23) on 10.0.0.3 (camera)"
