@@ -130,6 +130,7 @@ class TextTables:
 
     names: re.Pattern[str] | None  # every unambiguous spelling, longest first
     owner: dict[str, str]  # lower-case spelling -> vendor id
+    owner_compact: dict[str, str]  # the same without separators ("cpplus" for "CP PLUS")
     manufacturer_owner: dict[str, str]  # every spelling, for manufacturer fields
     families: dict[str, str | None]
     surveillance: frozenset[str]  # vendor ids whose name is camera evidence
@@ -196,7 +197,12 @@ def _build(vendors: Iterable[VendorInfo], data: ClassifierData, camera: set[str]
         else None
     )
     models = tuple(m for m in data.models if m.vendor in families)
-    return TextTables(names, owner, manufacturer, families, frozenset(surveillance), models, data)
+    compact: dict[str, str] = {}
+    for key, vid in owner.items():
+        compact.setdefault(key.replace(" ", ""), vid)
+    return TextTables(
+        names, owner, compact, manufacturer, families, frozenset(surveillance), models, data
+    )
 
 
 def _key(spelling: str) -> str:
@@ -293,7 +299,9 @@ def _text_vendor(
                 )
         if tables.names is not None and name != "http.body" and tables.data.factor(name) > 0:
             for hit in tables.names.finditer(text):
-                vid = tables.owner.get(_key(hit.group(0)))
+                # the pattern lets a separator go missing ("CPPLUS DVR"): so does the lookup
+                key = _key(hit.group(0))
+                vid = tables.owner.get(key) or tables.owner_compact.get(key.replace(" ", ""))
                 if vid:
                     offer(_Candidate(vid, 2, f"{where} names {_quote(hit.group(0))}"))
     return sorted(found.values(), key=lambda c: -c.score)
@@ -460,7 +468,10 @@ def classify(
     if not any(c.weight > 0 and c.source != "page" for c in clues):
         score = min(score, data.threshold - 1)  # page words alone are not enough
     recorder = sum(c.weight for c in clues if c.kind is DeviceType.RECORDER)
-    camera = sum(c.weight for c in clues if c.kind is DeviceType.CAMERA)
+    # a brand says "surveillance", not which device: it never outvotes a recorder word
+    camera = sum(
+        c.weight for c in clues if c.kind is DeviceType.CAMERA and c.id != "surveillance-brand"
+    )
     if score >= data.threshold:
         kind = DeviceType.RECORDER if recorder > camera else DeviceType.CAMERA
     elif score <= data.other_threshold:

@@ -38,6 +38,10 @@ def test_a_recorder_no_fingerprint_knows_is_a_probable_recorder_with_its_clues()
     line = next(x for x in got.identified_by if x.startswith("probable recorder"))
     assert "title on port 80 says 'DVR'" in line
     assert "generic classifier" in line
+    # the brand run together ("CPPLUS" for CP PLUS) still names its maker
+    vendor = SIGS.vendor(got.vendor)
+    assert vendor is not None
+    assert vendor.id == "cpplus"
 
 
 def test_words_in_other_languages_count() -> None:
