@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import scanner.probe.http as http_probe
 from scanner.config import ScanConfig, Timeouts, VendorOptions
 from scanner.lab.auth import LoginGuard
 from scanner.lab.devices import DeviceSpec, ServiceSpec, favicon
@@ -215,8 +216,6 @@ async def test_a_recorded_icon_names_the_maker_of_a_page_that_names_none(
     # for Axis's: the hash function answers Axis's hash for exactly these bytes (the test above
     # pins the real function on the same path). Everything else -- the HTTP exchange, the
     # evidence field, the shipped fingerprint, the report -- is the real path.
-    import scanner.probe.http as http_probe
-
     real = http_probe.favicon_md5
     axis = RECORD[0][0]
     monkeypatch.setattr(
@@ -227,5 +226,6 @@ async def test_a_recorded_icon_names_the_maker_of_a_page_that_names_none(
     assert _vendor_id(host.identification.vendor) == "axis"
     assert host.identification.device_type is CAMERA
     assert "axis-favicon" in host.identification.fingerprint_ids
-    assert any(line.startswith("fingerprint axis-favicon:") for line in
-               host.identification.identified_by)
+    assert any(
+        line.startswith("fingerprint axis-favicon:") for line in host.identification.identified_by
+    )
