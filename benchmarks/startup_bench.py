@@ -67,9 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    baseline = statistics.median(
-        time_command_python(args.runs)
-    )  # the interpreter alone, for scale
+    baseline = statistics.median(time_command_python(args.runs))  # the interpreter alone, for scale
     print(f"python -c pass: median {baseline:.3f} s (the interpreter alone)")
     missed = False
     for argv in COMMANDS:

@@ -47,6 +47,21 @@ def _read_slowly(fd: int, pause: float, sink: list[bytes]) -> None:
             time.sleep(0.0005)  # and then it keeps up only slowly
 
 
+def _convert_to_json(saved: Path) -> list[str]:
+    """``camsweep report convert SAVED -q --format json``: the whole report on stdout."""
+    return [
+        sys.executable,
+        "-m",
+        "scanner",
+        "report",
+        "convert",
+        str(saved),
+        "-q",
+        "--format",
+        "json",
+    ]
+
+
 def _convert_through_pipe(saved: Path, *, nonblocking: bool) -> tuple[int, bytes, str]:
     read_end, write_end = os.pipe()
     if nonblocking:
@@ -58,17 +73,7 @@ def _convert_through_pipe(saved: Path, *, nonblocking: bool) -> tuple[int, bytes
     reader.start()
     try:
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "scanner",
-                "report",
-                "convert",
-                str(saved),
-                "-q",
-                "--format",
-                "json",
-            ],
+            _convert_to_json(saved),
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"},
             stdout=write_end,
@@ -132,17 +137,7 @@ def test_stdout_that_fails_is_a_one_line_error_and_exit_3(tmp_path: Path) -> Non
     saved, _ = _large_report_file(tmp_path)
     with open("/dev/full", "wb") as full:
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "scanner",
-                "report",
-                "convert",
-                str(saved),
-                "-q",
-                "--format",
-                "json",
-            ],
+            _convert_to_json(saved),
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=full,

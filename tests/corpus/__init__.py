@@ -27,6 +27,7 @@ __all__ = [
     "Lovo",
     "Result",
     "Score",
+    "fired_on_others",
     "known_empty",
     "leave_one_vendor_out",
     "load_all",
@@ -328,3 +329,16 @@ def lovo_clueless(sigs: SignatureSet, lovo: Lovo, *, family: bool = False) -> li
         if not any(c.weight > 0 and c.kind in CAMERA_TYPES for c in verdict.clues):
             clueless.append(result)
     return clueless
+
+
+def fired_on_others(sigs: SignatureSet, ids: frozenset[str] | set[str]) -> list[tuple[str, str]]:
+    """(device id, fingerprint id) for every fingerprint of ``ids`` that fires on a device of
+    the other-devices corpus (without nmap's database): a new set of fingerprints must leave
+    routers, printers, NAS boxes and TVs alone."""
+    _, others = load_all()
+    fired: list[tuple[str, str]] = []
+    for device in others:
+        ports = sorted({s.port for s in device.services if s.port} | set(device.open_ports))
+        got = sigs.identify(list(device.services), ports, device.host or None, nmap_db=False)
+        fired += [(device.id, fid) for fid in got.fingerprint_ids if fid in ids]
+    return fired

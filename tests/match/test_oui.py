@@ -87,5 +87,3 @@ def test_a_class_from_an_injected_registry() -> None:
 )
 def test_normalise_oui(text: str, oui: str | None) -> None:
     assert normalise_oui(text) == oui
-
-

@@ -45,8 +45,7 @@ def test_header_names_targets_profile_time_and_counts() -> None:
     # Local time with its offset (the report tests run in UTC+02:00, tests/report/conftest.py).
     assert "Time:          2026-11-20 12:00:00 to 12:00:12 (UTC+02:00)" in text
     assert (
-        "Devices found: 6 of 256 addresses scanned: 3 cameras, 1 video recorder (NVR/DVR)"
-        in text
+        "Devices found: 6 of 256 addresses scanned: 3 cameras, 1 video recorder (NVR/DVR)" in text
     )
 
 
