@@ -149,7 +149,7 @@ def test_explanations_name_field_port_and_weight() -> None:
     line = verdict.line(classifier_data().threshold)
     assert line is not None
     assert "realm on port 80 names 'DVR' (+55)" in line
-    assert "title on port 80 says 'Live View' (+30)" in line
+    assert "title on port 80 says 'Live View' (+50)" in line
 
 
 def test_classifier_data_refuses_bad_files() -> None:

@@ -80,6 +80,8 @@ def fires(term: str, text: str) -> bool:
         # StarDot NetCam XL title (WhatWeb plugin StarDot-NetCam) / "Livebox" (Orange router)
         ("camera-noun", "NetCamXL Live Image", "netcampus portal"),
         ("live-view", "Express6 Live Image", "Livebox"),
+        # a streaming box says "live stream": the weaker term, not "live view"
+        ("live-video", "Live Stream", "Live Viewer Count"),
         # a Turkish installer's guide title (SECURITURK, "Ağ Kamera Sistemi") / "Kamerad"
         ("camera-word", "Ag Kamerasi", "Kameradschaft"),
         # a Portuguese DVR quick-start guide ("Gravador de Vídeo Digital") / a voice recorder
@@ -205,3 +207,10 @@ def test_a_receive_only_rtsp_server_gives_no_stream_clue() -> None:
     assert "rtsp-describe" not in clue_ids(airplay)
     # a server that names itself without a Public list still counts as one that serves
     assert "rtsp-describe" in clue_ids(rtsp({"rtsp.server": "Rtsp Server/2.0"}))
+
+
+def test_live_view_in_a_title_is_enough_and_live_stream_is_not() -> None:
+    # StarDot's NetCam title (WhatWeb plugin StarDot-NetCam): the page is the camera's picture
+    assert verdict(http({"http.title": "Express6 Live Image"})).device_type in CAMERAS
+    # a streaming encoder's "Live Stream" page: support only
+    assert verdict(http({"http.title": "Live Stream"})).device_type not in CAMERAS
