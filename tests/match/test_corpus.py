@@ -196,8 +196,9 @@ def test_the_lovo_ceiling_counts_only_misses_without_any_generic_clue() -> None:
     misses = {r.device.id for r in lovo.results if not r.called_camera}
     ids = {r.device.id for r in clueless}
     assert ids <= misses
-    # a StarDot page says "Live Image" (a camera term, below the threshold alone): a clue
-    assert "pub-stardot-express6" in misses
-    assert "pub-stardot-express6" not in ids
+    # "Techno Vision Security System" (a Server header) speaks of a security system, a clue
+    # below the threshold alone (alarm panels are security systems too)
+    assert "pub-techno-vision-server" in misses
+    assert "pub-techno-vision-server" not in ids
     # a brand's own name is all an Avigilon title says: no clue once Avigilon is left out
     assert "pub-avigilon-title" in ids
