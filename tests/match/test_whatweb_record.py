@@ -57,7 +57,7 @@ def _http(**fields: str) -> ServiceResult:
     [
         # plugins/intellinet-ip-camera.rb
         (
-            {"http.title": "INTELLINET NETWORK SOLUTIONS: Professional Series Network IP Camera Homepage"},
+            {"http.title": "INTELLINET NETWORK SOLUTIONS: Network IP Camera Homepage"},
             "intellinet",
             DeviceType.CAMERA,
         ),
@@ -81,7 +81,11 @@ def _http(**fields: str) -> ServiceResult:
         # plugins/AVTech-video-web-server.rb
         ({"http.server": "AV787 Video Web Server"}, "avtech", DeviceType.CAMERA),
         # plugins/ACTi-Web-Configurator.rb
-        ({"http.title": "Web Configurator - Version A1D-220-V3.12.12-AC v1.0"}, "acti", DeviceType.CAMERA),
+        (
+            {"http.title": "Web Configurator - Version A1D-220-V3.12.12-AC v1.0"},
+            "acti",
+            DeviceType.CAMERA,
+        ),
         # plugins/canon-network-camera.rb, plugins/sony-network-camera.rb
         ({"http.title": "LiveApplet"}, "canon", DeviceType.CAMERA),
         ({"http.title": "Server Push Viewer"}, "sony", DeviceType.CAMERA),
