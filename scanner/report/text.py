@@ -194,21 +194,21 @@ def _header(report: Report) -> Table:
     grid.add_column(no_wrap=True, style="bold")
     grid.add_column(overflow="fold")
     targets = ", ".join(report.targets) or "(none)"
-    grid.add_row(
-        "Scanned:",
-        f"{clean_text(targets, _LINE)} with the {clean_text(report.profile, _SHORT)} profile",
-    )
-    grid.add_row("Time:", clean_text(local_span(report.started_at, report.finished_at), _LINE))
     # the router the scan read and the devices it forwards to may lie outside the targets:
     # they are reported, but "9 of 9 addresses" for a range of 8 would not add up
     outside = outside_targets(report)
+    beyond = f", and {_count(outside, 'device')} outside them" if outside else ""
+    grid.add_row(
+        "Scanned:",
+        f"{clean_text(targets, _LINE)} with the {clean_text(report.profile, _SHORT)} profile"
+        + beyond,
+    )
+    grid.add_row("Time:", clean_text(local_span(report.started_at, report.finished_at), _LINE))
     found = (
         f"{summary.hosts_up - outside} of "
-        f"{_count(summary.hosts_scanned - outside, 'address', 'addresses')} scanned"
+        f"{_count(summary.hosts_scanned - outside, 'address', 'addresses')} "
+        f"scanned: {_count(summary.cameras, 'camera')}"
     )
-    if outside:
-        found += f" and {outside} outside them (the router, or a device it forwards to)"
-    found += f": {_count(summary.cameras, 'camera')}"
     if summary.recorders:
         found += f", {_count(summary.recorders, 'video recorder')} (NVR/DVR)"
     grid.add_row("Devices found:", found)

@@ -261,7 +261,8 @@ def test_hosts_outside_the_targets_are_counted_apart() -> None:
     )
     rep = dataclasses.replace(rep, targets=("127.77.0.2",))
     text = render(rep)
-    assert "1 of 1 address scanned and 1 outside them" in text
+    assert "127.77.0.2 with the owner profile, and 1 device outside them" in text
+    assert "1 of 1 address scanned: 1 camera" in text
     # a target file is never opened by the renderer: the count is left whole
     text = render(dataclasses.replace(rep, targets=("@/nonexistent/targets.txt",)))
     assert "2 of 2 addresses scanned: 1 camera" in text
