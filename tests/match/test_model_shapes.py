@@ -58,11 +58,12 @@ SHAPES = [
     ("honeywell", RECORDER, "HD-DVR-1008", "HD-DVR-1016", "HD-DVR-2000 set-top box"),
     ("honeywell", RECORDER, "HRHD16+", "HRHD4+", "HRHD16 cable"),
     ("digital-watchdog", RECORDER, "DW-BJRR2PxxTLX", "DW-BJAIARA2", "DW-BJ Series"),
-    ("hanwha", RECORDER, "SHR-6164", "SHR-6080", "SHR-120 shredder"),
+    ("hanwha", RECORDER, "SHR-6164", "SHR-3010P", "SHR-120 shredder"),
     ("zmodo", RECORDER, "ZMD-DT-SJN6", "ZMD-DC-SBN6", "ZMD-DT viewer"),
     ("avigilon", RECORDER, "HD-NVR4-STD-16TB", "HD-NVR4-STD-48TB", "HD-NVR4 rack rails"),
     ("avycon", RECORDER, "AVR-HT504A-10T", "AVR-HT504A-2T", "DENON AVR-X3600H"),
     ("american-dynamics", RECORDER, "VideoEdge NVR", "VideoEdge Appliance", "VideoEdge 4.5"),
+    ("verint", CAMERA, "Nextiva S1808e-A", "S2800e", "Galaxy S1808 tablet"),
 ]
 WRAPS = (_title, _realm, _upnp, _telnet)
 
