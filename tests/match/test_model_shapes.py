@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.match import load_signatures
-from scanner.models import DeviceType, Protocol, ServiceResult
+from scanner.models import DeviceType, Identification, Protocol, ServiceResult
 from tests.corpus import load_all
 
 SIGS = load_signatures()
@@ -32,11 +32,13 @@ def _upnp(text: str) -> ServiceResult:
 
 def _telnet(text: str) -> ServiceResult:
     return ServiceResult(
-        23, Protocol.TELNET, fields={"telnet.banner": f"{text}\r\nlogin:", "telnet.prompt": "login:"}
+        23,
+        Protocol.TELNET,
+        fields={"telnet.banner": f"{text}\r\nlogin:", "telnet.prompt": "login:"},
     )
 
 
-def _identify(service: ServiceResult):  # type: ignore[no-untyped-def]
+def _identify(service: ServiceResult) -> Identification:
     ports = [service.port] if service.port else []
     return SIGS.identify([service], ports, nmap_db=False)
 
