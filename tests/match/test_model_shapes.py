@@ -104,3 +104,14 @@ def test_no_model_shape_calls_a_device_that_is_not_a_camera_one() -> None:
         ):
             wrong.append((device.id, got.identified_by))
     assert wrong == []
+
+
+def test_honeywell_hen_is_a_recorder() -> None:
+    # HEN04101(X): Honeywell's Performance Series Network Video Recorder (its user guide,
+    # 800-18160 B, https://www.easymanua.ls/honeywell/hen04101-x/manual?p=188)
+    got = SIGS.identify(
+        [ServiceResult(80, Protocol.HTTP, fields={"http.status": "200", "http.title": "HEN04101"})],
+        [80],
+        nmap_db=False,
+    )
+    assert got.device_type is DeviceType.RECORDER, got.identified_by
